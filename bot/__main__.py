@@ -1,0 +1,76 @@
+"""Command line: `python -m bot serve | db upgrade | package --out DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import SettingsError, load_settings
+from bot.content import ContentError
+from bot.logs import configure_logging
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="PeerSpace, a Teams bot for peer support.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the bot's web server (POST /api/messages, GET /healthz)")
+    serve.add_argument("--host", help="address to listen on (default from PEERSPACE_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default from PEERSPACE_PORT, 3978)")
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL")
+    package = sub.add_parser("package", help="write the Teams app package (zip) for sideloading")
+    package.add_argument("--out", required=True, type=Path, help="folder to write the zip into")
+    return parser
+
+
+def _serve(settings, host: str | None, port: int | None) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    overrides = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    if overrides:
+        settings = load_settings(**{**settings.model_dump(), **overrides})
+    app = create_app(settings)
+    log.info("PeerSpace listening on http://%s:%d/api/messages", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port)
+        if args.command == "db":
+            from storage.migrate import upgrade_url
+
+            asyncio.run(upgrade_url(settings.database_url))
+            print("database is up to date")
+            return 0
+        if args.command == "package":
+            from bot.package import build_package
+
+            path = build_package(settings, args.out)
+            print(f"wrote {path}")
+            return 0
+    except (SettingsError, ContentError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

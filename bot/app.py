@@ -1,0 +1,185 @@
+"""The composition root: the only place that builds the engine, adapter, messenger, scheduler
+and dialogs. Everything else receives what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import ActivityTypes, InvokeResponse
+
+from bot.config import Settings
+from bot.content import Content, ContentError, load_content
+from bot.delivery import OutboxDelivery
+from bot.handler import PeerSpaceBot
+from bot.http import MessagesEndpoint, health_handler
+from bot.logs import describe_exception
+from bot.messenger import Messenger, MessengerLimits
+from bot.state_storage import SqlStorage
+from dialogs.context import BotServices
+from dialogs.menu import menu_feature
+from dialogs.my_data import my_data_feature
+from dialogs.registry import FeatureRegistry
+from scheduler.clock import Clock, SystemClock
+from scheduler.dispatcher import Dispatcher
+from scheduler.service import SchedulerService
+from storage import outbox
+from storage.activities import ActivityLedger
+from storage.db import create_engine, create_sessionmaker
+from storage.personal_data import PersonalDataRegistry
+from storage.roles import ConfiguredRoles
+from storage.state_store import StateStore
+
+log = logging.getLogger(__name__)
+_INVOKE_KEY = "BotFrameworkAdapter.InvokeResponse"
+
+
+@dataclass
+class Components:
+    """What create_app built, reachable from the app for tests, benchmarks and the CLI."""
+
+    settings: Settings
+    content: Content
+    adapter: CloudAdapter
+    bot: PeerSpaceBot
+    messenger: Messenger
+    delivery: OutboxDelivery
+    dispatcher: Dispatcher
+    scheduler: SchedulerService
+    registry: FeatureRegistry
+    services: BotServices
+
+
+COMPONENTS = web.AppKey("components", Components)
+
+
+def _adapter(settings: Settings) -> CloudAdapter:
+    config = SimpleNamespace(
+        APP_ID=settings.app_id,
+        APP_PASSWORD=settings.app_password,
+        APP_TYPE=settings.app_type,
+        APP_TENANTID=settings.app_tenant_id,
+    )
+    if settings.openid_metadata_url:
+        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+
+
+def _register_features(services: BotServices, registry: FeatureRegistry):
+    menu_feat, menu_actions = menu_feature(services, registry)
+    registry.add(menu_feat)
+    registry.add(my_data_feature(services))
+    return menu_actions
+
+
+def _validate_content(content: Content, registry: FeatureRegistry) -> None:
+    content.require_texts(registry.required_texts())
+    missing = sorted(set(registry.required_cards()) - set(content.cards))
+    if missing:
+        raise ContentError(f"{content.root / 'cards'}: missing card templates {', '.join(missing)}")
+    if "support" not in content.data or not content.data["support"].get("urgent"):
+        raise ContentError(f"{content.root / 'support.yaml'}: urgent: at least one entry is needed")
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, messenger_sleep=None) -> web.Application:
+    """Build the whole bot. Nothing runs until the app's startup hooks fire."""
+    clock = clock or SystemClock()
+    content = load_content(settings.content_dir)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+
+    services = BotServices(
+        sessions=sessions,
+        content=content,
+        personal_data=PersonalDataRegistry(),
+        configured_roles=ConfiguredRoles.of(settings.admin_ids, settings.facilitator_ids),
+        default_zone=settings.default_time_zone,
+        min_group_size=settings.min_group_size,
+        support_name=settings.support_contact_name,
+        support_email=settings.support_contact_email,
+        now=clock.now,
+    )
+    registry = FeatureRegistry()
+    menu_actions = _register_features(services, registry)
+    _validate_content(content, registry)
+
+    adapter = _adapter(settings)
+    conversation_state = ConversationState(SqlStorage(StateStore(sessions)))
+    bot = PeerSpaceBot(services, registry, menu_actions, conversation_state)
+    adapter.on_turn_error = _on_turn_error(content, settings)
+
+    limits = MessengerLimits(
+        per_conversation_per_second=settings.rate_per_conversation_per_second,
+        per_conversation_per_hour=settings.rate_per_conversation_per_hour,
+        global_per_second=settings.rate_global_per_second,
+    )
+    extra = {"sleep": messenger_sleep} if messenger_sleep else {}
+    messenger = Messenger(adapter, settings.app_id, limits, **extra)
+    delivery = OutboxDelivery(sessions, messenger)
+    dispatcher = Dispatcher(sessions, delivery.deliver, clock, batch_size=settings.dispatch_batch_size)
+    ledger = ActivityLedger(sessions)
+
+    scheduler = SchedulerService()
+    scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, dispatcher.drain)
+    scheduler.every("maintenance.prune", 3600, _prune(sessions, ledger, clock), run_at_start=False)
+
+    endpoint = MessagesEndpoint(
+        adapter, bot, ledger,
+        max_body_bytes=settings.max_body_bytes,
+        auth_required=bool(settings.app_id),
+        allowed_tenant=settings.app_tenant_id or None,
+    )
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app.router.add_post("/api/messages", endpoint.handle)
+    app.router.add_get("/healthz", health_handler(engine))
+    app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,
+                                 registry, services)
+
+    async def on_startup(_app: web.Application) -> None:
+        if settings.scheduler_enabled:
+            scheduler.start()
+        if not settings.app_id:
+            log.warning("development mode: requests are not authenticated; listening on %s only", settings.host)
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await scheduler.stop()
+        await engine.dispose()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def _prune(sessions, ledger: ActivityLedger, clock: Clock):
+    async def prune() -> None:
+        now = clock.now()
+        await ledger.prune(now - timedelta(days=2))
+        async with sessions() as session, session.begin():
+            await outbox.purge_settled(session, before=now - timedelta(days=90))
+
+    return prune
+
+
+def _on_turn_error(content: Content, settings: Settings):
+    async def on_error(turn_context: TurnContext, error: Exception) -> None:
+        log.error("turn failed (%s): %s", turn_context.activity.type, describe_exception(error))
+        text = content.text("bot.something_went_wrong", support=settings.support_contact_name)
+        if turn_context.activity.type == ActivityTypes.invoke:
+            # An invoke needs an answer in the HTTP response, not a message.
+            turn_context.turn_state[_INVOKE_KEY] = SimpleNamespace(
+                value=InvokeResponse(status=200, body={
+                    "statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}),
+            )
+            return
+        try:
+            await turn_context.send_activity(text)
+        except Exception as exc:  # noqa: BLE001 - the apology itself failed; nothing more to do
+            log.error("could not send the apology: %s", type(exc).__name__)
+
+    return on_error

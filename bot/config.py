@@ -1,0 +1,167 @@
+"""Typed settings, read once from the environment and `.env`.
+
+Nothing else in the code base reads `os.environ`: the composition root builds a
+`Settings` and hands the parts each component needs down as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/peerspace.db"
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo", "<secret>"}
+
+
+class SettingsError(RuntimeError):
+    """Start-up refused because a setting is missing or invalid; the message names it."""
+
+
+def _csv(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one deployment of the bot."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Bot Framework registration (names as in the Azure Bot resource).
+    app_id: str = Field("", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))
+    app_password: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"), repr=False
+    )
+    app_type: str = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
+    )
+    app_tenant_id: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
+    )
+    # Test-only override of where bearer-token signing keys are fetched from.
+    openid_metadata_url: str = Field("", validation_alias="PEERSPACE_OPENID_METADATA_URL")
+
+    dev_mode: bool = Field(False, validation_alias="PEERSPACE_DEV")
+    host: str = Field("127.0.0.1", validation_alias="PEERSPACE_HOST")
+    port: int = Field(3978, ge=1, le=65535, validation_alias="PEERSPACE_PORT")
+    public_base_url: str = Field("", validation_alias="PEERSPACE_PUBLIC_URL")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    default_time_zone: str = Field("Europe/London", validation_alias="DEFAULT_TIME_ZONE")
+    min_group_size: int = Field(5, validation_alias="MIN_GROUP_SIZE")
+
+    admin_ids: CsvList = Field(default_factory=list, validation_alias="PEERSPACE_ADMIN_IDS")
+    facilitator_ids: CsvList = Field(default_factory=list, validation_alias="PEERSPACE_FACILITATOR_IDS")
+    # Shown in the welcome and "about" cards; set per organisation.
+    support_contact_name: str = Field("your peer supervisor", validation_alias="SUPPORT_CONTACT_NAME")
+    support_contact_email: str = Field("", validation_alias="SUPPORT_CONTACT_EMAIL")
+
+    # Secret used to sign links and to key anonymous "already answered" hashes.
+    signing_secret: str = Field("", validation_alias="PEERSPACE_SECRET", repr=False)
+
+    content_dir: Path = Field(Path(__file__).resolve().parent.parent / "content",
+                              validation_alias="PEERSPACE_CONTENT_DIR")
+    max_body_bytes: int = Field(256 * 1024, ge=1024, validation_alias="PEERSPACE_MAX_BODY_BYTES")
+    dispatch_interval_seconds: float = Field(5.0, gt=0, validation_alias="PEERSPACE_DISPATCH_INTERVAL")
+    dispatch_batch_size: int = Field(200, ge=1, le=5000, validation_alias="PEERSPACE_DISPATCH_BATCH")
+    scheduler_enabled: bool = Field(True, validation_alias="PEERSPACE_SCHEDULER")
+
+    # Proactive rate limits, as Teams documents them.
+    rate_per_conversation_per_second: float = Field(7.0, gt=0, validation_alias="RATE_CONVERSATION_PER_SECOND")
+    rate_per_conversation_per_hour: float = Field(1800.0, gt=0, validation_alias="RATE_CONVERSATION_PER_HOUR")
+    rate_global_per_second: float = Field(50.0, gt=0, validation_alias="RATE_GLOBAL_PER_SECOND")
+
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("admin_ids", "facilitator_ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> list[str]:
+        return _csv(value)
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("min_group_size")
+    @classmethod
+    def _group(cls, value: int) -> int:
+        if value < 3:
+            raise ValueError("must be at least 3 so that no one can be singled out")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> "Settings":
+        if not self.app_id and not self.dev_mode:
+            raise ValueError(
+                "MicrosoftAppId: empty; set it, or set PEERSPACE_DEV=1 for local development only"
+            )
+        if self.app_id and not self.app_password and self.app_type != "UserAssignedMSI":
+            raise ValueError("MicrosoftAppPassword: required when MicrosoftAppId is set")
+        if self.app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+            raise ValueError("MicrosoftAppType: one of MultiTenant, SingleTenant, UserAssignedMSI")
+        if self.app_type == "SingleTenant" and not self.app_tenant_id:
+            raise ValueError("MicrosoftAppTenantId: required for a SingleTenant app")
+        if self.app_password.lower() in _PLACEHOLDERS:
+            raise ValueError("MicrosoftAppPassword: a placeholder, not a real secret")
+        if self.signing_secret:
+            if self.signing_secret.lower() in _PLACEHOLDERS or len(self.signing_secret) < 32:
+                raise ValueError("PEERSPACE_SECRET: use at least 32 random characters")
+        elif not self.dev_mode:
+            raise ValueError("PEERSPACE_SECRET: required outside development mode")
+        if self.dev_mode and self.host not in {"127.0.0.1", "localhost", "::1"}:
+            # Development mode accepts unauthenticated requests: never expose it.
+            self.host = "127.0.0.1"
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.default_time_zone)
+
+    @property
+    def secret_bytes(self) -> bytes:
+        # Development mode gets a fixed, visibly unsafe key so local links keep working across restarts.
+        return (self.signing_secret or "peerspace-development-only-not-secret").encode()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (and overrides), naming the bad setting on failure."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+            problems.append(f"{where}: {err.get('msg', 'invalid')}")
+        raise SettingsError("Invalid settings: " + "; ".join(problems)) from None

@@ -1,0 +1,146 @@
+"""Loads and validates `content/` at start-up: texts, commands and card templates.
+
+Every sentence a user reads comes from here. A broken file stops start-up with the file and
+field named, rather than failing later in front of a user.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+import yaml
+
+from bot.templating import BindingError, bind
+
+CARD_VERSION = "1.5"
+MAX_CARD_BYTES = 80 * 1024
+
+
+class ContentError(ValueError):
+    """A content file is missing, malformed, or lacks a field the bot needs."""
+
+
+@dataclass
+class Content:
+    """Texts keyed by dotted path ("menu.help.title"), commands, and card templates by name."""
+
+    root: Path
+    texts: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, str] = field(default_factory=dict)  # normalised phrase -> verb
+    cards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # other YAML files, by stem
+
+    def text(self, key: str, **params: Any) -> str:
+        try:
+            template = self.texts[key]
+        except KeyError:
+            raise ContentError(f"{self.root / 'messages.yaml'}: missing text {key!r}") from None
+        return template.format(**params) if params else template
+
+    def card(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A bound Adaptive Card, checked against the Teams size limit."""
+        try:
+            template = self.cards[name]
+        except KeyError:
+            raise ContentError(f"{self.root / 'cards'}: no card named {name!r}") from None
+        try:
+            card = bind(template, data)
+        except BindingError as exc:
+            raise ContentError(f"{self.root / 'cards' / (name + '.json')}: no data for {exc.args[0]!r}") from None
+        if len(json.dumps(card).encode()) > MAX_CARD_BYTES:
+            raise ContentError(f"card {name!r} is over {MAX_CARD_BYTES} bytes once bound")
+        return card
+
+    def require_texts(self, keys: list[str]) -> None:
+        missing = [k for k in keys if k not in self.texts]
+        if missing:
+            raise ContentError(f"{self.root / 'messages.yaml'}: missing {', '.join(sorted(missing))}")
+
+    def normalise(self, text: str) -> str:
+        return " ".join(text.lower().strip().strip("!?.").split())
+
+    def command_verb(self, text: str) -> str | None:
+        return self.commands.get(self.normalise(text))
+
+
+def load_content(root: Path) -> Content:
+    """Read every content file under `root` and validate it."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ContentError(f"{root}: content folder not found")
+    content = Content(root=root)
+    content.texts = _flatten(_read_yaml(root / "messages.yaml"), root / "messages.yaml")
+    content.commands = _load_commands(root / "commands.yaml")
+    for path in sorted((root / "cards").glob("*.json")):
+        content.cards[path.stem] = _load_card(path)
+    for path in sorted(root.glob("*.yaml")):
+        if path.name not in {"messages.yaml", "commands.yaml"}:
+            content.data[path.stem] = _read_yaml(path)
+    return content
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ContentError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+
+
+def _flatten(tree: Any, path: Path, prefix: str = "") -> dict[str, str]:
+    if not isinstance(tree, dict):
+        raise ContentError(f"{path}: {prefix or 'top level'} must be a mapping")
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path, dotted))
+        elif isinstance(value, str) and value.strip():
+            _check_format(value, path, dotted)
+            flat[dotted] = value.strip()
+        else:
+            raise ContentError(f"{path}: {dotted} must be non-empty text")
+    return flat
+
+
+def _check_format(value: str, path: Path, key: str) -> None:
+    try:
+        list(Formatter().parse(value))
+    except ValueError:
+        raise ContentError(f"{path}: {key} has unbalanced braces") from None
+
+
+def _load_commands(path: Path) -> dict[str, str]:
+    tree = _read_yaml(path)
+    if not isinstance(tree, dict):
+        raise ContentError(f"{path}: top level must map verbs to lists of phrases")
+    commands: dict[str, str] = {}
+    for verb, phrases in tree.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise ContentError(f"{path}: {verb} must be a list of phrases")
+        for phrase in phrases:
+            norm = " ".join(phrase.lower().split())
+            if norm in commands:
+                raise ContentError(f"{path}: {verb}: phrase {phrase!r} already used by {commands[norm]}")
+            commands[norm] = str(verb)
+    return commands
+
+
+def _load_card(path: Path) -> dict[str, Any]:
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ContentError(f"{path}: not valid JSON (line {exc.lineno})") from None
+    if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+        raise ContentError(f"{path}: type must be AdaptiveCard")
+    if card.get("version") != CARD_VERSION:
+        raise ContentError(f"{path}: version must be {CARD_VERSION}")
+    if not isinstance(card.get("body"), list) or not card["body"]:
+        raise ContentError(f"{path}: body must be a non-empty list")
+    return card

@@ -1,0 +1,76 @@
+"""Turns an outbox row into a Teams message and sends it through the messenger.
+
+Features register a renderer per message kind; the dispatcher (scheduler/) calls `deliver`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cards import card_activity
+from bot.messenger import Messenger, Outcome
+from scheduler.dispatcher import Delivery, DeliveryResult
+from storage.models import Conversation
+from storage.outbox import ClaimedMessage
+from storage.users import deactivate_conversation, personal_conversation
+
+# A renderer returns the activity to send, or None when the message is no longer wanted.
+Renderer = Callable[[AsyncSession, ClaimedMessage], Awaitable[Activity | None]]
+
+
+class OutboxDelivery:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], messenger: Messenger) -> None:
+        self._sessions = sessions
+        self._messenger = messenger
+        self._renderers: dict[str, Renderer] = {"card": render_card_payload}
+
+    def register(self, kind: str, renderer: Renderer) -> None:
+        if kind in self._renderers:
+            raise ValueError(f"renderer for {kind!r} registered twice")
+        self._renderers[kind] = renderer
+
+    @property
+    def kinds(self) -> set[str]:
+        return set(self._renderers)
+
+    async def deliver(self, message: ClaimedMessage) -> DeliveryResult:
+        renderer = self._renderers.get(message.kind)
+        if renderer is None:
+            return DeliveryResult(Delivery.FAILED, error=f"no renderer for {message.kind}")
+        async with self._sessions() as session:
+            conversation = await _recipient(session, message)
+            if conversation is None:
+                return DeliveryResult(Delivery.NO_RECIPIENT, error="no active conversation")
+            activity = await renderer(session, message)
+            reference = dict(conversation.reference)
+            conversation_id = conversation.id
+        if activity is None:
+            return DeliveryResult(Delivery.SKIPPED, error="no longer wanted")
+        result = await self._messenger.send(reference, activity)
+        if result.outcome is Outcome.SENT:
+            return DeliveryResult(Delivery.SENT, activity_id=result.activity_id)
+        if result.outcome is Outcome.GONE:
+            async with self._sessions() as session, session.begin():
+                await deactivate_conversation(session, conversation_id, f"gone {result.status}")
+            return DeliveryResult(Delivery.GONE, error=result.error)
+        if result.outcome is Outcome.RETRY_LATER:
+            return DeliveryResult(Delivery.RETRY, error=result.error)
+        return DeliveryResult(Delivery.FAILED, error=result.error)
+
+
+async def _recipient(session: AsyncSession, message: ClaimedMessage) -> Conversation | None:
+    if message.conversation_id is not None:
+        conv = await session.get(Conversation, message.conversation_id)
+        return conv if conv is not None and conv.active else None
+    assert message.user_id is not None
+    return await personal_conversation(session, message.user_id)
+
+
+async def render_card_payload(_session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+    """Kind "card": the payload already holds a bound card (announcements built at enqueue time)."""
+    card: Any = message.payload.get("card")
+    return card_activity(card) if isinstance(card, dict) else None

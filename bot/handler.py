@@ -1,0 +1,159 @@
+"""The Teams activity handler: records who is speaking, then routes the turn by verb or text."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount, InvokeResponse
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+
+from bot.cards import ADAPTIVE_CARD, card_activity, with_submit_fallback
+from bot.turns import seen_conversation, seen_user
+from dialogs.card_prompt import CardPrompt
+from dialogs.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope
+from dialogs.menu import MenuActions
+from dialogs.registry import FeatureRegistry
+from storage.roles import Actor, NotPermitted, Role, roles_of
+from storage.users import mark_welcomed, upsert_conversation, upsert_user
+
+log = logging.getLogger(__name__)
+_MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+class PeerSpaceBot(TeamsActivityHandler):
+    def __init__(
+        self,
+        services: BotServices,
+        registry: FeatureRegistry,
+        menu: MenuActions,
+        conversation_state: ConversationState,
+    ) -> None:
+        super().__init__()
+        self._services = services
+        self._registry = registry
+        self._menu = menu
+        self._state = conversation_state
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(CardPrompt(services.content))
+        for dialog in registry.dialogs():
+            self._dialogs.add(dialog)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        actor = await self._record(turn_context)
+        set_scope(turn_context, TurnScope(input=TurnInput(), actor=actor))
+        await super().on_turn(turn_context)
+        scope = scope_of(turn_context)
+        if scope.forget_user:
+            await self._state.delete(turn_context)
+        else:
+            await self._state.save_changes(turn_context)
+
+    async def _record(self, turn_context: TurnContext) -> Actor:
+        """Store the person, the conversation reference and tenant; work out the actor's roles."""
+        activity = turn_context.activity
+        user_seen, conv_seen = seen_user(activity), seen_conversation(activity)
+        async with self._services.sessions() as session, session.begin():
+            user = await upsert_user(session, user_seen, self._services.default_zone) if user_seen else None
+            if conv_seen is not None:
+                await upsert_conversation(session, conv_seen, user)
+            roles = await roles_of(session, user.aad_object_id if user else None, self._services.configured_roles)
+        return Actor(user_id=user.id if user else "", aad_object_id=user.aad_object_id if user else None,
+                     roles=roles)
+
+    # --- install events -------------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome(turn_context)
+
+    async def on_teams_members_added(
+        self, teams_members_added: list[TeamsChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        conv_type = turn_context.activity.conversation.conversation_type or "personal"
+        if any(m.id == bot_id for m in teams_members_added) or conv_type == "personal":
+            await self._welcome(turn_context)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
+        await self.on_teams_members_added(members_added, None, turn_context)  # non-Teams test channels
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        async with self._services.sessions() as session, session.begin():
+            first = await mark_welcomed(session, turn_context.activity.conversation.id)
+        if first:
+            await turn_context.send_activity(card_activity(self._menu.welcome_card()))
+
+    # --- messages and card actions ----------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value:
+            # Action.Submit fallback from clients without Universal Actions.
+            value = activity.value
+            await self._dispatch_action(turn_context, value.get("verb"), value, via_invoke=False)
+            return
+        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        scope_of(turn_context).input = TurnInput(text=(text or "").strip()[:4000])
+        await self._route(turn_context)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        action = invoke_value.action
+        if not isinstance(action, dict):  # msrest may or may not have built a model for it
+            action = {"verb": getattr(action, "verb", None), "data": getattr(action, "data", None)}
+        verb, data = action.get("verb"), action.get("data")
+        await self._dispatch_action(turn_context, verb, data, via_invoke=True)
+        replacement = scope_of(turn_context).replacement
+        if replacement is not None:
+            return AdaptiveCardInvokeResponse(status_code=200, type=ADAPTIVE_CARD,
+                                              value=with_submit_fallback(replacement))
+        return AdaptiveCardInvokeResponse(status_code=200, type=_MESSAGE,
+                                          value=self._services.content.text("bot.done"))
+
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        # msrest types AdaptiveCardInvokeResponse.value as a dict, but a "message" response
+        # carries a string; build the body ourselves instead of failing to serialise it.
+        if isinstance(body, AdaptiveCardInvokeResponse):
+            return InvokeResponse(status=200, body={"statusCode": body.status_code, "type": body.type,
+                                                    "value": body.value})
+        return TeamsActivityHandler._create_invoke_response(body)
+
+    async def _dispatch_action(self, turn_context: TurnContext, verb: Any, data: Any, *, via_invoke: bool):
+        scope = scope_of(turn_context)
+        try:
+            scope.input = TurnInput.from_action(verb, data, via_invoke=via_invoke)
+        except InvalidInput as exc:
+            log.info("invalid card submission rejected (field %s)", exc.args[0] if exc.args else "?")
+            await say(turn_context, self._services.content.text("bot.invalid_input"))
+            return
+        await self._route(turn_context)
+
+    async def _route(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context)
+        turn_input = scope.input
+        verb = turn_input.verb or (self._services.content.command_verb(turn_input.text) if turn_input.text else None)
+        dc = await self._dialogs.create_context(turn_context)
+        try:
+            if verb and verb in self._registry.start_verbs():
+                await dc.cancel_all_dialogs()
+                action = self._registry.action(verb)
+                if action is not None:
+                    await action(turn_context)
+                else:
+                    await dc.begin_dialog(self._registry.dialog_for(verb))
+                return
+            if dc.active_dialog is not None:
+                result = await dc.continue_dialog()
+                if result.status != DialogTurnStatus.Empty:
+                    return
+            key = "bot.card_expired" if turn_input.verb else "bot.unknown_text"
+            await say(turn_context, self._services.content.text(key))
+        except NotPermitted as exc:
+            roles = tuple(Role(r.strip()) for r in str(exc).split(",") if r.strip() in Role._value2member_map_)
+            await say(turn_context, self._services.content.text(
+                "bot.not_permitted", roles=role_names(self._services.content, roles) or "-"))

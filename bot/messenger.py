@@ -1,0 +1,140 @@
+"""The one proactive sender: rate limited as Teams documents, retried with backoff, outcome typed.
+
+Everything that messages someone unprompted (reminders, announcements) goes through
+`Messenger.send`, usually from the outbox dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import Activity, ConversationReference
+
+from scheduler.ratelimit import Limit, RateLimiter
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {412, 429, 500, 502, 503, 504}
+GONE = {403, 404}
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RETRY_LATER = "retry_later"  # still failing after our in-process retries
+    GONE = "gone"  # app uninstalled or bot blocked: stop writing to this conversation
+    FAILED = "failed"  # a request Teams will never accept (400, bad reference)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    activity_id: str | None = None
+    status: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MessengerLimits:
+    per_conversation_per_second: float = 7.0
+    per_conversation_per_hour: float = 1800.0
+    global_per_second: float = 50.0
+
+
+def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | None]:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    retry_after = None
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if raw is not None:
+        try:
+            retry_after = max(0.0, float(raw))
+        except ValueError:
+            retry_after = None
+    return (int(status) if status else None), retry_after
+
+
+class Messenger:
+    def __init__(
+        self,
+        adapter: BotAdapter,
+        app_id: str,
+        limits: MessengerLimits = MessengerLimits(),
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+        concurrency: int = 64,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._adapter = adapter
+        self._app_id = app_id
+        self._limiter = RateLimiter(
+            [Limit(limits.global_per_second, 1.0)],
+            [Limit(limits.per_conversation_per_second, 1.0), Limit(limits.per_conversation_per_hour, 3600.0)],
+            sleep=sleep,
+        )
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def send(self, reference: dict[str, Any], activity: Activity) -> SendResult:
+        """Send one activity into the conversation `reference` points at."""
+        try:
+            ref = ConversationReference().deserialize(reference)
+        except Exception:  # noqa: BLE001 - a corrupt stored reference is a permanent failure
+            return SendResult(Outcome.FAILED, error="unreadable conversation reference")
+        if not ref.conversation or not ref.conversation.id or not ref.service_url:
+            return SendResult(Outcome.FAILED, error="incomplete conversation reference")
+        key = ref.conversation.id
+        async with self._slots:
+            for attempt in range(1, self._max_attempts + 1):
+                await self._limiter.acquire(key)
+                result, retry_after = await self._attempt(ref, activity)
+                if result.outcome is not Outcome.RETRY_LATER or attempt == self._max_attempts:
+                    return result
+                delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
+                delay = delay * (0.5 + random.random() / 2)  # jitter spreads a herd of retries
+                if retry_after is not None:
+                    delay = max(delay, retry_after)
+                    self._limiter.penalise(key, retry_after)
+                log.info("proactive send got %s; retry %d in %.2fs", result.status, attempt, delay)
+                await self._sleep(delay)
+        return result  # pragma: no cover - the loop always returns
+
+    async def _attempt(self, ref: ConversationReference, activity: Activity) -> tuple[SendResult, float | None]:
+        outcome: dict[str, Any] = {}
+
+        async def callback(turn_context: TurnContext) -> None:
+            # Errors are caught here: raised out of the callback they would reach the adapter's
+            # on_turn_error, which answers the *user* with an apology.
+            try:
+                response = await turn_context.send_activity(activity)
+                outcome["id"] = getattr(response, "id", None)
+            except Exception as exc:  # noqa: BLE001
+                outcome["exc"] = exc
+
+        try:
+            await self._adapter.continue_conversation(ref, callback, self._app_id)
+        except Exception as exc:  # noqa: BLE001 - connector creation or auth failed
+            outcome["exc"] = exc
+        exc = outcome.get("exc")
+        if exc is None:
+            return SendResult(Outcome.SENT, activity_id=outcome.get("id")), None
+        status, retry_after = _status_and_retry_after(exc)
+        error = f"{type(exc).__name__}" + (f" {status}" if status else "")
+        if status in GONE:
+            return SendResult(Outcome.GONE, status=status, error=error), None
+        if status is None or status in RETRYABLE:
+            # No status means the connection itself failed: worth another go.
+            return SendResult(Outcome.RETRY_LATER, status=status, error=error), retry_after
+        return SendResult(Outcome.FAILED, status=status, error=error), None

@@ -1,0 +1,82 @@
+"""Reading who and where a turn comes from, from the activity Teams sent."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from storage.users import SeenConversation, SeenUser
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """Teams puts the tenant in channelData.tenant.id (botbuilder drops conversation.tenantId)."""
+    data = activity.channel_data
+    if isinstance(data, dict):
+        tenant = data.get("tenant")
+        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
+            return tenant["id"]
+    conv = activity.conversation
+    return getattr(conv, "tenant_id", None) if conv else None
+
+
+def team_of(activity: Activity) -> str | None:
+    data = activity.channel_data
+    if isinstance(data, dict) and isinstance(data.get("team"), dict):
+        team_id = data["team"].get("id")
+        return team_id if isinstance(team_id, str) else None
+    return None
+
+
+def time_zone_of(activity: Activity) -> str | None:
+    """The IANA zone Teams reports for the sender (clientInfo entity or localTimezone), if valid."""
+    candidates: list[Any] = [getattr(activity, "local_timezone", None)]
+    for entity in activity.entities or []:
+        props = entity.additional_properties if hasattr(entity, "additional_properties") else {}
+        if getattr(entity, "type", None) == "clientInfo":
+            candidates.append((props or {}).get("timezone"))
+    for zone in candidates:
+        if isinstance(zone, str) and 0 < len(zone) <= 64:
+            try:
+                ZoneInfo(zone)
+                return zone
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return None
+
+
+def seen_user(activity: Activity) -> SeenUser | None:
+    sender = activity.from_property
+    if sender is None or not sender.id or activity.recipient and sender.id == activity.recipient.id:
+        return None
+    return SeenUser(
+        teams_id=sender.id[:200],
+        aad_object_id=(sender.aad_object_id or None) and sender.aad_object_id[:64],
+        name=(sender.name or "")[:200],
+        tenant_id=tenant_of(activity),
+        time_zone=time_zone_of(activity),
+        locale=(activity.locale or None) and activity.locale[:20],
+    )
+
+
+def seen_conversation(activity: Activity) -> SeenConversation | None:
+    conv = activity.conversation
+    if conv is None or not conv.id:
+        return None
+    tenant = tenant_of(activity)
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    # Without an activity id, proactive sends start a new message instead of a reply thread.
+    reference.pop("activityId", None)
+    if tenant:
+        # Stored ourselves so proactive sends can name the tenant (see bot/messenger.py).
+        reference.setdefault("conversation", {})["tenantId"] = tenant
+    return SeenConversation(
+        id=conv.id[:300],
+        conversation_type=(conv.conversation_type or "personal")[:20],
+        tenant_id=tenant,
+        team_id=team_of(activity),
+        name=(conv.name or None) and conv.name[:200],
+        reference=reference,
+    )

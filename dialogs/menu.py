@@ -1,0 +1,66 @@
+"""The menu, help and "about and privacy": the doors to every other feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+
+from dialogs.context import BotServices, scope_of, show
+from dialogs.registry import Feature, FeatureRegistry, MenuEntry
+
+
+class MenuActions:
+    def __init__(self, services: BotServices, registry: FeatureRegistry) -> None:
+        self._services = services
+        self._registry = registry
+
+    def urgent_help(self) -> list[dict[str, Any]]:
+        return list(self._services.content.data["support"]["urgent"])
+
+    def feature_lines(self) -> list[dict[str, str]]:
+        """Every feature a newcomer can use, for the welcome card (role-only entries are left out)."""
+        text = self._services.content.text
+        entries = [e for f in self._registry.features for e in f.menu if not e.roles]
+        return [{"title": text(f"menu.{e.key}.title"), "description": text(f"menu.{e.key}.description")}
+                for e in sorted(entries, key=lambda e: e.order)]
+
+    def welcome_card(self) -> dict[str, Any]:
+        return self._services.content.card("welcome", {
+            "features": self.feature_lines(),
+            "min_group_size": self._services.min_group_size,
+            "urgent": self.urgent_help(),
+        })
+
+    async def show_menu(self, turn_context: TurnContext) -> None:
+        text = self._services.content.text
+        entries = self._registry.menu_for(scope_of(turn_context).actor)
+        card = self._services.content.card("menu", {"entries": [
+            {"title": text(f"menu.{e.key}.title"), "description": text(f"menu.{e.key}.description"),
+             "verb": e.verb, "button": text("buttons.open")}
+            for e in entries
+        ]})
+        await show(turn_context, card)
+
+    async def show_about(self, turn_context: TurnContext) -> None:
+        services = self._services
+        card = services.content.card("about", {
+            "min_group_size": services.min_group_size,
+            "urgent": self.urgent_help(),
+            "support_name": services.support_name,
+            "support_email": services.support_email,
+        })
+        await show(turn_context, card)
+
+
+def menu_feature(services: BotServices, registry: FeatureRegistry) -> tuple[Feature, MenuActions]:
+    actions = MenuActions(services, registry)
+    feature = Feature(
+        name="menu",
+        menu=[MenuEntry("about", "about.show", order=900)],
+        actions={"menu.show": actions.show_menu, "about.show": actions.show_about},
+        texts=["buttons.open", "bot.unknown_text", "bot.use_buttons", "bot.card_expired",
+               "bot.not_permitted", "bot.something_went_wrong", "bot.invalid_input"],
+        cards=["welcome", "menu", "about", "notice"],
+    )
+    return feature, actions

@@ -1,0 +1,77 @@
+""""My data": what the bot holds about me, and deleting it (a dialog that survives restarts)."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from sqlalchemy import select
+
+from dialogs.card_prompt import CardPrompt
+from dialogs.context import BotServices, scope_of, show
+from dialogs.registry import Feature, MenuEntry
+from storage.models import User
+
+
+class MyDataDialog(ComponentDialog):
+    ID = "my_data"
+
+    def __init__(self, services: BotServices) -> None:
+        super().__init__(self.ID)
+        self._services = services
+        self.add_dialog(CardPrompt(services.content))
+        self.add_dialog(WaterfallDialog("my_data.steps", [
+            self.show_data_step, self.confirm_step, self.erase_step,
+        ]))
+        self.initial_dialog_id = "my_data.steps"
+
+    async def _user(self, session, step: WaterfallStepContext) -> User | None:
+        user_id = scope_of(step.context).actor.user_id
+        return await session.scalar(select(User).where(User.id == user_id))
+
+    async def show_data_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        content = self._services.content
+        async with self._services.sessions() as session:
+            user = await self._user(session, step)
+            items = await self._services.personal_data.describe(session, user) if user else []
+        card = content.card("my_data", {"items": [
+            {"label": content.text(f"my_data.labels.{item.label_key}"), "value": item.value} for item in items
+        ]})
+        return await step.prompt(CardPrompt.ID, {"card": card, "verbs": ["my_data.delete", "my_data.keep"],
+                                                 "replace": False})
+
+    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if step.result["verb"] != "my_data.delete":
+            return await self._kept(step)
+        card = self._services.content.card("my_data_confirm", {})
+        return await step.prompt(CardPrompt.ID, {"card": card, "verbs": ["my_data.delete.confirm", "my_data.keep"]})
+
+    async def erase_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if step.result["verb"] != "my_data.delete.confirm":
+            return await self._kept(step)
+        async with self._services.sessions() as session, session.begin():
+            user = await self._user(session, step)
+            if user is not None:
+                await self._services.personal_data.erase(session, user)
+        scope_of(step.context).forget_user = True
+        text = self._services.content.text
+        await show(step.context, self._services.content.card(
+            "notice", {"title": text("notice.deleted_title"), "text": text("notice.deleted_text")}), replace=True)
+        return await step.end_dialog()
+
+    async def _kept(self, step: WaterfallStepContext) -> DialogTurnResult:
+        text = self._services.content.text
+        await show(step.context, self._services.content.card(
+            "notice", {"title": text("notice.kept_title"), "text": text("my_data.kept")}), replace=True)
+        return await step.end_dialog()
+
+
+def my_data_feature(services: BotServices) -> Feature:
+    return Feature(
+        name="my_data",
+        menu=[MenuEntry("my_data", "my_data.show", order=950)],
+        dialogs=[MyDataDialog(services)],
+        starts={"my_data.show": MyDataDialog.ID},
+        texts=[f"my_data.labels.{k}" for k in
+               ("name", "time_zone", "first_seen", "chats", "granted_roles", "pending_messages")]
+        + ["my_data.kept", "notice.deleted_title", "notice.deleted_text", "notice.kept_title"],
+        cards=["my_data", "my_data_confirm", "notice"],
+    )

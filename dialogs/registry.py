@@ -1,0 +1,88 @@
+"""Features plug into the bot here: their menu entries, the verbs they start on, their dialogs.
+
+The handler routes by verb through this registry, so adding a feature never edits the handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import Dialog
+
+from storage.roles import Actor, Role
+
+ActionHandler = Callable[[TurnContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A button on the menu card; title and description come from `menu.<key>` in content."""
+
+    key: str
+    verb: str
+    order: int
+    roles: tuple[Role, ...] = ()  # empty: everyone sees it
+
+    def visible_to(self, actor: Actor) -> bool:
+        return not self.roles or actor.has_any(*self.roles)
+
+
+@dataclass
+class Feature:
+    name: str
+    menu: list[MenuEntry] = field(default_factory=list)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    dialogs: list[Dialog] = field(default_factory=list)
+    starts: dict[str, str] = field(default_factory=dict)  # verb -> dialog id
+    texts: list[str] = field(default_factory=list)  # content keys the feature needs
+    cards: list[str] = field(default_factory=list)  # card templates the feature needs
+
+
+class FeatureRegistry:
+    def __init__(self) -> None:
+        self.features: list[Feature] = []
+
+    def add(self, feature: Feature) -> None:
+        taken = self.start_verbs()
+        clash = taken.intersection(feature.actions) | taken.intersection(feature.starts)
+        if clash:
+            raise ValueError(f"feature {feature.name}: verbs already taken: {sorted(clash)}")
+        self.features.append(feature)
+
+    def start_verbs(self) -> set[str]:
+        verbs: set[str] = set()
+        for feature in self.features:
+            verbs.update(feature.actions)
+            verbs.update(feature.starts)
+        return verbs
+
+    def action(self, verb: str) -> ActionHandler | None:
+        for feature in self.features:
+            if verb in feature.actions:
+                return feature.actions[verb]
+        return None
+
+    def dialog_for(self, verb: str) -> str | None:
+        for feature in self.features:
+            if verb in feature.starts:
+                return feature.starts[verb]
+        return None
+
+    def menu_for(self, actor: Actor) -> list[MenuEntry]:
+        entries = [e for f in self.features for e in f.menu if e.visible_to(actor)]
+        return sorted(entries, key=lambda e: e.order)
+
+    def dialogs(self) -> list[Dialog]:
+        return [d for f in self.features for d in f.dialogs]
+
+    def required_texts(self) -> list[str]:
+        keys = [k for f in self.features for k in f.texts]
+        for feature in self.features:
+            for entry in feature.menu:
+                keys += [f"menu.{entry.key}.title", f"menu.{entry.key}.description"]
+        return keys
+
+    def required_cards(self) -> list[str]:
+        return [c for f in self.features for c in f.cards]

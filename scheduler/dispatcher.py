@@ -1,0 +1,128 @@
+"""Claims due outbox rows and hands them to a delivery function; records every outcome.
+
+SDK-free: the bot layer passes in `deliver`, which renders the row and calls the messenger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduler.clock import Clock
+from storage import outbox
+from storage.outbox import ClaimedMessage
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    GONE = "gone"  # recipient uninstalled the app or blocked the bot
+    FAILED = "failed"
+    NO_RECIPIENT = "no_recipient"
+    SKIPPED = "skipped"  # the feature decided the message is no longer wanted
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status: Delivery
+    activity_id: str | None = None
+    error: str | None = None
+
+
+Deliver = Callable[[ClaimedMessage], Awaitable[DeliveryResult]]
+
+
+@dataclass
+class DispatchStats:
+    claimed: int = 0
+    sent: int = 0
+    expired: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        deliver: Deliver,
+        clock: Clock,
+        *,
+        batch_size: int = 200,
+        lease: timedelta = timedelta(minutes=5),
+        max_attempts: int = 8,
+        retry_base: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self._sessions = sessions
+        self._deliver = deliver
+        self._clock = clock
+        self._batch_size = batch_size
+        self._lease = lease
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base
+
+    async def run_once(self) -> DispatchStats:
+        """Claim one batch and settle every row in it."""
+        stats = DispatchStats()
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            batch = await outbox.claim_due(session, now=now, limit=self._batch_size, lease=self._lease)
+        stats.claimed = len(batch)
+        if batch:
+            await asyncio.gather(*(self._settle(message, stats) for message in batch))
+        return stats
+
+    async def drain(self, max_batches: int = 1000) -> DispatchStats:
+        """Run batches until nothing is due (tests, and catching up after downtime)."""
+        total = DispatchStats()
+        for _ in range(max_batches):
+            stats = await self.run_once()
+            for field in ("claimed", "sent", "expired", "retried", "failed"):
+                setattr(total, field, getattr(total, field) + getattr(stats, field))
+            if stats.claimed == 0:
+                break
+        return total
+
+    async def _settle(self, message: ClaimedMessage, stats: DispatchStats) -> None:
+        now = self._clock.now()
+        if message.not_after is not None and now > message.not_after:
+            async with self._sessions() as session, session.begin():
+                await outbox.mark_expired(session, message)
+            stats.expired += 1
+            return
+        try:
+            result = await self._deliver(message)
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
+            log.exception("delivering outbox row %s (%s) raised %s", message.id, message.kind, type(exc).__name__)
+            result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
+        async with self._sessions() as session, session.begin():
+            await self._record(session, message, result, stats)
+
+    async def _record(self, session: AsyncSession, message: ClaimedMessage, result: DeliveryResult,
+                      stats: DispatchStats) -> None:
+        now = self._clock.now()
+        if result.status is Delivery.SENT:
+            await outbox.mark_sent(session, message, at=now, activity_id=result.activity_id)
+            stats.sent += 1
+        elif result.status is Delivery.RETRY and message.attempts < self._max_attempts:
+            retry_at = now + self._retry_base * 2 ** (message.attempts - 1)
+            if message.not_after is not None and retry_at > message.not_after:
+                await outbox.mark_expired(session, message)
+                stats.expired += 1
+                return
+            await outbox.mark_retry(session, message, retry_at=retry_at, error=result.error or "retry")
+            stats.retried += 1
+        elif result.status is Delivery.SKIPPED:
+            await outbox.mark_cancelled(session, message, reason=result.error or "skipped")
+        else:
+            await outbox.mark_failed(session, message, error=result.error or result.status.value)
+            stats.failed += 1
+            log.warning("outbox row %s (%s) failed: %s", message.id, message.kind, result.status.value)

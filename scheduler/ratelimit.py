@@ -1,0 +1,105 @@
+"""Token buckets for proactive sends: per conversation and for the whole app.
+
+Pure asyncio, no SDK. A sender acquires one token from every bucket that applies before each
+request; when any bucket is empty it sleeps exactly until that bucket has refilled enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TokenBucket:
+    """`rate` tokens per second, holding at most `capacity` (the largest burst allowed)."""
+
+    rate: float
+    capacity: float
+    tokens: float = field(default=-1.0)
+    updated: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.capacity < 1:
+            raise ValueError("rate must be positive and capacity at least 1")
+        if self.tokens < 0:
+            self.tokens = self.capacity
+
+    def refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+
+    def wait_time(self, now: float) -> float:
+        self.refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` requests per `seconds`, as a bucket that starts full."""
+
+    count: float
+    seconds: float
+    burst: float | None = None  # defaults to `count`
+
+    def bucket(self, now: float) -> TokenBucket:
+        return TokenBucket(rate=self.count / self.seconds, capacity=self.burst or self.count, updated=now)
+
+
+class RateLimiter:
+    """Global limits shared by every send, plus limits kept per conversation (LRU-bounded)."""
+
+    def __init__(
+        self,
+        global_limits: list[Limit],
+        per_key_limits: list[Limit],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_keys: int = 50_000,
+    ) -> None:
+        now = clock()
+        self._global = [limit.bucket(now) for limit in global_limits]
+        self._per_key_limits = per_key_limits
+        self._per_key: OrderedDict[str, list[TokenBucket]] = OrderedDict()
+        self._clock = clock
+        self._sleep = sleep
+        self._max_keys = max_keys
+
+    def _buckets_for(self, key: str) -> list[TokenBucket]:
+        buckets = self._per_key.get(key)
+        if buckets is None:
+            buckets = [limit.bucket(self._clock()) for limit in self._per_key_limits]
+            self._per_key[key] = buckets
+            if len(self._per_key) > self._max_keys:
+                self._per_key.popitem(last=False)
+        else:
+            self._per_key.move_to_end(key)
+        return buckets
+
+    async def acquire(self, key: str) -> None:
+        """Wait until one request to `key` is allowed, then count it against every bucket."""
+        buckets = self._global + self._buckets_for(key)
+        while True:
+            now = self._clock()
+            wait = max(bucket.wait_time(now) for bucket in buckets)
+            if wait <= 0:
+                # No await between the check and the take: asyncio makes this atomic.
+                for bucket in buckets:
+                    bucket.take()
+                return
+            await self._sleep(wait)
+
+    def penalise(self, key: str, seconds: float) -> None:
+        """After a 429, drain the conversation's buckets so nothing else goes to it for `seconds`."""
+        now = self._clock()
+        for bucket in self._buckets_for(key):
+            bucket.refill(now)
+            bucket.tokens = min(bucket.tokens, -seconds * bucket.rate)

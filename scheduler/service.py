@@ -1,0 +1,66 @@
+"""APScheduler only ticks: a few named periodic jobs; the database is the source of truth.
+
+Jobs are added at every start with stable ids into an in-memory job store (nothing pickled):
+after downtime the dispatcher's first tick, run at start-up, catches up on what fell due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+class SchedulerService:
+    def __init__(self) -> None:
+        self._scheduler = AsyncIOScheduler(
+            timezone=timezone.utc,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self._jobs: list[tuple[str, Job, float, bool]] = []
+
+    def every(self, job_id: str, seconds: float, job: Job, *, run_at_start: bool = True) -> None:
+        """Register a periodic job; `job_id` must be stable so a restart replaces, not duplicates."""
+        if any(existing == job_id for existing, *_ in self._jobs):
+            raise ValueError(f"job {job_id!r} registered twice")
+        self._jobs.append((job_id, job, seconds, run_at_start))
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [job_id for job_id, *_ in self._jobs]
+
+    def start(self) -> None:
+        for job_id, job, seconds, run_at_start in self._jobs:
+            # Passing next_run_time=None would add the job paused, so leave it out instead.
+            start = {"next_run_time": datetime.now(timezone.utc)} if run_at_start else {}
+            self._scheduler.add_job(
+                _guarded(job_id, job), "interval", seconds=seconds, id=job_id, name=job_id, replace_existing=True, **start
+            )
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+
+def _guarded(job_id: str, job: Job) -> Job:
+    """Every job's errors are caught and logged here, once, so a failing tick never kills the loop."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except Exception as exc:  # noqa: BLE001
+            log.error("scheduled job %s failed: %s", job_id, type(exc).__name__, exc_info=exc)
+
+    run.__name__ = f"job_{job_id.replace('.', '_')}"
+    return run

@@ -1,0 +1,214 @@
+"""The outbox: every proactive message is a row here before it is a message in Teams.
+
+`enqueue` is the one way features schedule a message. The dispatcher claims due rows with a
+lease (`claimed_until`): if a process dies after sending but before marking the row sent, the
+lease runs out and the row is sent again, so a crash costs at most one duplicate, never a loss.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert_for
+from storage.models import OutboxMessage, utcnow
+
+PENDING, SENDING, SENT, EXPIRED, FAILED, CANCELLED = (
+    "pending", "sending", "sent", "expired", "failed", "cancelled",
+)
+_ERROR_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A row the dispatcher owns until `claimed_until`: plain data, safe to pass between tasks."""
+
+    id: int
+    kind: str
+    user_id: str | None
+    conversation_id: str | None
+    payload: dict[str, Any]
+    due_at: datetime
+    not_after: datetime | None
+    attempts: int
+    claim_token: str
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    idempotency_key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    conversation_id: str | None = None,
+    not_after: datetime | None = None,
+) -> bool:
+    """Queue a message; a second call with the same key changes nothing. Returns True if queued."""
+    if (user_id is None) == (conversation_id is None):
+        raise ValueError("give exactly one of user_id or conversation_id")
+    if due_at.tzinfo is None or (not_after is not None and not_after.tzinfo is None):
+        raise ValueError("due_at and not_after must be timezone-aware")
+    if not_after is not None and not_after < due_at:
+        raise ValueError("not_after is before due_at")
+    stmt = insert_for(session, OutboxMessage).values(
+        idempotency_key=idempotency_key,
+        kind=kind,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        payload=payload or {},
+        due_at=due_at,
+        not_after=not_after,
+        status=PENDING,
+        attempts=0,
+        created_at=utcnow(),
+    )
+    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    return result.rowcount == 1
+
+
+async def reschedule(
+    session: AsyncSession, idempotency_key: str, due_at: datetime, not_after: datetime | None
+) -> bool:
+    """Move a pending message (for example when a session is rescheduled)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.idempotency_key == idempotency_key, OutboxMessage.status == PENDING)
+        .values(due_at=due_at, not_after=not_after)
+    )
+    return result.rowcount == 1
+
+
+async def cancel_where_key_starts(session: AsyncSession, prefix: str) -> int:
+    """Cancel pending messages whose key starts with `prefix` (keys are built hierarchically)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"),
+            OutboxMessage.status == PENDING,
+        )
+        .values(status=CANCELLED)
+    )
+    return result.rowcount or 0
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedMessage]:
+    """Atomically take up to `limit` due rows (pending, or sending with a lapsed lease).
+
+    On PostgreSQL the inner SELECT uses FOR UPDATE SKIP LOCKED, so replicas claim disjoint
+    sets without waiting on each other; SQLite serialises writers, so the same UPDATE is safe.
+    """
+    token = uuid.uuid4().hex
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.due_at <= now,
+            or_(
+                OutboxMessage.status == PENDING,
+                and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until <= now),
+            ),
+        )
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(
+            status=SENDING,
+            claimed_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            claim_token=token,
+        )
+        .returning(
+            OutboxMessage.id, OutboxMessage.kind, OutboxMessage.user_id, OutboxMessage.conversation_id,
+            OutboxMessage.payload, OutboxMessage.due_at, OutboxMessage.not_after, OutboxMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claimed = [ClaimedMessage(*row, claim_token=token) for row in rows]
+    claimed.sort(key=lambda m: (m.due_at, m.id))
+    return claimed
+
+
+def _owned(message: ClaimedMessage):
+    return and_(
+        OutboxMessage.id == message.id,
+        OutboxMessage.status == SENDING,
+        OutboxMessage.claim_token == message.claim_token,
+    )
+
+
+async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> None:
+    await session.execute(
+        update(OutboxMessage).where(_owned(message)).values(
+            status=SENT, sent_at=at, activity_id=(activity_id or "")[:200] or None,
+            claimed_until=None, claim_token=None, last_error=None,
+        )
+    )
+
+
+async def mark_expired(session: AsyncSession, message: ClaimedMessage) -> None:
+    await session.execute(
+        update(OutboxMessage).where(_owned(message)).values(
+            status=EXPIRED, claimed_until=None, claim_token=None, last_error="past not_after"
+        )
+    )
+
+
+async def mark_retry(session: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage).where(_owned(message)).values(
+            status=PENDING, due_at=retry_at, claimed_until=None, claim_token=None, last_error=error[:_ERROR_LIMIT]
+        )
+    )
+
+
+async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage).where(_owned(message)).values(
+            status=FAILED, claimed_until=None, claim_token=None, last_error=error[:_ERROR_LIMIT]
+        )
+    )
+
+
+async def pending_for_user(session: AsyncSession, user_id: str) -> list[OutboxMessage]:
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.status == PENDING)
+    )
+    return list(rows)
+
+
+async def delete_for_user(session: AsyncSession, user_id: str) -> int:
+    result = await session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
+    return result.rowcount or 0
+
+
+async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
+    """Drop settled rows older than `before`: payloads may name sessions a person attended."""
+    result = await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_([SENT, EXPIRED, FAILED, CANCELLED]),
+            OutboxMessage.created_at < before,
+        )
+    )
+    return result.rowcount or 0
+
+
+
+async def mark_cancelled(session: AsyncSession, message: ClaimedMessage, *, reason: str) -> None:
+    await session.execute(
+        update(OutboxMessage).where(_owned(message)).values(
+            status=CANCELLED, claimed_until=None, claim_token=None, last_error=reason[:_ERROR_LIMIT]
+        )
+    )

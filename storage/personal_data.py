@@ -1,0 +1,80 @@
+"""What the bot holds about one person, and forgetting it on request.
+
+Each feature registers a `PersonalDataSource`; "my data" lists and deletes through all of them,
+so a new feature cannot forget to honour the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation, RoleGrant, User
+from storage.outbox import delete_for_user, pending_for_user
+
+
+@dataclass(frozen=True)
+class DataItem:
+    """One line of the "my data" card: a content key for the label, and a plain value."""
+
+    label_key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PersonalDataSource:
+    name: str
+    describe: Callable[[AsyncSession, User], Awaitable[list[DataItem]]]
+    erase: Callable[[AsyncSession, User], Awaitable[None]]
+
+
+async def _describe_profile(session: AsyncSession, user: User) -> list[DataItem]:
+    chats = await session.scalar(select(func.count()).select_from(Conversation).where(Conversation.user_id == user.id))
+    roles = await session.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == (user.aad_object_id or "")))
+    pending = await pending_for_user(session, user.id)
+    return [
+        DataItem("name", user.name or "-"),
+        DataItem("time_zone", user.time_zone),
+        DataItem("first_seen", user.created_at.date().isoformat()),
+        DataItem("chats", str(chats or 0)),
+        DataItem("granted_roles", ", ".join(sorted(roles)) or "-"),
+        DataItem("pending_messages", str(len(pending))),
+    ]
+
+
+async def _erase_profile(session: AsyncSession, user: User) -> None:
+    await delete_for_user(session, user.id)
+    await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
+    await session.delete(user)
+
+
+PROFILE = PersonalDataSource("profile", _describe_profile, _erase_profile)
+
+
+class PersonalDataRegistry:
+    """Sources in registration order; the profile always goes last so foreign keys hold."""
+
+    def __init__(self) -> None:
+        self._sources: list[PersonalDataSource] = []
+
+    def register(self, source: PersonalDataSource) -> None:
+        if any(s.name == source.name for s in self._sources):
+            raise ValueError(f"personal data source {source.name!r} registered twice")
+        self._sources.append(source)
+
+    @property
+    def sources(self) -> list[PersonalDataSource]:
+        return [*self._sources, PROFILE]
+
+    async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
+        items: list[DataItem] = []
+        for source in self.sources:
+            items.extend(await source.describe(session, user))
+        return items
+
+    async def erase(self, session: AsyncSession, user: User) -> None:
+        for source in self.sources:
+            await source.erase(session, user)

@@ -1,0 +1,90 @@
+"""Who may do what. Plain rules; every feature action asks here before it changes anything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import RoleGrant
+
+
+class Role(str, Enum):
+    WORKER = "worker"
+    PEER_SUPERVISOR = "peer_supervisor"
+    LINE_MANAGER = "line_manager"
+    FACILITATOR = "facilitator"
+    ADMIN = "admin"
+
+
+class NotPermitted(PermissionError):
+    """The actor lacks every role the action allows; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a turn, with the roles they hold right now."""
+
+    user_id: str
+    aad_object_id: str | None
+    roles: frozenset[Role]
+
+    def has_any(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def require(self, *roles: Role) -> None:
+        if not self.has_any(*roles):
+            raise NotPermitted(", ".join(r.value for r in roles))
+
+
+@dataclass(frozen=True)
+class ConfiguredRoles:
+    """Admins and facilitators named in configuration (AAD object ids)."""
+
+    admins: frozenset[str]
+    facilitators: frozenset[str]
+
+    @classmethod
+    def of(cls, admins: Iterable[str], facilitators: Iterable[str]) -> "ConfiguredRoles":
+        return cls(frozenset(a.lower() for a in admins), frozenset(f.lower() for f in facilitators))
+
+
+async def roles_of(session: AsyncSession, aad_object_id: str | None, configured: ConfiguredRoles) -> frozenset[Role]:
+    """Configured roles plus granted ones. Without an AAD id a person holds no role."""
+    if not aad_object_id:
+        return frozenset()
+    aad = aad_object_id.lower()
+    roles: set[Role] = set()
+    if aad in configured.admins:
+        roles.add(Role.ADMIN)
+    if aad in configured.facilitators:
+        roles.add(Role.FACILITATOR)
+    granted = await session.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == aad))
+    roles.update(Role(r) for r in granted if r in Role._value2member_map_)
+    return frozenset(roles)
+
+
+async def grant(session: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
+    """Admins grant roles to others; nobody grants themselves one. True if newly granted."""
+    actor.require(Role.ADMIN)
+    if actor.aad_object_id and actor.aad_object_id.lower() == aad_object_id.lower():
+        raise NotPermitted("self-grant")
+    try:
+        async with session.begin_nested():
+            session.add(RoleGrant(aad_object_id=aad_object_id.lower(), role=role.value,
+                                  granted_by=(actor.aad_object_id or actor.user_id).lower()))
+        return True
+    except IntegrityError:
+        return False
+
+
+async def revoke(session: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
+    actor.require(Role.ADMIN)
+    result = await session.execute(
+        delete(RoleGrant).where(RoleGrant.aad_object_id == aad_object_id.lower(), RoleGrant.role == role.value)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,135 @@
+"""People and the conversations the bot can write to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Conversation, User, utcnow
+
+
+@dataclass(frozen=True)
+class SeenUser:
+    """What a turn tells us about the person speaking."""
+
+    teams_id: str
+    aad_object_id: str | None
+    name: str
+    tenant_id: str | None
+    time_zone: str | None
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class SeenConversation:
+    """What a turn tells us about where it happened."""
+
+    id: str
+    conversation_type: str
+    tenant_id: str | None
+    team_id: str | None
+    name: str | None
+    reference: dict[str, Any]
+
+
+async def upsert_user(session: AsyncSession, seen: SeenUser, default_zone: str) -> User:
+    """Create or refresh the person; a zone only overwrites the stored one when Teams sent one."""
+    user = await session.scalar(select(User).where(User.teams_id == seen.teams_id))
+    if user is None:
+        user = User(
+            teams_id=seen.teams_id,
+            aad_object_id=seen.aad_object_id,
+            name=seen.name,
+            tenant_id=seen.tenant_id,
+            time_zone=seen.time_zone or default_zone,
+            locale=seen.locale,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(user)
+        except IntegrityError:
+            # Another replica created the same person a moment ago.
+            user = await session.scalar(select(User).where(User.teams_id == seen.teams_id))
+            assert user is not None
+    if seen.name and user.name != seen.name:
+        user.name = seen.name
+    if seen.aad_object_id and user.aad_object_id != seen.aad_object_id:
+        user.aad_object_id = seen.aad_object_id
+    if seen.tenant_id and user.tenant_id != seen.tenant_id:
+        user.tenant_id = seen.tenant_id
+    if seen.time_zone and user.time_zone != seen.time_zone:
+        user.time_zone = seen.time_zone
+    if seen.locale and user.locale != seen.locale:
+        user.locale = seen.locale
+    return user
+
+
+async def upsert_conversation(
+    session: AsyncSession, seen: SeenConversation, user: User | None
+) -> Conversation:
+    """Store the latest reference; a conversation we hear from again is active again."""
+    conv = await session.get(Conversation, seen.id)
+    if conv is None:
+        conv = Conversation(id=seen.id, reference=seen.reference)
+        try:
+            async with session.begin_nested():
+                session.add(conv)
+        except IntegrityError:
+            conv = await session.get(Conversation, seen.id)
+            assert conv is not None
+    conv.conversation_type = seen.conversation_type
+    conv.tenant_id = seen.tenant_id or conv.tenant_id
+    conv.team_id = seen.team_id or conv.team_id
+    conv.name = seen.name or conv.name
+    if conv.reference != seen.reference:
+        conv.reference = seen.reference
+    conv.active = True
+    conv.inactive_reason = None
+    if seen.conversation_type == "personal" and user is not None:
+        conv.user_id = user.id
+    return conv
+
+
+async def mark_welcomed(session: AsyncSession, conversation_id: str) -> bool:
+    """Record the welcome once; returns True only for the turn that should send it."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.welcomed_at.is_(None))
+        .values(welcomed_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+async def find_user_by_teams_id(session: AsyncSession, teams_id: str) -> User | None:
+    return await session.scalar(select(User).where(User.teams_id == teams_id))
+
+
+async def personal_conversation(session: AsyncSession, user_id: str) -> Conversation | None:
+    """The newest active 1:1 chat with this person, if the app is installed for them."""
+    return await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.user_id == user_id,
+            Conversation.conversation_type == "personal",
+            Conversation.active.is_(True),
+        )
+        .order_by(Conversation.updated_at.desc())
+        .limit(1)
+    )
+
+
+async def deactivate_conversation(session: AsyncSession, conversation_id: str, reason: str) -> None:
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(active=False, inactive_reason=reason[:100])
+    )
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,163 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured), the
+real aiohttp app built by the composition root, and a fake Bot Connector that records replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import COMPONENTS, Components, create_app
+from bot.config import Settings, load_settings
+from scheduler.clock import ManualClock
+from storage.migrate import upgrade_url
+from tests import factories
+from tests.fake_connector import FakeConnector
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating every time is slower)."""
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    asyncio.run(upgrade_url(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+def _pg_admin(dsn: str) -> str:
+    return dsn.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _pg_exec(dsn: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin(dsn))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    if not PG_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
+        yield None
+        return
+    name = f"peerspace_tpl_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_exec(PG_URL, f'CREATE DATABASE "{name}"'))
+    asyncio.run(upgrade_url(_with_db(PG_URL, name)))
+    yield name
+    asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path, sqlite_template) -> Iterator[str]:
+    """A freshly migrated, empty database for one test, on each supported engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "peerspace.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    if template is None:
+        pytest.skip("PostgreSQL not configured (set TEST_POSTGRES_URL)")
+    name = f"peerspace_t_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _with_db(PG_URL, name)
+    asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+
+
+def make_settings(db_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "dev_mode": True,
+        "database_url": db_url,
+        "scheduler_enabled": False,
+        "admin_ids": ["aad-admin"],
+        "facilitator_ids": [factories.FACILITATOR.aad],
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def settings(db_url) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()
+
+
+async def _instant(_seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+@dataclass
+class BotHarness:
+    """The real app behind a test client, plus the fake connector it answers through."""
+
+    client: TestClient
+    connector: FakeConnector
+
+    @property
+    def components(self) -> Components:
+        return self.client.app[COMPONENTS]
+
+    async def post(self, activity: dict[str, Any], **kw: Any):
+        return await self.client.post("/api/messages", json=activity, **kw)
+
+    async def say(self, text: str, person: factories.Person = factories.ALICE, **kw: Any):
+        return await self.post(factories.message(text, person, service_url=self.connector.url, **kw))
+
+    async def press(self, verb: str, data: dict[str, Any] | None = None,
+                    person: factories.Person = factories.ALICE, **kw: Any) -> dict[str, Any]:
+        """Press an Action.Execute button; returns the invoke response body."""
+        resp = await self.post(factories.execute(verb, data, person, service_url=self.connector.url, **kw))
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+    async def install(self, person: factories.Person = factories.ALICE, **kw: Any):
+        return await self.post(factories.installation_update(person, service_url=self.connector.url, **kw))
+
+
+async def start_harness(settings: Settings, connector: FakeConnector, clock: ManualClock) -> BotHarness:
+    app = create_app(settings, clock=clock, messenger_sleep=_instant)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    return BotHarness(client, connector)
+
+
+@pytest.fixture
+async def harness(settings, connector, clock) -> AsyncIterator[BotHarness]:
+    h = await start_harness(settings, connector, clock)
+    yield h
+    await h.client.close()

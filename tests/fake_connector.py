@@ -1,0 +1,106 @@
+"""A recording fake of the Bot Connector service (what Teams exposes at serviceUrl).
+
+It answers the three routes the bot uses, records every activity, and can be told to answer
+429 / 5xx / 403 on demand, or to enforce a rate limit like Teams does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Sent:
+    conversation_id: str
+    activity: dict[str, Any]
+    reply_to: str | None
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return [a["content"] for a in self.activity.get("attachments") or []
+                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+    @property
+    def text(self) -> str:
+        return self.activity.get("text") or ""
+
+
+@dataclass
+class FakeConnector:
+    sent: list[Sent] = field(default_factory=list)
+    failures: deque = field(default_factory=deque)  # (status, retry_after or None), consumed in order
+    rate_limit: tuple[int, float] | None = None  # (count, seconds) sliding window, 429 beyond it
+    latency: float = 0.0
+    throttled: int = 0
+    _window: deque = field(default_factory=deque)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    server: TestServer | None = None
+
+    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
+        for _ in range(times):
+            self.failures.append((status, retry_after))
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    def to(self, conversation_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.conversation_id == conversation_id]
+
+    def all_cards(self) -> list[dict[str, Any]]:
+        return [card for s in self.sent for card in s.cards]
+
+    async def _post(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.failures:
+            status, retry_after = self.failures.popleft()
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            return web.json_response({"error": {"code": "Fake", "message": "on demand"}}, status=status,
+                                     headers=headers)
+        if self.rate_limit:
+            count, seconds = self.rate_limit
+            now = time.monotonic()
+            while self._window and self._window[0] <= now - seconds:
+                self._window.popleft()
+            if len(self._window) >= count:
+                self.throttled += 1
+                return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
+            self._window.append(now)
+        body = await request.json()
+        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid")))
+        return web.json_response({"id": f"sent-{next(self._ids)}"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        mid = request.match_info["mid"]
+        return web.json_response({"id": mid, "name": "Member", "aadObjectId": f"aad-{mid}", "userRole": "user",
+                                  "tenantId": "tenant-0001"})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": request.match_info["aid"]})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities", self._post)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        return app
+
+    async def start(self) -> "FakeConnector":
+        self.server = TestServer(self.app(), host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()

@@ -1,0 +1,113 @@
+"""The conversation basics through HTTP: install, welcome, menu, unknown text, about, redelivery."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Conversation, User
+from tests import factories
+from tests.factories import ALICE
+
+
+def _texts(card: dict) -> str:
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("text", "title", "value"):
+                if isinstance(node.get(key), str):
+                    out.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return "\n".join(out)
+
+
+async def test_install_sends_welcome_once_and_stores_reference(harness):
+    resp = await harness.install()
+    assert resp.status == 200
+    await harness.post(factories.bot_added(ALICE, service_url=harness.connector.url))
+    cards = harness.connector.all_cards()
+    assert len(cards) == 1, "installationUpdate and conversationUpdate must welcome once"
+    text = _texts(cards[0])
+    assert "Welcome to PeerSpace" in text
+    assert "not monitored around the clock" in text
+    assert "anonymous" in text.lower()
+    async with harness.components.services.sessions() as session:
+        user = await session.scalar(select(User).where(User.teams_id == ALICE.teams_id))
+        conv = await session.get(Conversation, ALICE.conversation_id)
+    assert user.aad_object_id == ALICE.aad and user.name == ALICE.name
+    assert user.time_zone == "Europe/London" and user.tenant_id == factories.TENANT
+    assert conv.reference["serviceUrl"] == harness.connector.url
+    assert conv.reference["conversation"]["tenantId"] == factories.TENANT
+    assert conv.user_id == user.id and conv.active
+
+
+async def test_time_zone_from_teams_is_stored(harness):
+    activity = factories.message("hi", ALICE, service_url=harness.connector.url)
+    activity["entities"] = [{"type": "clientInfo", "timezone": "America/New_York"}]
+    await harness.post(activity)
+    async with harness.components.services.sessions() as session:
+        user = await session.scalar(select(User).where(User.teams_id == ALICE.teams_id))
+    assert user.time_zone == "America/New_York"
+
+
+async def test_help_shows_menu_with_feature_buttons(harness):
+    await harness.say("Help!")
+    card = harness.connector.sent[-1].cards[0]
+    verbs = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                verbs.add(node["verb"])
+                assert node["fallback"]["type"] == "Action.Submit"
+                assert node["fallback"]["data"]["verb"] == node["verb"]
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(card)
+    assert {"about.show", "my_data.show"} <= verbs
+
+
+async def test_unknown_text_points_to_menu(harness):
+    await harness.say("what is the weather like")
+    assert "menu" in harness.connector.sent[-1].text.lower()
+    assert not harness.connector.sent[-1].cards
+
+
+async def test_menu_button_by_execute_and_by_submit_fallback(harness):
+    body = await harness.press("about.show")
+    assert body["statusCode"] == 200
+    about = harness.connector.sent[-1].cards[0]
+    assert "not a crisis service" in _texts(about)
+    await harness.post(factories.submit("about.show", service_url=harness.connector.url))
+    assert harness.connector.sent[-1].cards[0] == about
+
+
+async def test_redelivered_activity_is_processed_once(harness):
+    activity = factories.message("help", ALICE, service_url=harness.connector.url)
+    first = await harness.post(activity)
+    second = await harness.post(activity)
+    assert first.status == 200 and second.status == 200
+    assert len(harness.connector.sent) == 1
+
+
+async def test_stale_card_button_is_answered_kindly(harness):
+    await harness.press("my_data.delete.confirm")
+    assert "already been used" in harness.connector.sent[-1].text
+
+
+async def test_malformed_submission_changes_nothing(harness):
+    activity = factories.execute("about.show", service_url=harness.connector.url)
+    activity["value"]["action"]["data"] = {"x": {"nested": "object"}}
+    resp = await harness.post(activity)
+    assert resp.status == 200
+    assert "check" in harness.connector.sent[-1].text.lower()
