@@ -69,6 +69,7 @@ class RateLimiter:
         self._global = [limit.bucket(now) for limit in global_limits]
         self._per_key_limits = per_key_limits
         self._per_key: OrderedDict[str, list[TokenBucket]] = OrderedDict()
+        self._blocked_until: dict[str, float] = {}
         self._clock = clock
         self._sleep = sleep
         self._max_keys = max_keys
@@ -90,6 +91,12 @@ class RateLimiter:
         while True:
             now = self._clock()
             wait = max(bucket.wait_time(now) for bucket in buckets)
+            blocked = self._blocked_until.get(key)
+            if blocked is not None:
+                if blocked > now:
+                    wait = max(wait, blocked - now)
+                else:
+                    del self._blocked_until[key]
             if wait <= 0:
                 # No await between the check and the take: asyncio makes this atomic.
                 for bucket in buckets:
@@ -98,8 +105,10 @@ class RateLimiter:
             await self._sleep(wait)
 
     def penalise(self, key: str, seconds: float) -> None:
-        """After a 429, drain the conversation's buckets so nothing else goes to it for `seconds`."""
-        now = self._clock()
-        for bucket in self._buckets_for(key):
-            bucket.refill(now)
-            bucket.tokens = min(bucket.tokens, -seconds * bucket.rate)
+        """After a 429 with Retry-After, send nothing more to `key` for `seconds`.
+
+        A pause rather than draining the buckets: draining the hourly bucket would throttle
+        the conversation for far longer than Teams asked.
+        """
+        until = self._clock() + seconds
+        self._blocked_until[key] = max(until, self._blocked_until.get(key, until))

@@ -78,7 +78,16 @@ def db_url(request, tmp_path, sqlite_template) -> Iterator[str]:
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
+    yield from _fresh_pg_database(request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture
+def pg_url(pg_template) -> Iterator[str]:
+    """A freshly migrated PostgreSQL database, for tests that only make sense there."""
+    yield from _fresh_pg_database(pg_template)
+
+
+def _fresh_pg_database(template: str | None) -> Iterator[str]:
     if template is None:
         pytest.skip("PostgreSQL not configured (set TEST_POSTGRES_URL)")
     name = f"peerspace_t_{uuid.uuid4().hex[:10]}"
