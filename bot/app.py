@@ -26,6 +26,7 @@ from dialogs.context import BotServices
 from dialogs.menu import menu_feature
 from dialogs.my_data import my_data_feature
 from dialogs.registry import FeatureRegistry
+from dialogs.roles import roles_feature
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.service import SchedulerService
@@ -75,6 +76,7 @@ def _register_features(services: BotServices, registry: FeatureRegistry):
     menu_feat, menu_actions = menu_feature(services, registry)
     registry.add(menu_feat)
     registry.add(my_data_feature(services))
+    registry.add(roles_feature(services))
     return menu_actions
 
 

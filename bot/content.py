@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot.templating import BindingError, bind
+from bot.templating import BindingError, bind, with_submit_fallback
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 80 * 1024
@@ -42,13 +42,13 @@ class Content:
         return template.format(**params) if params else template
 
     def card(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A bound Adaptive Card, checked against the Teams size limit."""
+        """A bound Adaptive Card with its Submit fallbacks, checked against the Teams size limit."""
         try:
             template = self.cards[name]
         except KeyError:
             raise ContentError(f"{self.root / 'cards'}: no card named {name!r}") from None
         try:
-            card = bind(template, data)
+            card = with_submit_fallback(bind(template, data))
         except BindingError as exc:
             raise ContentError(f"{self.root / 'cards' / (name + '.json')}: no data for {exc.args[0]!r}") from None
         if len(json.dumps(card).encode()) > MAX_CARD_BYTES:

@@ -11,7 +11,8 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount, InvokeResponse
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
-from bot.cards import ADAPTIVE_CARD, card_activity, with_submit_fallback
+from bot.cards import ADAPTIVE_CARD, card_activity
+from bot.templating import with_submit_fallback
 from bot.turns import seen_conversation, seen_user
 from dialogs.card_prompt import CardPrompt
 from dialogs.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope

@@ -11,6 +11,7 @@ Missing paths are errors, so a typo in a card fails at start-up validation, not 
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -79,3 +80,28 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def with_submit_fallback(card: dict[str, Any]) -> dict[str, Any]:
+    """Give every Action.Execute an Action.Submit fallback carrying the same verb and data.
+
+    Clients without Universal Actions then post a message whose `value` holds the verb,
+    which the bot routes exactly like the invoke.
+    """
+    card = copy.deepcopy(card)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and "fallback" not in node:
+                data = dict(node.get("data") or {})
+                data["verb"] = node.get("verb", "")
+                node["data"] = data
+                node["fallback"] = {"type": "Action.Submit", "title": node.get("title", ""), "data": data}
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return card

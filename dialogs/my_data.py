@@ -33,10 +33,18 @@ class MyDataDialog(ComponentDialog):
             user = await self._user(session, step)
             items = await self._services.personal_data.describe(session, user) if user else []
         card = content.card("my_data", {"items": [
-            {"label": content.text(f"my_data.labels.{item.label_key}"), "value": item.value} for item in items
+            {"label": content.text(f"my_data.labels.{item.label_key}"), "value": self._value(item)} for item in items
         ]})
         return await step.prompt(CardPrompt.ID, {"card": card, "verbs": ["my_data.delete", "my_data.keep"],
                                                  "replace": False})
+
+    def _value(self, item) -> str:
+        text = self._services.content.text
+        if not item.values:
+            return text("my_data.none")
+        if item.value_prefix:
+            return ", ".join(text(f"{item.value_prefix}.{v}") for v in item.values)
+        return ", ".join(item.values)
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result["verb"] != "my_data.delete":
@@ -72,6 +80,6 @@ def my_data_feature(services: BotServices) -> Feature:
         starts={"my_data.show": MyDataDialog.ID},
         texts=[f"my_data.labels.{k}" for k in
                ("name", "time_zone", "first_seen", "chats", "granted_roles", "pending_messages")]
-        + ["my_data.kept", "notice.deleted_title", "notice.deleted_text", "notice.kept_title"],
+        + ["my_data.kept", "my_data.none", "notice.deleted_title", "notice.deleted_text", "notice.kept_title"],
         cards=["my_data", "my_data_confirm", "notice"],
     )

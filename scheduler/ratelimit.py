@@ -35,7 +35,8 @@ class TokenBucket:
 
     def wait_time(self, now: float) -> float:
         self.refill(now)
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        # The epsilon absorbs float rounding: without it a wait of 1e-17 s can never elapse.
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
 
     def take(self) -> None:
         self.tokens -= 1

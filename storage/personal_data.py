@@ -18,10 +18,15 @@ from storage.outbox import delete_for_user, pending_for_user
 
 @dataclass(frozen=True)
 class DataItem:
-    """One line of the "my data" card: a content key for the label, and a plain value."""
+    """One line of the "my data" card: a content key for the label, and its values.
+
+    `value_prefix`, when set, names a content section whose entries label each value
+    (for example role ids shown by their plain-English names).
+    """
 
     label_key: str
-    value: str
+    values: tuple[str, ...]
+    value_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,12 @@ async def _describe_profile(session: AsyncSession, user: User) -> list[DataItem]
     roles = await session.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == (user.aad_object_id or "")))
     pending = await pending_for_user(session, user.id)
     return [
-        DataItem("name", user.name or "-"),
-        DataItem("time_zone", user.time_zone),
-        DataItem("first_seen", user.created_at.date().isoformat()),
-        DataItem("chats", str(chats or 0)),
-        DataItem("granted_roles", ", ".join(sorted(roles)) or "-"),
-        DataItem("pending_messages", str(len(pending))),
+        DataItem("name", (user.name,) if user.name else ()),
+        DataItem("time_zone", (user.time_zone,)),
+        DataItem("first_seen", (user.created_at.date().isoformat(),)),
+        DataItem("chats", (str(chats or 0),)),
+        DataItem("granted_roles", tuple(sorted(roles)), value_prefix="roles"),
+        DataItem("pending_messages", (str(len(pending)),)),
     ]
 
 
