@@ -4,6 +4,7 @@ and dialogs. Everything else receives what it needs as arguments.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,15 +19,14 @@ from bot.config import Settings
 from bot.content import Content, ContentError, load_content
 from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
+from bot.links import LinkSigner
 from bot.http import MessagesEndpoint, health_handler
 from bot.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
 from bot.state_storage import SqlStorage
 from dialogs.context import BotServices
-from dialogs.menu import menu_feature
-from dialogs.my_data import my_data_feature
-from dialogs.registry import FeatureRegistry
-from dialogs.roles import roles_feature
+from dialogs.menu import MenuActions, menu_feature
+from dialogs.registry import FeatureContext, FeatureRegistry
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.service import SchedulerService
@@ -72,11 +72,19 @@ def _adapter(settings: Settings) -> CloudAdapter:
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
 
-def _register_features(services: BotServices, registry: FeatureRegistry):
-    menu_feat, menu_actions = menu_feature(services, registry)
-    registry.add(menu_feat)
-    registry.add(my_data_feature(services))
-    registry.add(roles_feature(services))
+# Each module has `install(ctx: FeatureContext)`. The menu is installed first by create_app;
+# the order here is the order features are offered in.
+FEATURE_MODULES = (
+    "dialogs.my_data",
+    "dialogs.roles",
+)
+
+
+def _install_features(ctx: FeatureContext) -> MenuActions:
+    menu_feat, menu_actions = menu_feature(ctx.services, ctx.registry)
+    ctx.registry.add(menu_feat)
+    for name in FEATURE_MODULES:
+        importlib.import_module(name).install(ctx)
     return menu_actions
 
 
@@ -106,16 +114,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         support_name=settings.support_contact_name,
         support_email=settings.support_contact_email,
         now=clock.now,
+        links=LinkSigner(settings.secret_bytes, settings.base_url),
     )
-    registry = FeatureRegistry()
-    menu_actions = _register_features(services, registry)
-    _validate_content(content, registry)
-
     adapter = _adapter(settings)
-    conversation_state = ConversationState(SqlStorage(StateStore(sessions)))
-    bot = PeerSpaceBot(services, registry, menu_actions, conversation_state)
     adapter.on_turn_error = _on_turn_error(content, settings)
-
     limits = MessengerLimits(
         per_conversation_per_second=settings.rate_per_conversation_per_second,
         per_conversation_per_hour=settings.rate_per_conversation_per_hour,
@@ -131,13 +133,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, dispatcher.drain)
     scheduler.every("maintenance.prune", 3600, _prune(sessions, ledger, clock), run_at_start=False)
 
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    registry = FeatureRegistry()
+    menu_actions = _install_features(FeatureContext(services, registry, delivery, scheduler, app.router, clock))
+    _validate_content(content, registry)
+    conversation_state = ConversationState(SqlStorage(StateStore(sessions)))
+    bot = PeerSpaceBot(services, registry, menu_actions, conversation_state)
+
     endpoint = MessagesEndpoint(
         adapter, bot, ledger,
         max_body_bytes=settings.max_body_bytes,
         auth_required=bool(settings.app_id),
         allowed_tenant=settings.app_tenant_id or None,
     )
-    app = web.Application(client_max_size=settings.max_body_bytes)
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", health_handler(engine))
     app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,

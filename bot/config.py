@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         return ZoneInfo(self.default_time_zone)
 
     @property
+    def base_url(self) -> str:
+        """Where people's browsers reach the bot (signed links); loopback in development."""
+        return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
     def secret_bytes(self) -> bytes:
         # Development mode gets a fixed, visibly unsafe key so local links keep working across restarts.
         return (self.signing_secret or "peerspace-development-only-not-secret").encode()

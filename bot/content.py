@@ -74,6 +74,12 @@ def load_content(root: Path) -> Content:
         raise ContentError(f"{root}: content folder not found")
     content = Content(root=root)
     content.texts = _flatten(_read_yaml(root / "messages.yaml"), root / "messages.yaml")
+    # Each feature may keep its wording in content/text/<feature>.yaml, keyed "<feature>.…".
+    for path in sorted((root / "text").glob("*.yaml")):
+        for key, value in _flatten(_read_yaml(path), path, path.stem).items():
+            if key in content.texts:
+                raise ContentError(f"{path}: {key} is already defined in messages.yaml")
+            content.texts[key] = value
     content.commands = _load_commands(root / "commands.yaml")
     for path in sorted((root / "cards").glob("*.json")):
         content.cards[path.stem] = _load_card(path)

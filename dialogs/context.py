@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards import card_activity
 from bot.content import Content
+from bot.links import LinkSigner
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
 
@@ -34,6 +35,7 @@ class BotServices:
     support_name: str
     support_email: str
     now: Callable[[], datetime]
+    links: LinkSigner
 
 
 class InvalidInput(ValueError):

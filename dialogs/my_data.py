@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dialogs.card_prompt import CardPrompt
 from dialogs.context import BotServices, scope_of, show
-from dialogs.registry import Feature, MenuEntry
+from dialogs.registry import Feature, FeatureContext, MenuEntry
 from storage.models import User
 
 
@@ -83,3 +83,7 @@ def my_data_feature(services: BotServices) -> Feature:
         + ["my_data.kept", "my_data.none", "notice.deleted_title", "notice.deleted_text", "notice.kept_title"],
         cards=["my_data", "my_data_confirm", "notice"],
     )
+
+
+def install(ctx: FeatureContext) -> None:
+    ctx.registry.add(my_data_feature(ctx.services))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog
@@ -38,6 +39,23 @@ class Feature:
     starts: dict[str, str] = field(default_factory=dict)  # verb -> dialog id
     texts: list[str] = field(default_factory=list)  # content keys the feature needs
     cards: list[str] = field(default_factory=list)  # card templates the feature needs
+
+
+@dataclass(frozen=True)
+class FeatureContext:
+    """What a feature module's `install(ctx)` may plug into; built once by bot.app.create_app.
+
+    A feature adds its Feature (menu entries, verbs, dialogs) to `registry`, its personal data
+    to `services.personal_data`, outbox renderers to `delivery`, periodic jobs to `scheduler`,
+    and HTTP routes (calendar files, exports) to `router`.
+    """
+
+    services: Any  # dialogs.context.BotServices (typed loosely to avoid an import cycle)
+    registry: "FeatureRegistry"
+    delivery: Any  # bot.delivery.OutboxDelivery
+    scheduler: Any  # scheduler.service.SchedulerService
+    router: Any  # aiohttp.web.UrlDispatcher
+    clock: Any  # scheduler.clock.Clock
 
 
 class FeatureRegistry:

@@ -9,7 +9,7 @@ from botbuilder.core import TurnContext
 from sqlalchemy import select
 
 from dialogs.context import BotServices, scope_of, show
-from dialogs.registry import Feature, MenuEntry
+from dialogs.registry import Feature, FeatureContext, MenuEntry
 from storage.models import RoleGrant, User
 from storage.roles import NotPermitted, Role, grant, revoke
 
@@ -100,3 +100,7 @@ def roles_feature(services: BotServices) -> Feature:
         + [f"roles.{r.value}" for r in Role],
         cards=["roles"],
     )
+
+
+def install(ctx: FeatureContext) -> None:
+    ctx.registry.add(roles_feature(ctx.services))

@@ -140,7 +140,7 @@ def test_migrations_match_the_models(tmp_path):
     from alembic.migration import MigrationContext
 
     from storage.migrate import upgrade_url
-    from storage.models import Base
+    from storage.schema import Base
 
     path = tmp_path / "m.db"
     asyncio.run(upgrade_url(f"sqlite+aiosqlite:///{path}"))

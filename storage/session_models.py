@@ -1,0 +1,91 @@
+"""Tables of the implementation-space sessions: series, sessions, registrations, subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, UTCDateTime, new_id, utcnow
+
+# Session status values (a session's life: scheduled -> registration_open -> registration_closed
+# -> held, or cancelled at any point before it is held).
+SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED, CANCELLED, HELD = (
+    "scheduled", "registration_open", "registration_closed", "cancelled", "held",
+)
+# Registration status values.
+REGISTERED, WAITLISTED, WITHDRAWN = "registered", "waitlisted", "withdrawn"
+
+
+class Series(Base):
+    """A run of sessions, such as the quarterly Peer Support Implementation Space."""
+
+    __tablename__ = "series"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpaceSession(Base):
+    """One session of a series. Times are UTC; `time_zone` is the zone it is organised in."""
+
+    __tablename__ = "space_sessions"
+    __table_args__ = (Index("ix_space_sessions_series_start", "series_id", "starts_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(500), default="")
+    presenters: Mapped[str] = mapped_column(String(500), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    joining_url: Mapped[str] = mapped_column(String(2000), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(24), default=SCHEDULED)
+    # Bumped by every registration change: updating this row first serialises concurrent
+    # registrations for one session on SQLite and PostgreSQL alike (no lost last place).
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Registration(Base):
+    """A person's place (or waitlist spot) at a session, and whether they attended."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        Index("ix_registrations_session_status", "session_id", "status", "registered_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("space_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")  # what brings them
+    hopes: Mapped[str] = mapped_column(Text, default="")  # what they would most like from it
+    access_needs: Mapped[str] = mapped_column(Text, default="")
+    wants_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default=REGISTERED)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance_marked_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class SeriesSubscription(Base):
+    """Someone who asked to hear about new sessions of a series."""
+
+    __tablename__ = "series_subscriptions"
+
+    series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    subscribed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
