@@ -56,6 +56,22 @@ def upgrade() -> None:
     with op.batch_alter_table('space_sessions', schema=None) as batch_op:
         batch_op.create_index('ix_space_sessions_series_start', ['series_id', 'starts_at'], unique=False)
 
+    op.create_table('feedback_actions',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('series_id', sa.String(length=32), nullable=False),
+    sa.Column('session_id', sa.String(length=32), nullable=True),
+    sa.Column('theme_id', sa.String(length=50), nullable=False),
+    sa.Column('action', sa.Text(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=32), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['series_id'], ['series.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['space_sessions.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('feedback_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_actions_series_id'), ['series_id'], unique=False)
+
     op.create_table('registrations',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('session_id', sa.String(length=32), nullable=False),
@@ -89,6 +105,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_registrations_session_status')
 
     op.drop_table('registrations')
+    with op.batch_alter_table('feedback_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_actions_series_id'))
+
+    op.drop_table('feedback_actions')
     with op.batch_alter_table('space_sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_space_sessions_series_start')
 
