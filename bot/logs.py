@@ -11,6 +11,8 @@ def configure_logging(level: str) -> None:
     # The SDK and HTTP client log request bodies at DEBUG; keep them quiet whatever our level.
     for noisy in ("botbuilder", "botframework", "msrest", "aiohttp.client", "urllib3", "msal", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # msrest warns on every Teams invoke about fields it has no model for ("trigger").
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
 
 
 def describe_exception(exc: BaseException) -> str:

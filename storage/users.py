@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -130,6 +129,3 @@ async def deactivate_conversation(session: AsyncSession, conversation_id: str, r
         .values(active=False, inactive_reason=reason[:100])
     )
 
-
-def as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
