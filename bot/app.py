@@ -13,7 +13,8 @@ from types import SimpleNamespace
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import ActivityTypes, InvokeResponse
+from botbuilder.schema import ActivityTypes, CallerIdConstants, InvokeResponse
+from botframework.connector.auth import AuthenticationConstants
 
 from bot.config import Settings
 from bot.content import Content, ContentError, load_content
@@ -68,7 +69,14 @@ def _adapter(settings: Settings) -> CloudAdapter:
         APP_TENANTID=settings.app_tenant_id,
     )
     if settings.openid_metadata_url:
+        # A custom metadata URL switches botbuilder to its "parameterized" authentication,
+        # which takes None for everything not given: restore the public-cloud values.
         config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+        config.CALLER_ID = CallerIdConstants.public_azure_channel
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
 
@@ -77,6 +85,9 @@ def _adapter(settings: Settings) -> CloudAdapter:
 FEATURE_MODULES = (
     "dialogs.my_data",
     "dialogs.roles",
+    "dialogs.sessions",
+    "dialogs.feedback",
+    "dialogs.feedback_reports",
 )
 
 

@@ -129,7 +129,9 @@ class PeerSpaceBot(TeamsActivityHandler):
         try:
             scope.input = TurnInput.from_action(verb, data, via_invoke=via_invoke)
         except InvalidInput as exc:
-            log.info("invalid card submission rejected (field %s)", exc.args[0] if exc.args else "?")
+            # Field names come from the client: log only our own fixed labels.
+            where = exc.args[0] if exc.args and exc.args[0] in ("verb", "data", "field name") else "field value"
+            log.info("invalid card submission rejected (%s)", where)
             await say(turn_context, self._services.content.text("bot.invalid_input"))
             return
         await self._route(turn_context)

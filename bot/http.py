@@ -11,9 +11,10 @@ import json
 import logging
 
 from aiohttp import web
-from botbuilder.core import Bot
+from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import describe_exception
@@ -61,6 +62,9 @@ class MessagesEndpoint:
             return _error(400, "malformed activity")
         if not activity.conversation or not activity.conversation.id or not activity.service_url:
             return _error(400, "activity lacks conversation or serviceUrl")
+        if not _usable_id(activity.conversation.id) or not (activity.id is None or _usable_id(activity.id)):
+            # The ledger keys on these; PostgreSQL refuses NUL characters in text.
+            return _error(400, "malformed conversation or activity id")
 
         auth_header = request.headers.get("Authorization", "")
         if not self._auth_required:
@@ -79,19 +83,51 @@ class MessagesEndpoint:
             return _error(403, "tenant not allowed")
 
         conversation_id, activity_id = activity.conversation.id, activity.id
-        if activity_id and not await self._ledger.claim(conversation_id, activity_id):
+        try:
+            first_delivery = not activity_id or await self._ledger.claim(conversation_id, activity_id)
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is down: let Teams retry
+            log.error("could not record the activity: %s", describe_exception(exc))
+            return _error(503, "temporarily unavailable")
+        if not first_delivery:
             log.info("dropped redelivered %s activity", activity.type)
-            return web.json_response({}, status=200)
+            # A redelivered invoke gets the first delivery's answer (the card that replaced
+            # the pressed one), so Teams does not show an error on the card.
+            stored = await self._ledger.response(conversation_id, activity_id)
+            return web.json_response(stored or {}, status=200)
         try:
             response = await self._adapter.process_activity(auth_result, activity, self._bot.on_turn)
         except Exception as exc:  # noqa: BLE001 - never a 500; let a redelivery try again
             log.error("turn failed outside the bot's error handler: %s", describe_exception(exc))
             if activity_id:
-                await self._ledger.release(conversation_id, activity_id)
+                try:
+                    await self._ledger.release(conversation_id, activity_id)
+                except Exception as release_exc:  # noqa: BLE001 - still answer 503, not 500
+                    log.error("could not release the activity: %s", describe_exception(release_exc))
             return _error(503, "temporarily unavailable")
         if response is not None:
-            return web.json_response(response.body, status=response.status)
+            body = _invoke_body(response.body)
+            if activity_id and response.status == 200:
+                await self._ledger.remember_response(conversation_id, activity_id, body)
+            return web.json_response(body, status=response.status)
         return web.Response(status=200)
+
+
+def _invoke_body(body: object) -> object:
+    """botbuilder answers a malformed adaptiveCard/action itself (400) with an msrest model whose
+    value is an Exception: turn that into the JSON Teams expects instead of failing with a 500."""
+    if isinstance(body, AdaptiveCardInvokeResponse):
+        value = body.value
+        if isinstance(value, BaseException):
+            code, message = ([str(a) for a in value.args] + ["Error", ""])[:2]
+            value = {"code": code, "message": message}
+        return {"statusCode": int(body.status_code or 200), "type": body.type, "value": value}
+    if isinstance(body, Model):
+        return serializer_helper(body)
+    return body
+
+
+def _usable_id(value: object) -> bool:
+    return isinstance(value, str) and "\x00" not in value
 
 
 def _error(status: int, reason: str) -> web.Response:

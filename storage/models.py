@@ -116,6 +116,7 @@ class ProcessedActivity(Base):
     conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # an invoke's answer, for redeliveries
 
 
 class OutboxMessage(Base):

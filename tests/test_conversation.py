@@ -111,3 +111,12 @@ async def test_malformed_submission_changes_nothing(harness):
     resp = await harness.post(activity)
     assert resp.status == 200
     assert "check" in harness.connector.sent[-1].text.lower()
+
+
+async def test_redelivered_invoke_gets_the_same_answer(harness):
+    await harness.say("my data")
+    activity = factories.execute("my_data.delete", service_url=harness.connector.url)
+    first = await (await harness.post(activity)).json()
+    second = await (await harness.post(activity)).json()
+    assert first["type"] == "application/vnd.microsoft.card.adaptive"
+    assert second == first

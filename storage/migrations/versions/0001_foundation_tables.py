@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('conversation_id', sa.String(length=300), nullable=False),
     sa.Column('activity_id', sa.String(length=200), nullable=False),
     sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('response', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('conversation_id', 'activity_id')
     )
     with op.batch_alter_table('processed_activities', schema=None) as batch_op:
