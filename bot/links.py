@@ -56,6 +56,14 @@ class LinkSigner:
             raise InvalidLink("expired")
         return body["s"]
 
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for `purpose` derived from the deployment secret (which never leaves this class).
+
+        Features that need their own keyed hashes (feedback's "already answered" markers) use
+        this, so a key for one purpose reveals nothing about links or other purposes.
+        """
+        return hmac.new(self._secret, b"derive-key\x00" + purpose.encode(), hashlib.sha256).digest()
+
     def url(self, path: str, token: str) -> str:
         """Absolute URL of `path` (which should contain the token), for cards and calendars."""
         return f"{self.base_url}{path.format(token=token)}"

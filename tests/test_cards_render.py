@@ -110,6 +110,14 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "my_data_confirm": lambda: {},
     "roles": lambda: _roles_data(),
     "notice": lambda: {"title": content_text(NAME), "text": text(PARAGRAPH)},
+    "feedback_form": lambda: _feedback_form_data(),
+    "feedback_report": lambda: _feedback_report_data(),
+    "feedback_reports": lambda: _feedback_reports_data(),
+    "feedback_sessions": lambda: {
+        "title": content_text(100), "intro": content_text(URGENT_DETAIL), "none": "",
+        "sessions": [{"id": f"{i:032x}", "title": content_text(NAME), "when": "30 September 2026",
+                      "status": content_text(40), "button": content_text(BUTTON)} for i in range(31)],
+    },
     "welcome": lambda: {
         "features": [{"title": content_text(MENU_TITLE), "description": content_text(MENU_DESCRIPTION)}
                      for _ in range(MENU_ENTRIES)],
@@ -117,6 +125,73 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         "urgent": _urgent(),
     },
 }
+
+def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
+    return {key: content_text(PARAGRAPH // 5) for key in keys}
+
+
+def _feedback_form_data() -> dict[str, Any]:
+    # As dialogs/feedback.py binds it after a rejected submission: every answer echoed back.
+    from storage.themes import ThemeTagger, load_taxonomy
+
+    themes = ThemeTagger(load_taxonomy(ROOT / "content" / "themes.yaml")).themes
+    return {
+        "title": content_text(NAME), "subtitle": content_text(URGENT_DETAIL), "closes": content_text(100),
+        "answered": content_text(URGENT_DETAIL), "error": content_text(URGENT_DETAIL),
+        "labels": _feedback_labels(("overall", "presentation", "discussion", "helpful", "better", "topics",
+                                    "share", "rating_error", "placeholder", "submit")),
+        "ratings": [{"title": content_text(30), "value": str(v)} for v in range(1, 6)],
+        "topics": [{"title": t.label, "value": t.id} for t in themes] + [{"title": "Other", "value": "other"}],
+        "values": {"overall": "5", "presentation": "4", "discussion": "3", "helpful": text(2000),
+                   "better": text(2000), "topics": ",".join(t.id for t in themes), "share": "true"},
+        "max_chars": 2000, "session_id": "f" * 32,
+    }
+
+
+def _feedback_report_data() -> dict[str, Any]:
+    # Every theme shown with two quotes at the card's cut (dialogs/feedback_reports.QUOTE_CHARS).
+    from bot.feedback_chart import chart_data_uri
+    from dialogs.feedback_reports import QUOTE_CHARS
+
+    themes = 14
+    return {
+        "title": content_text(NAME), "error": content_text(URGENT_DETAIL),
+        "confirmation": content_text(URGENT_DETAIL), "hidden": "", "shown": True, "note": content_text(200),
+        "counts": [{"label": content_text(40), "value": "99999"} for _ in range(2)],
+        "chart": chart_data_uri([4.9, 3.1, 2.2], [99999 - i for i in range(themes)]),
+        "ratings": [{"label": content_text(40), "value": "4.5 (9999 · 9999 · 9999 · 9999 · 9999)"}
+                    for _ in range(3)],
+        "themes_none": "", "topics_none": "",
+        "themes": [{"heading": content_text(100), "quotes": [text(QUOTE_CHARS + 20) for _ in range(2)]}
+                   for _ in range(themes)],
+        "topics": [{"label": content_text(60), "value": content_text(20)} for _ in range(themes + 1)],
+        "actions": [text(500 + 60) for _ in range(5)],
+        "theme_choices": [{"title": content_text(60), "value": f"theme_{i}"} for i in range(themes)],
+        "values": {"theme": "theme_1", "action": text(500)},
+        "scope": "series:" + "f" * 32 + ":2026-Q4",
+        "export_url": "https://" + "bot.example.nhs.uk" + "/feedback/export/" + "x" * 300,
+        "labels": _feedback_labels(("chart_title", "chart_alt", "ratings", "themes", "topics", "actions_title",
+                                    "action_theme", "action_text", "action_record", "export", "back")),
+    }
+
+
+def _feedback_reports_data() -> dict[str, Any]:
+    from dialogs.feedback_reports import MAX_OFFER_NAMES, MAX_SESSIONS_LISTED
+
+    series = 20
+    return {
+        "title": content_text(100), "intro": content_text(URGENT_DETAIL), "error": content_text(URGENT_DETAIL),
+        "none": "", "has_sessions": True,
+        "sessions": [{"title": content_text(NAME + 20), "value": f"{i:032x}"} for i in range(MAX_SESSIONS_LISTED)],
+        "first_session": f"{0:032x}",
+        "series": [{"title": content_text(NAME), "value": f"{i:032x}"} for i in range(series)],
+        "first_series": f"{0:032x}",
+        "periods": [{"title": "2026-Q4", "value": "2026-Q4"} for _ in range(40)],
+        "labels": _feedback_labels(("session", "series", "period", "view_session", "view_series", "offers_title")),
+        "offers": [{"series": content_text(NAME), "names": ", ".join(display_name(i) for i in range(3))}
+                   for _ in range(series)],
+    }
+
 
 def _roles_data() -> dict[str, Any]:
     # As many people and grants as dialogs/roles.py ever lists.
@@ -379,3 +454,47 @@ def test_validator_reports_broken_cards(label: str, parser_reports: dict[str, di
     assert entry["eventCount"] + len(entry["validation"]) > 0, f"{label}: no events reported: {entry}"
     for event in entry["events"] + entry["validation"]:
         assert event["message"] and isinstance(event["event"], str), event
+
+
+# --- sessions (dialogs/sessions_*.py): as many rows as those modules ever list -------------------
+
+def _session_summary(i: int = 0) -> dict[str, Any]:
+    return {"session_id": f"{i:032x}", "title": text(NAME), "topic": text(500), "presenters": text(500),
+            "when": content_text(70), "status": content_text(40), "places": content_text(60),
+            "recorded": content_text(80), "joining_url": "https://teams.microsoft.com/l/meetup-join/" + "x" * 1900,
+            "has_link": True, "open": True}
+
+
+def _session_builders() -> dict[str, Callable[[], dict[str, Any]]]:
+    from dialogs.sessions_browse import MAX_LISTED, MAX_RECENT
+    from dialogs.sessions_views import MAX_GROUPS, MAX_NEEDS, MAX_REGISTER, NEEDS_SHOWN, PERSON_SHOWN
+
+    agenda = [{"time": "14:00", "item": content_text(120)} for _ in range(8)]
+    url = "https://peerspace.example.nhs.uk/calendar/session/" + "t" * 200 + ".ics"
+    return {
+        "session_list": lambda: {
+            "sessions": [{**_session_summary(i), "mine": content_text(30)} for i in range(MAX_LISTED)],
+            "past": [_session_summary(i) for i in range(MAX_RECENT)], "none": "", "facilitator": True, "message": content_text(200), "zone_note": content_text(80),
+            "feed_url": url},
+        "session_mine": lambda: {
+            "sessions": [{**_session_summary(i), "mine": content_text(30), "calendar_url": url} for i in range(12)],
+            "none": "", "message": content_text(200), "subscribed": True},
+        "session_manage": lambda: {
+            **_session_summary(), "message": content_text(200), "counts": content_text(120),
+            "by_organisation": [{"name": text(100), "count": "999"} for _ in range(MAX_GROUPS)],
+            "by_role": [{"name": text(100), "count": "999"} for _ in range(MAX_GROUPS)],
+            "access_needs": [{"name": text(NAME), "needs": text(NEEDS_SHOWN)} for _ in range(MAX_NEEDS)],
+            "no_needs": "", "live": True, "can_open": True, "can_close": True, "export_url": url,
+            "export_note": content_text(100)},
+        "session_attendance": lambda: {
+            "session_id": "0" * 32, "title": text(NAME), "message": content_text(100), "error": content_text(100),
+            "people": [{"title": text(PERSON_SHOWN), "value": f"{i:032x}"} for i in range(MAX_REGISTER)],
+            "attended": ",".join(f"{i:032x}" for i in range(MAX_REGISTER)), "none": "", "more": content_text(60)},
+        "session_confirmation": lambda: {
+            **_session_summary(), "headline": content_text(40), "detail": content_text(300),
+            "link_note": content_text(80), "show_link": True, "agenda": agenda, "calendar_url": url,
+            "access_note": content_text(150)},
+    }
+
+
+BUILDERS.update(_session_builders())

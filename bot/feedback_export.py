@@ -1,0 +1,83 @@
+"""GET /feedback/export/{token}: the suppressed figures of one report as CSV.
+
+The link is the credential: it is made only on a facilitator's report card, signed with the
+deployment secret for this one purpose and report, and expires (content/feedback.yaml). The
+CSV holds only figures the card shows (no quotes), with a UTF-8 BOM so spreadsheet programs
+read it as UTF-8, and cells that could run as spreadsheet formulas are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.links import InvalidLink
+
+if TYPE_CHECKING:
+    from dialogs.context import BotServices
+    from dialogs.feedback_reports import FeedbackReports
+
+log = logging.getLogger(__name__)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def export_handler(view: "FeedbackReports", services: "BotServices"):
+    from dialogs.feedback_reports import EXPORT_PURPOSE
+    from storage.feedback_reports import QUESTIONS, RATINGS
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        t = services.content.text
+        try:
+            scope_key = services.links.verify(EXPORT_PURPOSE, request.match_info["token"], services.now())
+        except InvalidLink:
+            log.info("feedback export refused: invalid or expired link")
+            return web.Response(status=404, text=t("feedback.csv.link_invalid"))
+        async with services.sessions() as session:
+            built = await view.build(session, scope_key)
+        if built is None:
+            return web.Response(status=404, text=t("feedback.csv.link_invalid"))
+        title, figures, _series = built
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([t(f"feedback.csv.{k}") for k in ("scope", "section", "item", "value")])
+        rows: list[tuple[str, str, object]] = []
+        if figures.shown:
+            rows.append((t("feedback.csv.responses"), "", figures.responses))
+            rows.append((t("feedback.csv.sessions"), "", figures.sessions))
+            for q in QUESTIONS:
+                label = t(f"feedback.rating_short.{q}")
+                rows.append((t("feedback.csv.average"), label, figures.average(q)))
+                for rating, count in zip(RATINGS, figures.ratings[q]):
+                    rows.append((t("feedback.csv.distribution"), f"{label} {rating}", count))
+            for theme, count in sorted(figures.themes.items()):
+                rows.append((t("feedback.csv.theme"), view.theme_label(theme), count))
+            for topic, count in sorted(figures.topics.items()):
+                rows.append((t("feedback.csv.topic"), view.topic_label(topic), count))
+        for section, item, value in rows:
+            writer.writerow([_cell(title), _cell(section), _cell(item), _cell(value)])
+        body = "\ufeff" + out.getvalue()
+        return web.Response(body=body.encode("utf-8"), headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="feedback.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        })
+
+    return handle
