@@ -120,3 +120,12 @@ async def test_redelivered_invoke_gets_the_same_answer(harness):
     second = await (await harness.post(activity)).json()
     assert first["type"] == "application/vnd.microsoft.card.adaptive"
     assert second == first
+
+
+async def test_typed_commands_open_features(harness):
+    await harness.say("Sessions")
+    assert "Implementation space sessions" in _texts(harness.connector.sent[-1].cards[0])
+    await harness.say("feedback")
+    assert harness.connector.sent[-1].cards, "the feedback list is a card"
+    await harness.say("my sessions")
+    assert harness.connector.sent[-1].cards
