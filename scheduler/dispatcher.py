@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import describe_exception  # SDK-free module
 from scheduler.clock import Clock
 from storage import outbox
 from storage.outbox import ClaimedMessage
@@ -101,7 +102,8 @@ class Dispatcher:
         try:
             result = await self._deliver(message)
         except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
-            log.exception("delivering outbox row %s (%s) raised %s", message.id, message.kind, type(exc).__name__)
+            # Not log.exception: database errors quote statement parameters (names, answers).
+            log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
             result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
         async with self._sessions() as session, session.begin():
             await self._record(session, message, result, stats)

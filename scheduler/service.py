@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.logs import describe_exception  # SDK-free module
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
@@ -60,7 +62,8 @@ def _guarded(job_id: str, job: Job) -> Job:
         try:
             await job()
         except Exception as exc:  # noqa: BLE001
-            log.error("scheduled job %s failed: %s", job_id, type(exc).__name__, exc_info=exc)
+            # Type and place only: database errors quote statement parameters (names, answers).
+            log.error("scheduled job %s failed: %s", job_id, describe_exception(exc))
 
     run.__name__ = f"job_{job_id.replace('.', '_')}"
     return run
