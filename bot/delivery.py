@@ -23,9 +23,13 @@ Renderer = Callable[[AsyncSession, ClaimedMessage], Awaitable[Activity | None]]
 
 
 class OutboxDelivery:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], messenger: Messenger) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], messenger: Messenger,
+                 on_gone: Callable[[], None] = lambda: None) -> None:
         self._sessions = sessions
         self._messenger = messenger
+        # Called when a conversation is marked inactive, so cached turn facts are dropped and
+        # the person's next message re-activates it.
+        self._on_gone = on_gone
         self._renderers: dict[str, Renderer] = {"card": render_card_payload}
 
     def register(self, kind: str, renderer: Renderer) -> None:
@@ -56,6 +60,7 @@ class OutboxDelivery:
         if result.outcome is Outcome.GONE:
             async with self._sessions() as session, session.begin():
                 await deactivate_conversation(session, conversation_id, f"gone {result.status}")
+            self._on_gone()
             return DeliveryResult(Delivery.GONE, error=result.error)
         if result.outcome is Outcome.RETRY_LATER:
             return DeliveryResult(Delivery.RETRY, error=result.error)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from botbuilder.core import ConversationState, TurnContext
@@ -49,6 +51,7 @@ class PeerSpaceBot(TeamsActivityHandler):
         await super().on_turn(turn_context)
         scope = scope_of(turn_context)
         if scope.forget_user:
+            self._services.actors.clear()
             await self._state.delete(turn_context)
         else:
             await self._state.save_changes(turn_context)
@@ -57,6 +60,18 @@ class PeerSpaceBot(TeamsActivityHandler):
         """Store the person, the conversation reference and tenant; work out the actor's roles."""
         activity = turn_context.activity
         user_seen, conv_seen = seen_user(activity), seen_conversation(activity)
+        key = f"{user_seen.teams_id if user_seen else ''}|{conv_seen.id if conv_seen else ''}"
+        fingerprint = json.dumps([asdict(user_seen) if user_seen else None,
+                                  asdict(conv_seen) if conv_seen else None], sort_keys=True, default=str)
+        cached = self._services.actors.get(key, fingerprint)
+        if cached is not None:
+            return cached
+        actor = await self._store_seen(user_seen, conv_seen)
+        if actor.user_id:
+            self._services.actors.put(key, fingerprint, actor)
+        return actor
+
+    async def _store_seen(self, user_seen, conv_seen) -> Actor:
         async with self._services.sessions() as session, session.begin():
             user = await upsert_user(session, user_seen, self._services.default_zone) if user_seen else None
             if conv_seen is not None:

@@ -77,7 +77,13 @@ class Messenger:
         self._adapter = adapter
         self._app_id = app_id
         self._limiter = RateLimiter(
-            [Limit(limits.global_per_second, 1.0)],
+            # Teams counts the app's requests per second in a sliding window: never more than
+            # that in any second (a full bucket would let a second's worth through at once, and
+            # twice the limit into the first second: 429s, wasted requests, 1 s Retry-After pauses).
+            # The 20 ms margin absorbs send-to-arrival jitter; the small bucket spreads the sends
+            # out, so that a burst does not queue up inside the SDK and arrive late.
+            [Limit(limits.global_per_second, 1.0, window=True, margin=0.02),
+             Limit(limits.global_per_second, 1.0, burst=3)],
             [Limit(limits.per_conversation_per_second, 1.0), Limit(limits.per_conversation_per_hour, 3600.0)],
             sleep=sleep,
         )

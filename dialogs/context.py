@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +24,39 @@ MAX_FIELDS = 60
 MAX_VALUE = 4000
 
 
+class ActorCache:
+    """Who was speaking in a conversation, remembered for a short while.
+
+    Most turns come from people whose name, zone and conversation reference have not changed;
+    for them the handler skips re-writing the same rows and re-reading their roles. Entries
+    expire after `ttl` seconds, so a role granted on another replica applies within that time;
+    local role changes and erasures clear entries at once.
+    """
+
+    def __init__(self, ttl: float = 30.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: OrderedDict[str, tuple[str, Actor, float]] = OrderedDict()
+
+    def get(self, key: str, fingerprint: str) -> Actor | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != fingerprint or entry[2] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, fingerprint: str, actor: Actor) -> None:
+        self._entries[key] = (fingerprint, actor, time.monotonic() + self._ttl)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 @dataclass(frozen=True)
 class BotServices:
     """Built once in `bot.app.create_app`; dialogs get it as a constructor argument."""
@@ -36,6 +71,7 @@ class BotServices:
     support_email: str
     now: Callable[[], datetime]
     links: LinkSigner
+    actors: ActorCache = field(default_factory=ActorCache)
 
 
 class InvalidInput(ValueError):

@@ -56,6 +56,7 @@ class RolesActions:
         if error:
             await show(turn_context, await self._card(error=error, values=data), replace=True)
             return
+        self._services.actors.clear()  # roles are cached with the actor: apply the change now
         key = ("granted" if changed else "already") if granting else ("revoked" if changed else "not_held")
         message = text(f"roles_admin.{key}", name=person.name, role=text(f"roles.{role.value}"))
         await show(turn_context, await self._card(confirmation=message), replace=True)

@@ -1,14 +1,21 @@
-"""Token buckets for proactive sends: per conversation and for the whole app.
+"""Token buckets and sliding windows for proactive sends: per conversation and for the whole app.
 
 Pure asyncio, no SDK. A sender acquires one token from every bucket that applies before each
 request; when any bucket is empty it sleeps exactly until that bucket has refilled enough.
+
+A token bucket that starts full lets `count` through at once and then `count` per period, so up
+to twice `count` can land in one period; a service that counts requests in a sliding window
+answers 429 to the excess, and every 429 costs a request and a Retry-After pause.
+`Limit(..., window=True)` keeps the times of the latest requests instead, and never lets more
+than `count` into any period.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -38,19 +45,55 @@ class TokenBucket:
         # The epsilon absorbs float rounding: without it a wait of 1e-17 s can never elapse.
         return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
 
-    def take(self) -> None:
+    def take(self, now: float | None = None) -> None:
         self.tokens -= 1
+
+
+@dataclass
+class SlidingWindow:
+    """At most `count` requests in any `seconds`-long window, from the times of the latest `count`.
+
+    `margin` keeps a little more than `seconds` between a request and the one `count` later, so
+    that jitter between sending and arrival cannot put `count + 1` into the server's window.
+    """
+
+    count: int
+    seconds: float
+    margin: float = 0.0
+    times: deque = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or self.seconds <= 0 or self.margin < 0:
+            raise ValueError("count must be at least 1, seconds positive and margin not negative")
+
+    def wait_time(self, now: float) -> float:
+        if len(self.times) < self.count:
+            return 0.0
+        wait = self.times[0] + self.seconds + self.margin - now
+        return wait if wait > 1e-9 else 0.0  # the epsilon as in TokenBucket.wait_time
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+        if len(self.times) > self.count:
+            self.times.popleft()
 
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `count` requests per `seconds`, as a bucket that starts full."""
+    """At most `count` requests per `seconds`: a bucket that starts full, or with `window=True`
+    a sliding window kept `margin` seconds longer (see SlidingWindow)."""
 
     count: float
     seconds: float
-    burst: float | None = None  # defaults to `count`
+    burst: float | None = None  # defaults to `count`; buckets only
+    window: bool = False
+    margin: float = 0.0
 
-    def bucket(self, now: float) -> TokenBucket:
+    def bucket(self, now: float) -> TokenBucket | SlidingWindow:
+        if self.window:
+            # A fractional count (0.5 per second) becomes a whole one over a longer window.
+            whole = max(1, math.floor(self.count))
+            return SlidingWindow(whole, self.seconds * whole / self.count, self.margin)
         return TokenBucket(rate=self.count / self.seconds, capacity=self.burst or self.count, updated=now)
 
 
@@ -69,13 +112,13 @@ class RateLimiter:
         now = clock()
         self._global = [limit.bucket(now) for limit in global_limits]
         self._per_key_limits = per_key_limits
-        self._per_key: OrderedDict[str, list[TokenBucket]] = OrderedDict()
+        self._per_key: OrderedDict[str, list[TokenBucket | SlidingWindow]] = OrderedDict()
         self._blocked_until: dict[str, float] = {}
         self._clock = clock
         self._sleep = sleep
         self._max_keys = max_keys
 
-    def _buckets_for(self, key: str) -> list[TokenBucket]:
+    def _buckets_for(self, key: str) -> list[TokenBucket | SlidingWindow]:
         buckets = self._per_key.get(key)
         if buckets is None:
             buckets = [limit.bucket(self._clock()) for limit in self._per_key_limits]
@@ -101,7 +144,7 @@ class RateLimiter:
             if wait <= 0:
                 # No await between the check and the take: asyncio makes this atomic.
                 for bucket in buckets:
-                    bucket.take()
+                    bucket.take(now)
                 return
             await self._sleep(wait)
 

@@ -198,3 +198,16 @@ async def test_no_conversation_for_recipient_fails_without_sending(harness, cloc
     await _enqueue(sessions, uid, "m-nobody", clock.now())
     assert (await harness.components.dispatcher.drain()).failed == 1
     assert (await _status(sessions, "m-nobody")).last_error == "no active conversation"
+
+
+async def test_a_gone_conversation_is_active_again_when_the_person_writes(harness, clock):
+    sessions = harness.components.services.sessions
+    await harness.install()
+    await harness.say("hello")  # the turn facts are now cached
+    await _enqueue(sessions, await _user_id(sessions, ALICE), "m-gone-back", clock.now())
+    harness.connector.fail_next(403)
+    await harness.components.dispatcher.drain()
+    await harness.say("hello again")
+    async with sessions() as session:
+        conv = await session.get(Conversation, ALICE.conversation_id)
+    assert conv.active is True and conv.inactive_reason is None

@@ -71,3 +71,12 @@ async def test_nobody_grants_themselves_a_role(harness):
                                ADMIN)
     assert "cannot change your own roles" in _error_text(body["value"])
     assert await _grants(harness) == 0
+
+
+async def test_a_granted_role_applies_at_the_next_turn(harness):
+    await harness.say("menu", ALICE)
+    assert "feedback.reports" not in str(harness.connector.sent[-1].cards[0])
+    await harness.say("hi", ADMIN)
+    await harness.press("roles.grant", {"person": await _user_id(harness, ALICE), "role": "facilitator"}, ADMIN)
+    await harness.say("menu", ALICE)
+    assert "feedback.reports" in str(harness.connector.sent[-1].cards[0])

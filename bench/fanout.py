@@ -1,0 +1,328 @@
+"""Proactive fan-out: N messages through the real Messenger into a rate-limited fake connector.
+
+Run from the repository root:
+
+    python bench/fanout.py                     # 10,000 messages at Teams' 50/s: about 200 s
+    python bench/fanout.py --rate 500          # the same at 500/s: about 20 s
+
+The Messenger is the one ``bot.app.create_app`` builds (real ``CloudAdapter.continue_conversation``
+path, token buckets from the settings: global ``--rate`` per second, per conversation 7/s and
+1800/h). Messages go to ``--conversations`` personal chats (default 2,000 x 5 messages), with
+conversation references shaped exactly as the bot stores them (``bot.turns.seen_conversation``).
+Each activity is a notice card with a unique id in its ``channelData``. They are handed to
+``Messenger.send`` the way the outbox dispatcher does: a batch of ``--batch`` (200, the default
+dispatch batch size) gathered at once, then the next batch.
+
+The fake Bot Connector (``tests/fake_connector.py``) runs in a child process, as Teams is
+elsewhere: it enforces ``--connector-rate`` (default: the same as ``--rate``) per ``--window``
+(1 s) as a sliding window and answers 429 with ``Retry-After: 1`` beyond it.
+
+Targets: wall time within 1.1x of messages / rate, no message lost, none delivered twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    # Run as a script, Python puts bench/ on the path rather than the root.
+    sys.path.insert(0, str(ROOT))
+
+from aiohttp import web  # noqa: E402
+
+BENCH_KEY = "peerspaceBenchId"
+
+
+# --------------------------------------------------------------------------------------------
+# connector process
+# --------------------------------------------------------------------------------------------
+
+
+def _connector_class():
+    from tests.fake_connector import FakeConnector
+
+    class CountingConnector(FakeConnector):
+        """The tests' fake connector, plus a stats route and the time of every 429."""
+
+        def __init__(self, **kw) -> None:
+            super().__init__(**kw)
+            self.throttled_at: list[float] = []
+            self.first_post: float | None = None
+
+        async def _post(self, request: web.Request) -> web.Response:
+            now = time.monotonic()
+            if self.first_post is None:
+                self.first_post = now
+            before = self.throttled
+            response = await super()._post(request)
+            if self.throttled != before:
+                self.throttled_at.append(now - self.first_post)
+            return response
+
+        async def _stats(self, _request: web.Request) -> web.Response:
+            ids = [(s.activity.get("channelData") or {}).get(BENCH_KEY) for s in self.sent]
+            return web.json_response({"ids": ids, "throttled": self.throttled, "throttled_at": self.throttled_at})
+
+        def app(self) -> web.Application:
+            app = super().app()
+            app.router.add_get("/bench/stats", self._stats)
+            return app
+
+    return CountingConnector
+
+
+async def _serve_connector(rate: int, window: float, latency: float) -> None:
+    connector = await _connector_class()(rate_limit=(rate, window), latency=latency).start()
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    print(f"URL {connector.url}", flush=True)
+    await reader.read()  # until the parent closes our stdin
+    await connector.stop()
+
+
+class ConnectorProcess:
+    def __init__(self, rate: int, window: float, latency: float, log_path: Path) -> None:
+        self._args = [sys.executable, str(Path(__file__).resolve()), "--serve-connector",
+                      "--connector-rate", str(rate), "--window", str(window), "--latency", str(latency)]
+        self._log_path = log_path
+        self.url = ""
+
+    async def start(self) -> "ConnectorProcess":
+        self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = await asyncio.create_subprocess_exec(
+            *self._args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self._log,
+            cwd=str(ROOT),
+        )
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
+        if not line.startswith(b"URL "):
+            raise RuntimeError(f"fake connector did not start; see {self._log_path}")
+        self.url = line.split()[1].decode()
+        return self
+
+    def cpu(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.stdin.close()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except asyncio.TimeoutError:
+                self.proc.kill()  # our own child, by its handle
+                await self.proc.wait()
+        self._log.close()
+
+
+# --------------------------------------------------------------------------------------------
+# sender (this process)
+# --------------------------------------------------------------------------------------------
+
+
+def _references(count: int, service_url: str) -> list[dict]:
+    """Conversation references exactly as the bot stores them when someone writes to it."""
+    from botbuilder.schema import Activity
+
+    from bot.turns import seen_conversation
+    from tests import factories
+    from tests.factories import Person
+
+    refs = []
+    for i in range(count):
+        person = Person(f"29:fan-{i:06d}", f"aad-fan-{i:06d}", f"Fan Out {i}")
+        activity = Activity().deserialize(factories.message("hi", person, service_url=service_url))
+        refs.append(seen_conversation(activity).reference)
+    return refs
+
+
+class AttemptCounter:
+    """Wraps the messenger's single-attempt method (this instance only) to count HTTP outcomes."""
+
+    def __init__(self, messenger) -> None:
+        self.statuses: collections.Counter = collections.Counter()
+        original = messenger._attempt  # noqa: SLF001 - instrumentation, bench only
+
+        async def counted(ref, activity):
+            result, retry_after = await original(ref, activity)
+            self.statuses[result.status or (200 if result.activity_id else "none")] += 1
+            return result, retry_after
+
+        messenger._attempt = counted  # noqa: SLF001
+
+    @property
+    def attempts(self) -> int:
+        return sum(self.statuses.values())
+
+
+async def run(args) -> int:
+    from bot.app import COMPONENTS, create_app
+    from bot.cards import card_activity
+    from bot.config import load_settings
+    from bot.logs import configure_logging
+
+    configure_logging("INFO" if args.verbose else "WARNING")
+    idle = await _busy_share()
+    if args.threads:
+        # The SDK sends every request with `requests` in the loop's default executor, which has
+        # min(32, CPUs + 4) threads: at most that many requests in flight, whatever the latency.
+        from concurrent.futures import ThreadPoolExecutor
+
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(args.threads))
+    with tempfile.TemporaryDirectory(prefix="peerspace-fanout-") as tmp:
+        connector = await ConnectorProcess(args.connector_rate or round(args.rate), args.window, args.latency,
+                                           Path(tmp) / "connector.log").start()
+        settings = load_settings(
+            _env_file=None, dev_mode=True, database_url=f"sqlite+aiosqlite:///{tmp}/fanout.db",
+            scheduler_enabled=False, rate_global_per_second=args.rate,
+        )
+        app = create_app(settings)
+        runner = web.AppRunner(app)
+        await runner.setup()  # startup hooks, as in production (the scheduler is off)
+        try:
+            components = app[COMPONENTS]
+            messenger = components.messenger
+            counter = AttemptCounter(messenger)
+            notice = components.content.card("notice", {"title": "PeerSpace", "text": "A message for everyone."})
+            refs = _references(args.conversations, connector.url)
+            per_conv = -(-args.messages // args.conversations)
+            # Round-robin: every conversation's first message, then every second one, and so on.
+            plan = [(c, k) for k in range(per_conv) for c in range(args.conversations)][: args.messages]
+
+            def activity_for(c: int, k: int):
+                activity = card_activity(notice)
+                activity.channel_data = {BENCH_KEY: f"m-{c:06d}-{k}"}
+                return activity
+
+            outcomes: collections.Counter = collections.Counter()
+
+            async def send(c: int, k: int) -> None:
+                result = await messenger.send(refs[c], activity_for(c, k))
+                outcomes[result.outcome.value] += 1
+
+            batch = args.batch or len(plan)
+            fds0 = _open_fds()
+            cpu0, cpu_c0, machine0 = _self_cpu(), connector.cpu(), _machine_cpu()
+            began = time.perf_counter()
+            progress_at = began
+            for start in range(0, len(plan), batch):
+                await asyncio.gather(*(send(c, k) for c, k in plan[start:start + batch]))
+                now = time.perf_counter()
+                if now - progress_at >= 10:
+                    progress_at = now
+                    print(f"  {start + batch} / {len(plan)} after {now - began:.0f} s", file=sys.stderr, flush=True)
+            wall = time.perf_counter() - began
+            cpu, cpu_c = _self_cpu() - cpu0, connector.cpu() - cpu_c0
+            busy, stolen, total = (after - before for after, before in zip(_machine_cpu(), machine0))
+            fds = _open_fds() - fds0
+
+            import aiohttp
+
+            async with aiohttp.ClientSession() as http, http.get(connector.url + "/bench/stats") as resp:
+                stats = json.loads(await resp.text())
+        finally:
+            await runner.cleanup()
+            await connector.stop()
+
+    expected = {f"m-{c:06d}-{k}" for c, k in plan}
+    delivered = collections.Counter(stats["ids"])
+    lost = len(expected - set(delivered))
+    duplicates = sum(n - 1 for n in delivered.values() if n > 1)
+    minimum = len(plan) / args.rate
+    ratio = wall / minimum
+    early = sum(1 for t in stats["throttled_at"] if t < 2.0)
+    ok = ratio <= args.target and lost == 0 and duplicates == 0
+    print("\n".join([
+        f"fanout: {len(plan)} messages to {len({c for c, _ in plan})} conversations, batches of {batch}, "
+        f"messenger {args.rate:g}/s global (7/s and 1800/h per conversation), connector "
+        f"{args.connector_rate or round(args.rate)}/{args.window:g}s sliding window, latency {args.latency * 1000:.0f} ms, "
+        f"{os.cpu_count()} CPUs, executor threads {args.threads or min(32, (os.cpu_count() or 1) + 4)}, "
+        f"machine {idle[0] * 100:.0f}% busy and {idle[1] * 100:.0f}% stolen before the run",
+        "",
+        f"wall time            {wall:9.1f} s",
+        f"minimum (msgs/rate)  {minimum:9.1f} s",
+        f"ratio                {ratio:9.3f}x  ({'meets' if ratio <= args.target else 'MISSES'} the "
+        f"<= {args.target:g}x target)",
+        f"achieved rate        {len(plan) / wall:9.1f} msgs/s",
+        f"429s seen            {stats['throttled']:9d}   ({early} in the first 2 s)",
+        f"send attempts        {counter.attempts:9d}   by status: "
+        + ", ".join(f"{k}: {v}" for k, v in sorted(counter.statuses.items(), key=lambda kv: str(kv[0]))),
+        "outcomes             " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())),
+        f"delivered            {sum(delivered.values()):9d}   unique {len(delivered)}",
+        f"lost                 {lost:9d}",
+        f"duplicates           {duplicates:9d}",
+        f"sender CPU           {cpu / len(plan) * 1000:9.2f} ms/msg ({cpu / wall * 100:.0f}% of one core); "
+        f"connector CPU {cpu_c / len(plan) * 1000:.2f} ms/msg",
+        f"machine              {busy / total * 100:9.0f}%  busy during the run, {stolen / total * 100:.0f}% stolen "
+        f"({os.cpu_count()} CPUs)",
+        f"open fds afterwards  {fds:+9d}   (file descriptors left open by the sends)",
+        "",
+        "result: " + ("meets all targets" if ok else "MISSES a target"),
+    ]))
+    return 0 if ok else 1
+
+
+def _machine_cpu() -> tuple[int, int, int]:
+    """(busy, stolen, total) jiffies over all CPUs, from /proc/stat's first line. Stolen is time a
+    virtual machine's CPUs were ready but the hypervisor ran something else."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + steal + idle + iowait
+
+
+async def _busy_share(seconds: float = 1.0) -> tuple[float, float]:
+    """How busy (and stolen) the machine is before we start: other jobs skew the figures."""
+    before = _machine_cpu()
+    await asyncio.sleep(seconds)
+    busy, stolen, total = (after - b for after, b in zip(_machine_cpu(), before))
+    return (busy / total, stolen / total) if total else (0.0, 0.0)
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000, help="messages to send (default 10000)")
+    parser.add_argument("--conversations", type=int, default=2_000, help="distinct conversations (default 2000)")
+    parser.add_argument("--rate", type=float, default=50.0, help="messenger's global limit per second (50)")
+    parser.add_argument("--connector-rate", type=int, default=0,
+                        help="fake connector's limit per --window (default: --rate)")
+    parser.add_argument("--window", type=float, default=1.0, help="fake connector's sliding window, seconds (1)")
+    parser.add_argument("--latency", type=float, default=0.0, help="fake connector's delay per request, s (0)")
+    parser.add_argument("--batch", type=int, default=200,
+                        help="sends gathered at once, as the dispatcher's batch (200; 0 = all at once)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="size of the event loop's default executor, through which the SDK makes its "
+                             "HTTP requests (default: Python's own, min(32, CPUs + 4))")
+    parser.add_argument("--target", type=float, default=1.1, help="wall / minimum target (1.1)")
+    parser.add_argument("--verbose", action="store_true", help="log the messenger's retries")
+    parser.add_argument("--serve-connector", action="store_true", help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args(argv)
+    if args.serve_connector:
+        logging.basicConfig(level=logging.WARNING)
+        asyncio.run(_serve_connector(args.connector_rate, args.window, args.latency))
+        return 0
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,482 @@
+"""Turn throughput and latency of the full bot against a bare echo bot on the same adapter.
+
+Run from the repository root:
+
+    python bench/turns.py                        # SQLite temp file, 50 conversations x 20 messages
+    python bench/turns.py --database-url postgresql+asyncpg://postgres@127.0.0.1:54329/postgres
+    python bench/turns.py --profile cprofile     # also profile the full bot's server process
+
+Both bots run in a *server process* of their own (started by this script, one after the other):
+
+* full: the real aiohttp app from ``bot.app.create_app`` (HTTP edge, redelivery ledger, user and
+  conversation upsert, SQL dialog state load/save, the dialog step, reply through the connector);
+* echo: an ``ActivityHandler`` that replies with the text, behind a ``CloudAdapter`` built by
+  ``bot.app._adapter`` and a minimal aiohttp handler calling ``adapter.process_activity``.
+
+This process is the *driver*: an aiohttp ``ClientSession`` load generator plus the fake Bot
+Connector (``tests/fake_connector.py``) that the bots' replies go to. Keeping the load generator
+out of the server process matters on a 2-core machine: in one process the client's own HTTP work
+would be added to every turn of both bots and squeeze the full/echo ratio towards 1. The CPU time
+of both processes is printed so a saturated driver can be recognised.
+
+Each conversation (a different person, personal chat) sends its messages one after the other,
+awaiting each response; the conversations run in parallel. The full bot's scenario alternates
+"help" (menu card) and "my data" (starts the my-data dialog: a card prompt whose state is saved);
+"help" then cancels that dialog, so every turn reads and writes dialog state. Warm-up messages
+(default 2 per conversation: creates the users, fills connection pools) are not measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    # Run as a script, Python puts bench/ on the path rather than the root.
+    sys.path.insert(0, str(ROOT))
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
+
+DEFAULT_TEXTS = ("help", "my data")
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --------------------------------------------------------------------------------------------
+# server process
+# --------------------------------------------------------------------------------------------
+
+
+def _settings(database_url: str):
+    from bot.config import load_settings
+
+    # As tests/conftest.py's make_settings: development mode (no token validation), no scheduler.
+    return load_settings(_env_file=None, dev_mode=True, database_url=database_url, scheduler_enabled=False,
+                         admin_ids=["aad-admin"], log_level="INFO")
+
+
+def _full_app(database_url: str) -> web.Application:
+    from bot.app import create_app
+
+    return create_app(_settings(database_url))
+
+
+def _echo_app(database_url: str) -> web.Application:
+    from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+    from botbuilder.schema import Activity
+
+    from bot.app import _adapter
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(MessageFactory.text(turn_context.activity.text))
+
+    adapter = _adapter(_settings(database_url))
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.Response:
+        activity = Activity().deserialize(await request.json())
+        # Development mode, as the full bot: an empty auth header authenticates nothing.
+        response = await adapter.process_activity("", activity, bot.on_turn)
+        if response is not None:
+            return web.json_response(response.body, status=response.status)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    return app
+
+
+async def _serve(kind: str, database_url: str, profile: str | None, profile_out: str | None) -> None:
+    from bot.logs import configure_logging
+
+    configure_logging("INFO")  # what production runs at
+    app = _full_app(database_url) if kind == "full" else _echo_app(database_url)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - the ephemeral port we got
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    print(f"PORT {port}", flush=True)
+
+    profiler = None
+    while True:
+        line = (await reader.readline()).decode().strip()
+        if line == "profile-start" and profile:
+            profiler = _start_profiler(profile)
+        elif line == "profile-stop" and profiler is not None:
+            _stop_profiler(profile, profiler, profile_out)
+            profiler = None
+        elif line in ("", "quit"):
+            break
+        print("ok", flush=True)
+    await runner.cleanup()
+
+
+def _start_profiler(kind: str):
+    if kind == "pyinstrument":
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="disabled", interval=0.0005)
+        profiler.start()
+        return profiler
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def _stop_profiler(kind: str, profiler, out: str | None) -> None:
+    if kind == "pyinstrument":
+        profiler.stop()
+        text = profiler.output_text(unicode=False, color=False, show_all=False)
+        if out:
+            Path(out).write_text(profiler.output_html(), encoding="utf-8")
+        sys.stderr.write(text)
+        return
+    import io
+    import pstats
+
+    profiler.disable()
+    if out:
+        profiler.dump_stats(out)
+    buf = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buf)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(30)
+    sys.stderr.write(buf.getvalue())
+
+
+# --------------------------------------------------------------------------------------------
+# driver process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    kind: str
+    messages: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+    replies: int
+    server_cpu: float
+    driver_cpu: float
+    machine_busy: float  # share of all CPUs' time busy (any process: database server too)
+    machine_stolen: float  # share taken by the hypervisor
+
+    @property
+    def throughput(self) -> float:
+        return self.messages / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, all its threads included (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def _machine_cpu() -> tuple[int, int, int]:
+    """(busy, stolen, total) jiffies over all CPUs, from /proc/stat's first line. Stolen is time a
+    virtual machine's CPUs were ready but the hypervisor ran something else."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + steal + idle + iowait
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Server:
+    """One bot in a child process; talks to it over stdin/stdout lines."""
+
+    def __init__(self, kind: str, database_url: str, log_path: Path, profile: str | None,
+                 profile_out: str | None) -> None:
+        self.kind = kind
+        self._args = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--database-url", database_url]
+        if profile:
+            self._args += ["--profile", profile]
+        if profile_out:
+            self._args += ["--profile-out", profile_out]
+        self._log_path = log_path
+        self.proc: asyncio.subprocess.Process | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = await asyncio.create_subprocess_exec(
+            *self._args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self._log,
+            cwd=str(ROOT),
+        )
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
+        if not line.startswith(b"PORT "):
+            raise RuntimeError(f"{self.kind} server did not start; see {self._log_path}")
+        self.port = int(line.split()[1])
+
+    async def command(self, cmd: str) -> None:
+        self.proc.stdin.write(cmd.encode() + b"\n")
+        await self.proc.stdin.drain()
+        await asyncio.wait_for(self.proc.stdout.readline(), 120)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/messages"
+
+    def cpu(self) -> float:
+        return _proc_cpu(self.proc.pid)
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.stdin.write(b"quit\n")
+            await self.proc.stdin.drain()
+            self.proc.stdin.close()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except asyncio.TimeoutError:
+                self.proc.kill()  # our own child, by its handle
+                await self.proc.wait()
+        self._log.close()
+
+
+def _people(count: int):
+    from tests.factories import Person
+
+    return [Person(f"29:bench-{i:05d}", f"aad-bench-{i:05d}", f"Bench Person {i}") for i in range(count)]
+
+
+async def _conversation(session: ClientSession, url: str, connector_url: str, person, texts, start: int,
+                        count: int, latencies: list[float] | None, errors: list[str]) -> None:
+    from tests import factories
+
+    for i in range(start, start + count):
+        activity = factories.message(texts[i % len(texts)], person, service_url=connector_url)
+        began = time.perf_counter()
+        async with session.post(url, json=activity) as resp:
+            await resp.read()
+            status = resp.status
+        elapsed = time.perf_counter() - began
+        if status != 200:
+            errors.append(f"HTTP {status}")
+        if latencies is not None:
+            latencies.append(elapsed)
+
+
+async def _phase(session, server: Server, connector_url: str, people, texts, start: int, count: int,
+                 latencies: list[float] | None, errors: list[str]) -> float:
+    began = time.perf_counter()
+    await asyncio.gather(*(
+        _conversation(session, server.url, connector_url, person, texts, start, count, latencies, errors)
+        for person in people
+    ))
+    return time.perf_counter() - began
+
+
+async def run_one(kind: str, args, database_url: str, connector, workdir: Path) -> RunResult:
+    profile = args.profile if kind == args.profile_bot else None
+    server = Server(kind, database_url, workdir / f"{kind}.log", profile, args.profile_out)
+    await server.start()
+    people = _people(args.conversations)
+    texts = tuple(args.texts)
+    errors: list[str] = []
+    latencies: list[float] = []
+    try:
+        async with ClientSession(connector=TCPConnector(limit=0), timeout=ClientTimeout(total=120)) as session:
+            if args.warmup:
+                await _phase(session, server, connector.url, people, texts, 0, args.warmup, None, errors)
+            if profile:
+                await server.command("profile-start")
+            sent_before = len(connector.sent)
+            cpu_s, cpu_d, machine = server.cpu(), _self_cpu(), _machine_cpu()
+            seconds = await _phase(session, server, connector.url, people, texts, args.warmup, args.messages,
+                                   latencies, errors)
+            cpu_s, cpu_d = server.cpu() - cpu_s, _self_cpu() - cpu_d
+            busy, stolen, total = (after - before for after, before in zip(_machine_cpu(), machine))
+            replies = len(connector.sent) - sent_before
+            if profile:
+                await server.command("profile-stop")
+    finally:
+        await server.stop()
+    return RunResult(kind, len(latencies), seconds, latencies, len(errors), replies, cpu_s, cpu_d,
+                     busy / total if total else 0.0, stolen / total if total else 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# database set-up
+# --------------------------------------------------------------------------------------------
+
+
+def _pg_admin(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _pg_exec(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin(url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+class BenchDatabase:
+    """A fresh, migrated database for one run: a temp SQLite file, or a new PostgreSQL database."""
+
+    def __init__(self, admin_url: str | None, workdir: Path) -> None:
+        self._admin = admin_url
+        self._name = f"peerspace_bench_{uuid.uuid4().hex[:10]}"
+        self.url = (_with_db(admin_url, self._name) if admin_url
+                    else f"sqlite+aiosqlite:///{workdir / 'bench.db'}")
+
+    @property
+    def label(self) -> str:
+        return "PostgreSQL" if self._admin else "SQLite"
+
+    async def __aenter__(self) -> "BenchDatabase":
+        from storage.migrate import upgrade_url
+
+        if self._admin:
+            await _pg_exec(self._admin, f'CREATE DATABASE "{self._name}"')
+        await upgrade_url(self.url)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._admin:
+            await _pg_exec(self._admin, f'DROP DATABASE IF EXISTS "{self._name}" WITH (FORCE)')
+
+
+# --------------------------------------------------------------------------------------------
+
+
+async def _busy_share(seconds: float = 1.0) -> tuple[float, float]:
+    """How busy (and stolen) the machine is before we start: other jobs skew the figures."""
+    before = _machine_cpu()
+    await asyncio.sleep(seconds)
+    busy, stolen, total = (after - b for after, b in zip(_machine_cpu(), before))
+    return (busy / total, stolen / total) if total else (0.0, 0.0)
+
+
+def _report(results: list[RunResult], args, db_label: str, idle: tuple[float, float]) -> str:
+    lines = [
+        f"turns: {args.conversations} conversations x {args.messages} messages "
+        f"(+{args.warmup} warm-up each), texts {' / '.join(repr(t) for t in args.texts)}, "
+        f"database {db_label}, connector latency {args.connector_latency * 1000:.0f} ms, {os.cpu_count()} CPUs, "
+        f"machine {idle[0] * 100:.0f}% busy and {idle[1] * 100:.0f}% stolen before the run",
+        "",
+        f"{'bot':<6}{'msgs':>6}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}{'replies':>8}"
+        f"{'server CPU ms/msg':>19}{'server CPU %':>14}{'driver CPU %':>14}{'machine busy %':>16}"
+        f"{'stolen %':>10}",
+    ]
+    for r in results:
+        lines.append(
+            f"{r.kind:<6}{r.messages:>6}{r.throughput:>9.1f}{r.pct(0.50):>9.1f}{r.pct(0.99):>9.1f}{r.errors:>7}"
+            f"{r.replies:>8}{r.server_cpu / r.messages * 1000:>19.2f}{r.server_cpu / r.seconds * 100:>14.0f}"
+            f"{r.driver_cpu / r.seconds * 100:>14.0f}{r.machine_busy * 100:>16.0f}{r.machine_stolen * 100:>10.0f}"
+        )
+    by_kind = {r.kind: r for r in results}
+    full, echo = by_kind.get("full"), by_kind.get("echo")
+    if full is not None and echo is not None:
+        ratio = full.throughput / echo.throughput
+        verdict = "meets" if ratio >= args.target else "MISSES"
+        lines += ["", f"full/echo throughput: {ratio:.2f}x ({verdict} the >= {args.target:.2f}x target); "
+                      f"latency p50 {full.pct(0.5) / echo.pct(0.5):.2f}x, p99 {full.pct(0.99) / echo.pct(0.99):.2f}x"]
+    return "\n".join(lines)
+
+
+async def main_async(args) -> int:
+    from tests.fake_connector import FakeConnector
+
+    logging.basicConfig(level=logging.WARNING)
+    idle = await _busy_share()
+    with tempfile.TemporaryDirectory(prefix="peerspace-bench-") as tmp:
+        workdir = Path(tmp)
+        connector = await FakeConnector(latency=args.connector_latency).start()
+        try:
+            async with BenchDatabase(args.database_url, workdir) as db:
+                results = []
+                for _ in range(args.repeat):
+                    for kind in args.bots:
+                        r = await run_one(kind, args, db.url, connector, workdir)
+                        results.append(r)
+                        print(f"  {r.kind}: {r.throughput:.1f} msgs/s, p50 {r.pct(0.5):.1f} ms, "
+                              f"p99 {r.pct(0.99):.1f} ms", file=sys.stderr, flush=True)
+                results = _median(results)
+                print(_report(results, args, db.label, idle))
+                for log_file in sorted(workdir.glob("*.log")):
+                    log_text = log_file.read_text(errors="replace")
+                    bad = [ln for ln in log_text.splitlines() if " ERROR " in ln or "Traceback" in ln]
+                    if bad:
+                        print(f"\n{log_file.stem} server logged {len(bad)} errors, first: {bad[0]}")
+                    if args.profile and log_file.stem.startswith(args.profile_bot):
+                        print(f"\n--- profile of the {log_file.stem} server process (measured phase) ---\n"
+                              f"{log_text}")
+                failed = any(r.errors or r.replies != r.messages for r in results)
+                return 1 if failed else 0
+        finally:
+            await connector.stop()
+
+
+def _median(results: list[RunResult]) -> list[RunResult]:
+    """With --repeat, keep each bot's median run by throughput."""
+    out = []
+    for kind in dict.fromkeys(r.kind for r in results):
+        runs = sorted((r for r in results if r.kind == kind), key=lambda r: r.throughput)
+        out.append(runs[len(runs) // 2])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=50, help="concurrent conversations (default 50)")
+    parser.add_argument("--messages", type=int, default=20, help="measured messages per conversation (default 20)")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured messages per conversation first (2)")
+    parser.add_argument("--database-url", default=None,
+                        help="postgresql+asyncpg://user@host:port/db: a fresh database is created beside it "
+                             "for the run and dropped after (default: SQLite temp file)")
+    parser.add_argument("--bots", nargs="+", choices=["echo", "full"], default=["echo", "full"])
+    parser.add_argument("--texts", nargs="+", default=list(DEFAULT_TEXTS),
+                        help="what each conversation says, in turn (default: help, my data)")
+    parser.add_argument("--repeat", type=int, default=1, help="run each bot N times, report the median")
+    parser.add_argument("--connector-latency", type=float, default=0.0,
+                        help="seconds the fake connector waits before answering a reply (default 0)")
+    parser.add_argument("--target", type=float, default=0.5, help="full/echo throughput target (0.5)")
+    parser.add_argument("--profile", choices=["cprofile", "pyinstrument"],
+                        help="profile one bot's server process during the measured phase (slows it down)")
+    parser.add_argument("--profile-bot", choices=["echo", "full"], default="full", help="which one (full)")
+    parser.add_argument("--profile-out", help="also write the profile here (.prof for cProfile, .html)")
+    parser.add_argument("--serve", choices=["echo", "full"], help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args(argv)
+    if args.serve:
+        asyncio.run(_serve(args.serve, args.database_url, args.profile, args.profile_out))
+        return 0
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
