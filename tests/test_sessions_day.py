@@ -198,3 +198,32 @@ async def test_the_periodic_job_is_registered_and_fills_in_missing_reminders(har
     clock.set(datetime(2026, 12, 3, 15, tzinfo=UTC))
     assert (await delivery(harness).tick())["queued"] == 4
     assert (await delivery(harness).tick())["queued"] == 0
+
+
+async def test_you_said_we_did_reaches_the_starting_and_announcement_cards(harness, clock):
+    from storage.you_said import FeedbackAction
+
+    sid = await first_session(harness)
+    await register(harness, sid, ALICE)
+    async with harness.components.services.sessions() as session, session.begin():
+        space = await session.get(SpaceSession, sid)
+        session.add(FeedbackAction(series_id=space.series_id, theme_id="session_format",
+                                   action="We now share the slides a week before each session."))
+        space_copy = space
+    clock.set(datetime(2026, 12, 11, 14, 0, tzinfo=UTC))
+    await harness.components.dispatcher.drain()
+    [starting] = [c for c in cards_to(harness, ALICE) if "Starting now" in texts(c)]
+    assert "You said, we did" in texts(starting)
+    assert "We now share the slides a week before each session." in texts(starting)
+
+    from storage.sessions_events import stamp
+    from storage.outbox import ClaimedMessage
+
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # an announcement goes out before the day
+    message = ClaimedMessage(id=0, kind="session_announcement", user_id=await user_id(harness, ALICE),
+                             conversation_id=None, payload={"session_id": sid, "starts_at": stamp(space_copy)},
+                             due_at=clock.now(), not_after=None, attempts=1, claim_token="t")
+    async with harness.components.services.sessions() as session:
+        activity = await delivery(harness).render_announcement(session, message)
+    announcement = activity.attachments[0].content
+    assert "We now share the slides a week before each session." in texts(announcement)
