@@ -45,7 +45,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
 
 def main() -> int:
     env = {**os.environ, "PEERSPACE_DEV": "1"}
-    bot = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(BOT_PORT)], cwd=ROOT, env=env)
+    # Children get sessions of their own: Ctrl-C reaches only this process, which then stops
+    # each child once (a second SIGINT would cut the bot's graceful shutdown short).
+    bot = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(BOT_PORT)], cwd=ROOT, env=env,
+                           start_new_session=True)
     children = [bot]
     try:
         _wait_healthy(f"http://127.0.0.1:{BOT_PORT}/healthz", bot)
@@ -58,7 +61,7 @@ def main() -> int:
         playground = subprocess.Popen(
             [*_playground_command(), "start", "-e", f"http://127.0.0.1:{BOT_PORT}/api/messages",
              "-c", "msteams", "-p", str(PLAYGROUND_PORT), "--disable-telemetry"],
-            cwd=ROOT, env=playground_env,
+            cwd=ROOT, env=playground_env, start_new_session=True,
         )
         children.append(playground)
         print(f"\n  PeerSpace is running. Open http://127.0.0.1:{PLAYGROUND_PORT}/ in your browser to chat.\n"

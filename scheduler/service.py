@@ -6,6 +6,7 @@ after downtime the dispatcher's first tick, run at start-up, catches up on what 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ class SchedulerService:
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
         self._jobs: list[tuple[str, Job, float, bool]] = []
+        self._in_flight: set[asyncio.Task] = set()
 
     def every(self, job_id: str, seconds: float, job: Job, *, run_at_start: bool = True) -> None:
         """Register a periodic job; `job_id` must be stable so a restart replaces, not duplicates."""
@@ -42,23 +44,31 @@ class SchedulerService:
             # Passing next_run_time=None would add the job paused, so leave it out instead.
             start = {"next_run_time": datetime.now(timezone.utc)} if run_at_start else {}
             self._scheduler.add_job(
-                _guarded(job_id, job), "interval", seconds=seconds, id=job_id, name=job_id, replace_existing=True, **start
+                _guarded(job_id, job, self._in_flight), "interval", seconds=seconds, id=job_id, name=job_id, replace_existing=True, **start
             )
         self._scheduler.start()
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop ticking, then let jobs already running finish (they hold database connections
+        that must be returned before the engine is disposed)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
 
     @property
     def running(self) -> bool:
         return self._scheduler.running
 
 
-def _guarded(job_id: str, job: Job) -> Job:
+def _guarded(job_id: str, job: Job, in_flight: set[asyncio.Task]) -> Job:
     """Every job's errors are caught and logged here, once, so a failing tick never kills the loop."""
 
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
         try:
             await job()
         except Exception as exc:  # noqa: BLE001
