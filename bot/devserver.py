@@ -43,7 +43,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise SystemExit(f"The bot did not answer {url} within {timeout:.0f} s.")
 
 
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Explicit handlers: a process started in the background inherits SIGINT ignored, and
+    # SIGTERM (from a process manager) should stop both children just as Ctrl-C does.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = {**os.environ, "PEERSPACE_DEV": "1"}
     # Children get sessions of their own: Ctrl-C reaches only this process, which then stops
     # each child once (a second SIGINT would cut the bot's graceful shutdown short).
