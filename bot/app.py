@@ -11,12 +11,13 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import ActivityTypes, CallerIdConstants, InvokeResponse
 from botframework.connector.auth import AuthenticationConstants
-from msrest.universal_http.requests import ClientRetryPolicy
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import msrest_speedups
 from bot.config import Settings
 from bot.content import Content, ContentError, load_content
 from bot.delivery import OutboxDelivery
@@ -25,7 +26,7 @@ from bot.links import LinkSigner
 from bot.http import MessagesEndpoint, health_handler
 from bot.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
-from bot.state_storage import SqlStorage
+from bot.state_storage import SqlConversationState, SqlStorage
 from dialogs.context import BotServices
 from dialogs.menu import MenuActions, menu_feature
 from dialogs.registry import FeatureContext, FeatureRegistry
@@ -57,22 +58,14 @@ class Components:
     scheduler: SchedulerService
     registry: FeatureRegistry
     services: BotServices
+    engine: AsyncEngine
 
 
 COMPONENTS = web.AppKey("components", Components)
 
 
-def _speed_up_msrest() -> None:
-    """Every turn and proactive send builds two msrest clients, and msrest 0.7.1 (its last
-    release) computes each one's retry codes by testing 999 codes against a 502-item list:
-    ~5 ms of CPU per client. A frozenset holds the same codes, so retry behaviour is unchanged
-    (Azure/msrest-for-python#266); it is a class attribute, so this is done once, here."""
-    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
-
-
 def _adapter(settings: Settings) -> CloudAdapter:
-    _speed_up_msrest()
+    msrest_speedups.apply()
     config = SimpleNamespace(
         APP_ID=settings.app_id,
         APP_PASSWORD=settings.app_password,
@@ -149,7 +142,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     messenger = Messenger(adapter, settings.app_id, limits, **extra)
     delivery = OutboxDelivery(sessions, messenger, on_gone=services.actors.clear)
     dispatcher = Dispatcher(sessions, delivery.deliver, clock, batch_size=settings.dispatch_batch_size)
-    ledger = ActivityLedger(sessions)
+    state_store = StateStore(engine)
+    ledger = ActivityLedger(engine, state_store)
 
     scheduler = SchedulerService()
     scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, dispatcher.drain)
@@ -159,11 +153,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     registry = FeatureRegistry()
     menu_actions = _install_features(FeatureContext(services, registry, delivery, scheduler, app.router, clock))
     _validate_content(content, registry)
-    conversation_state = ConversationState(SqlStorage(StateStore(sessions)))
+    conversation_state = SqlConversationState(SqlStorage(state_store))
     bot = PeerSpaceBot(services, registry, menu_actions, conversation_state)
 
     endpoint = MessagesEndpoint(
-        adapter, bot, ledger,
+        adapter, bot, ledger, conversation_state,
         max_body_bytes=settings.max_body_bytes,
         auth_required=bool(settings.app_id),
         allowed_tenant=settings.app_tenant_id or None,
@@ -171,7 +165,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", health_handler(engine))
     app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,
-                                 registry, services)
+                                 registry, services, engine)
 
     async def on_startup(_app: web.Application) -> None:
         if settings.scheduler_enabled:

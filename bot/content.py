@@ -7,6 +7,7 @@ field named, rather than failing later in front of a user.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Formatter
@@ -18,6 +19,8 @@ from bot.templating import BindingError, bind, with_submit_fallback
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 80 * 1024
+_CACHED_CARDS = 256  # bound cards remembered (the menu per role set, notices, about...)
+_CACHEABLE_BYTES = 16 * 1024
 
 
 class ContentError(ValueError):
@@ -33,6 +36,7 @@ class Content:
     commands: dict[str, str] = field(default_factory=dict)  # normalised phrase -> verb
     cards: dict[str, dict[str, Any]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)  # other YAML files, by stem
+    _bound: OrderedDict[tuple[str, str], str] = field(default_factory=OrderedDict, repr=False)
 
     def text(self, key: str, **params: Any) -> str:
         try:
@@ -48,11 +52,25 @@ class Content:
         except KeyError:
             raise ContentError(f"{self.root / 'cards'}: no card named {name!r}") from None
         try:
+            key = (name, json.dumps(data, sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError):
+            key = None  # data that is not plain JSON is bound every time
+        if key is not None and key in self._bound:
+            # The same card for the same data (the menu, most notices): binding it again was a
+            # measurable share of a turn. A fresh copy each time, as callers may change it.
+            self._bound.move_to_end(key)
+            return json.loads(self._bound[key])
+        try:
             card = with_submit_fallback(bind(template, data))
         except BindingError as exc:
             raise ContentError(f"{self.root / 'cards' / (name + '.json')}: no data for {exc.args[0]!r}") from None
-        if len(json.dumps(card).encode()) > MAX_CARD_BYTES:
+        encoded = json.dumps(card)
+        if len(encoded.encode()) > MAX_CARD_BYTES:
             raise ContentError(f"card {name!r} is over {MAX_CARD_BYTES} bytes once bound")
+        if key is not None and len(encoded) <= _CACHEABLE_BYTES:
+            self._bound[key] = encoded
+            if len(self._bound) > _CACHED_CARDS:
+                self._bound.popitem(last=False)
         return card
 
     def require_texts(self, keys: list[str]) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict
 from typing import Any
 
 from botbuilder.core import ConversationState, TurnContext
@@ -15,7 +13,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
 from bot.cards import ADAPTIVE_CARD, card_activity
 from bot.templating import with_submit_fallback
-from bot.turns import seen_conversation, seen_user
+from bot.turns import fingerprint, seen_conversation, seen_user
 from dialogs.card_prompt import CardPrompt
 from dialogs.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope
 from dialogs.menu import MenuActions
@@ -59,16 +57,15 @@ class PeerSpaceBot(TeamsActivityHandler):
     async def _record(self, turn_context: TurnContext) -> Actor:
         """Store the person, the conversation reference and tenant; work out the actor's roles."""
         activity = turn_context.activity
-        user_seen, conv_seen = seen_user(activity), seen_conversation(activity)
-        key = f"{user_seen.teams_id if user_seen else ''}|{conv_seen.id if conv_seen else ''}"
-        fingerprint = json.dumps([asdict(user_seen) if user_seen else None,
-                                  asdict(conv_seen) if conv_seen else None], sort_keys=True, default=str)
-        cached = self._services.actors.get(key, fingerprint)
+        sender, conv = activity.from_property, activity.conversation
+        key = f"{sender.id if sender else ''}|{conv.id if conv else ''}"
+        seen = fingerprint(activity)
+        cached = self._services.actors.get(key, seen)
         if cached is not None:
             return cached
-        actor = await self._store_seen(user_seen, conv_seen)
+        actor = await self._store_seen(seen_user(activity), seen_conversation(activity))
         if actor.user_id:
-            self._services.actors.put(key, fingerprint, actor)
+            self._services.actors.put(key, seen, actor)
         return actor
 
     async def _store_seen(self, user_seen, conv_seen) -> Actor:

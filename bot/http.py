@@ -18,8 +18,9 @@ from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import describe_exception
+from bot.state_storage import SqlConversationState, prefetched_state
 from bot.turns import tenant_of
-from storage.activities import ActivityLedger
+from storage.activities import ActivityLedger, Claim
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class MessagesEndpoint:
         adapter: CloudAdapter,
         bot: Bot,
         ledger: ActivityLedger,
+        conversation_state: SqlConversationState,
         *,
         max_body_bytes: int,
         auth_required: bool,
@@ -39,6 +41,7 @@ class MessagesEndpoint:
         self._adapter = adapter
         self._bot = bot
         self._ledger = ledger
+        self._state = conversation_state
         self._max_body = max_body_bytes
         self._auth_required = auth_required
         self._tenant = allowed_tenant or None
@@ -84,18 +87,21 @@ class MessagesEndpoint:
 
         conversation_id, activity_id = activity.conversation.id, activity.id
         try:
-            first_delivery = not activity_id or await self._ledger.claim(conversation_id, activity_id)
+            # The turn's dialog state is read with the claim, in one database round.
+            claim = (await self._ledger.claim(conversation_id, activity_id, state_key=self._state.key_for(activity))
+                     if activity_id else Claim(True))
         except Exception as exc:  # noqa: BLE001 - e.g. the database is down: let Teams retry
             log.error("could not record the activity: %s", describe_exception(exc))
             return _error(503, "temporarily unavailable")
-        if not first_delivery:
+        if not claim.first_delivery:
             log.info("dropped redelivered %s activity", activity.type)
             # A redelivered invoke gets the first delivery's answer (the card that replaced
             # the pressed one), so Teams does not show an error on the card.
             stored = await self._ledger.response(conversation_id, activity_id)
             return web.json_response(stored or {}, status=200)
         try:
-            response = await self._adapter.process_activity(auth_result, activity, self._bot.on_turn)
+            with prefetched_state(claim.state_key, claim.state):
+                response = await self._adapter.process_activity(auth_result, activity, self._bot.on_turn)
         except Exception as exc:  # noqa: BLE001 - never a 500; let a redelivery try again
             log.error("turn failed outside the bot's error handler: %s", describe_exception(exc))
             if activity_id:

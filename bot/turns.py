@@ -47,6 +47,21 @@ def time_zone_of(activity: Activity) -> str | None:
     return None
 
 
+def fingerprint(activity: Activity) -> tuple[Any, ...]:
+    """Everything `seen_user` and `seen_conversation` read, as plain values: when it is unchanged
+    since the last turn, so is what they would store, and building the conversation reference
+    (an msrest serialisation) can be skipped."""
+    sender, bot, conv = activity.from_property, activity.recipient, activity.conversation
+    return (
+        activity.channel_id, activity.service_url, activity.locale, tenant_of(activity), team_of(activity),
+        time_zone_of(activity),
+        sender and (sender.id, sender.name, sender.aad_object_id, sender.role, sender.properties),
+        bot and (bot.id, bot.name, bot.aad_object_id, bot.role, bot.properties),
+        conv and (conv.id, conv.name, conv.conversation_type, conv.is_group, conv.tenant_id, conv.role,
+                  conv.aad_object_id, conv.properties),
+    )
+
+
 def seen_user(activity: Activity) -> SeenUser | None:
     sender = activity.from_property
     if sender is None or not sender.id or activity.recipient and sender.id == activity.recipient.id:

@@ -36,15 +36,15 @@ class ActorCache:
     def __init__(self, ttl: float = 30.0, max_entries: int = 10_000) -> None:
         self._ttl = ttl
         self._max = max_entries
-        self._entries: OrderedDict[str, tuple[str, Actor, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[object, Actor, float]] = OrderedDict()
 
-    def get(self, key: str, fingerprint: str) -> Actor | None:
+    def get(self, key: str, fingerprint: object) -> Actor | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] != fingerprint or entry[2] < time.monotonic():
             return None
         return entry[1]
 
-    def put(self, key: str, fingerprint: str, actor: Actor) -> None:
+    def put(self, key: str, fingerprint: object, actor: Actor) -> None:
         self._entries[key] = (fingerprint, actor, time.monotonic() + self._ttl)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:

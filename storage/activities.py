@@ -2,59 +2,74 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, delete, literal_column, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for_engine
+from storage.fastpath import Prepared, driver_connection
 from storage.models import ProcessedActivity, utcnow
+from storage.state_store import StateStore, StoredDocument
+
+_T = ProcessedActivity.__table__
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claiming an activity. On a first delivery, the conversation's dialog state
+    (when asked for) was read in the same database round, as the turn needs it next."""
+
+    first_delivery: bool
+    state_key: str | None = None
+    state: StoredDocument | None = None
 
 
 class ActivityLedger:
     """First-writer-wins claim on (conversation id, activity id)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine, state: StateStore) -> None:
+        self._engine = engine
+        self._state = state
+        c = _T.c
+        self._claim = Prepared(engine, insert_for_engine(engine, _T).values(
+            conversation_id=bindparam("conversation_id", type_=c.conversation_id.type),
+            activity_id=bindparam("activity_id", type_=c.activity_id.type),
+            received_at=bindparam("now", type_=c.received_at.type),
+        ).on_conflict_do_nothing().returning(literal_column("1")))
+        self._remember = Prepared(engine, update(_T).where(
+            c.conversation_id == bindparam("conversation_id"), c.activity_id == bindparam("activity_id"),
+        ).values(response=bindparam("response", type_=c.response.type)))
 
-    async def claim(self, conversation_id: str, activity_id: str) -> bool:
-        """True for the first delivery of this activity, False for any repeat."""
-        async with self._sessions() as session, session.begin():
-            stmt = insert_for(session, ProcessedActivity).values(
-                conversation_id=conversation_id[:300], activity_id=activity_id[:200], received_at=utcnow()
-            )
-            result = await session.execute(stmt.on_conflict_do_nothing())
-            return result.rowcount == 1
+    async def claim(self, conversation_id: str, activity_id: str, *, state_key: str | None = None) -> Claim:
+        """First delivery of this activity, or a repeat; with `state_key`, also that state document."""
+        async with driver_connection(self._engine) as driver:
+            first = bool(await driver.fetch(self._claim, conversation_id=conversation_id[:300],
+                                            activity_id=activity_id[:200], now=utcnow()))
+            if not first or state_key is None:
+                return Claim(first)
+            return Claim(True, state_key, await self._state.read_one(driver, state_key))
 
     async def remember_response(self, conversation_id: str, activity_id: str, body: Any) -> None:
         """Keep an invoke's answer so a redelivery can be given the same one."""
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(ProcessedActivity)
-                .where(ProcessedActivity.conversation_id == conversation_id[:300],
-                       ProcessedActivity.activity_id == activity_id[:200])
-                .values(response=body)
-            )
+        async with driver_connection(self._engine) as driver:
+            await driver.fetch(self._remember, conversation_id=conversation_id[:300],
+                               activity_id=activity_id[:200], response=body)
 
     async def response(self, conversation_id: str, activity_id: str) -> Any:
-        async with self._sessions() as session:
-            return await session.scalar(
-                select(ProcessedActivity.response).where(
-                    ProcessedActivity.conversation_id == conversation_id[:300],
-                    ProcessedActivity.activity_id == activity_id[:200]))
+        async with self._engine.connect() as conn:
+            return await conn.scalar(select(_T.c.response).where(
+                _T.c.conversation_id == conversation_id[:300], _T.c.activity_id == activity_id[:200]))
 
     async def release(self, conversation_id: str, activity_id: str) -> None:
         """Forget a claim whose processing failed, so a redelivery can try again."""
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                delete(ProcessedActivity).where(
-                    ProcessedActivity.conversation_id == conversation_id[:300],
-                    ProcessedActivity.activity_id == activity_id[:200],
-                )
-            )
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(_T).where(
+                _T.c.conversation_id == conversation_id[:300], _T.c.activity_id == activity_id[:200]))
 
     async def prune(self, before: datetime) -> int:
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(delete(ProcessedActivity).where(ProcessedActivity.received_at < before))
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(_T).where(_T.c.received_at < before))
             return result.rowcount or 0

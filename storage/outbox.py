@@ -182,13 +182,6 @@ async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: 
     )
 
 
-async def pending_for_user(session: AsyncSession, user_id: str) -> list[OutboxMessage]:
-    rows = await session.scalars(
-        select(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.status == PENDING)
-    )
-    return list(rows)
-
-
 async def delete_for_user(session: AsyncSession, user_id: str) -> int:
     result = await session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
     return result.rowcount or 0

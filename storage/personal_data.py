@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, RoleGrant, User
-from storage.outbox import delete_for_user, pending_for_user
+from storage.models import Conversation, OutboxMessage, RoleGrant, User
+from storage.outbox import PENDING, delete_for_user
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,20 @@ class PersonalDataSource:
 
 
 async def _describe_profile(session: AsyncSession, user: User) -> list[DataItem]:
-    chats = await session.scalar(select(func.count()).select_from(Conversation).where(Conversation.user_id == user.id))
+    counts = (await session.execute(select(
+        select(func.count()).select_from(Conversation).where(Conversation.user_id == user.id).scalar_subquery(),
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.user_id == user.id, OutboxMessage.status == PENDING).scalar_subquery(),
+    ))).one()
+    chats, pending = counts
     roles = await session.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == (user.aad_object_id or "")))
-    pending = await pending_for_user(session, user.id)
     return [
         DataItem("name", (user.name,) if user.name else ()),
         DataItem("time_zone", (user.time_zone,)),
         DataItem("first_seen", (user.created_at.date().isoformat(),)),
         DataItem("chats", (str(chats or 0),)),
         DataItem("granted_roles", tuple(sorted(roles)), value_prefix="roles"),
-        DataItem("pending_messages", (str(len(pending)),)),
+        DataItem("pending_messages", (str(pending or 0),)),
     ]
 
 

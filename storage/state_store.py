@@ -1,7 +1,9 @@
 """Key/document store with optimistic concurrency, behind the bot's dialog and user state.
 
 It knows nothing about botbuilder: documents are JSON-ready dicts and eTags are strings.
-`bot/state_storage.py` adapts it to botbuilder's `Storage` interface.
+`bot/state_storage.py` adapts it to botbuilder's `Storage` interface. Every turn reads one key
+and often writes it, so those two go through `storage.fastpath` (statements compiled once, run
+on the driver connection); the rarer operations use SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for_engine
+from storage.fastpath import Driver, Prepared, driver_connection
 from storage.models import BotStateItem, utcnow
 
 ANY_ETAG = "*"
+_T = BotStateItem.__table__
 
 
 class ETagConflict(KeyError):
@@ -40,72 +44,69 @@ class PendingWrite:
 class StateStore:
     """Reads and writes documents by key; every write gets a fresh eTag."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        c = _T.c
+        values = {"key": bindparam("key", type_=c.key.type), "document": bindparam("document", type_=c.document.type),
+                  "etag": bindparam("etag", type_=c.etag.type), "updated_at": bindparam("now", type_=c.updated_at.type)}
+        insert = insert_for_engine(engine, _T).values(**values)
+        self._read = Prepared(engine, select(c.document, c.etag).where(c.key == bindparam("key")))
+        self._exists = Prepared(engine, select(c.key).where(c.key == bindparam("key")))
+        self._update = Prepared(engine, update(_T).where(c.key == bindparam("key"), c.etag == bindparam("expected"))
+                                .values(document=values["document"], etag=values["etag"],
+                                        updated_at=values["updated_at"]).returning(c.key))
+        self._insert_new = Prepared(engine, insert.on_conflict_do_nothing(index_elements=[c.key]).returning(c.key))
+        self._upsert = Prepared(engine, insert.on_conflict_do_update(
+            index_elements=[c.key], set_={"document": insert.excluded.document, "etag": insert.excluded.etag,
+                                          "updated_at": insert.excluded.updated_at}))
 
     async def read(self, keys: Iterable[str]) -> dict[str, StoredDocument]:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
-        async with self._sessions() as session:
-            rows = await session.scalars(select(BotStateItem).where(BotStateItem.key.in_(keys)))
-            return {row.key: StoredDocument(row.document, row.etag) for row in rows}
+        if len(keys) == 1:
+            async with driver_connection(self._engine) as driver:
+                found = await self.read_one(driver, keys[0])
+            return {keys[0]: found} if found is not None else {}
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(_T.c.key, _T.c.document, _T.c.etag).where(_T.c.key.in_(keys)))
+            return {key: StoredDocument(document, etag) for key, document, etag in rows}
+
+    async def read_one(self, driver: Driver, key: str) -> StoredDocument | None:
+        """Read on a connection the caller already holds (the turn's first statement shares it)."""
+        rows = await driver.fetch(self._read, key=key)
+        return StoredDocument(rows[0][0], rows[0][1]) if rows else None
 
     async def write(self, changes: Mapping[str, PendingWrite]) -> dict[str, str]:
-        """Write all changes in one transaction; returns the new eTag of each key."""
+        """Write all changes as one unit; returns the new eTag of each key."""
+        for key, change in changes.items():
+            if change.expected_etag == "":
+                raise ValueError(f"empty eTag for {key!r}: pass None or '*' to overwrite")
         new_etags: dict[str, str] = {}
-        async with self._sessions() as session, session.begin():
+        async with driver_connection(self._engine) as driver, driver.atomic(needed=len(changes) > 1):
             for key, change in changes.items():
-                if change.expected_etag == "":
-                    raise ValueError(f"empty eTag for {key!r}: pass None or '*' to overwrite")
                 etag = uuid.uuid4().hex
+                params = {"key": key, "document": change.document, "etag": etag, "now": utcnow()}
                 if change.expected_etag in (None, ANY_ETAG):
-                    await _upsert(session, key, change.document, etag)
+                    await driver.fetch(self._upsert, **params)
                 else:
-                    await _conditional_write(session, key, change, etag)
+                    await self._conditional_write(driver, params, change.expected_etag)
                 new_etags[key] = etag
         return new_etags
+
+    async def _conditional_write(self, driver: Driver, params: dict[str, Any], expected: str) -> None:
+        if await driver.fetch(self._update, expected=expected, **params):
+            return
+        if await driver.fetch(self._exists, key=params["key"]):
+            raise ETagConflict(params["key"])
+        # The item was deleted since it was read: writing it again is what MemoryStorage does too.
+        # If someone else created it in between, theirs stands and ours is the conflict.
+        if not await driver.fetch(self._insert_new, **params):
+            raise ETagConflict(params["key"])
 
     async def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         if not keys:
             return
-        async with self._sessions() as session, session.begin():
-            await session.execute(delete(BotStateItem).where(BotStateItem.key.in_(keys)))
-
-    async def delete_prefix(self, prefix: str) -> int:
-        """Delete every key that starts with `prefix` (used when a person asks to be forgotten)."""
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                delete(BotStateItem).where(BotStateItem.key.like(escaped + "%", escape="\\"))
-            )
-            return result.rowcount or 0
-
-
-async def _upsert(session: AsyncSession, key: str, document: dict[str, Any], etag: str) -> None:
-    now = utcnow()
-    stmt = insert_for(session, BotStateItem).values(key=key, document=document, etag=etag, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[BotStateItem.key],
-        set_={"document": document, "etag": etag, "updated_at": now},
-    )
-    await session.execute(stmt)
-
-
-async def _conditional_write(session: AsyncSession, key: str, change: PendingWrite, etag: str) -> None:
-    result = await session.execute(
-        update(BotStateItem)
-        .where(BotStateItem.key == key, BotStateItem.etag == change.expected_etag)
-        .values(document=change.document, etag=etag, updated_at=utcnow())
-    )
-    if result.rowcount == 1:
-        return
-    exists = await session.scalar(select(BotStateItem.key).where(BotStateItem.key == key))
-    if exists is not None:
-        raise ETagConflict(key)
-    # The item was deleted since it was read: writing it again is what MemoryStorage does too.
-    stmt = insert_for(session, BotStateItem).values(
-        key=key, document=change.document, etag=etag, updated_at=utcnow()
-    )
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=[BotStateItem.key]))
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(_T).where(_T.c.key.in_(keys)))

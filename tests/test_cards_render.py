@@ -498,3 +498,15 @@ def _session_builders() -> dict[str, Callable[[], dict[str, Any]]]:
 
 
 BUILDERS.update(_session_builders())
+
+
+def test_a_remembered_card_is_the_same_card_and_a_fresh_copy() -> None:
+    cards = load_content(ROOT / "content")
+    data = {"title": "Saved", "text": "Your answer is saved."}
+    first = cards.card("notice", data)
+    first["body"].append({"type": "TextBlock", "text": "changed by a caller"})
+    second = cards.card("notice", data)
+    assert second == json.loads(json.dumps(with_submit_fallback(bind(cards.cards["notice"], data))))
+    assert "changed by a caller" not in json.dumps(second)
+    other = cards.card("notice", {"title": "Kept", "text": "Nothing was deleted."})
+    assert "Kept" in json.dumps(other) and "Saved" not in json.dumps(other)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from botbuilder.core import MemoryStorage
 from botbuilder.testing.storage_base_tests import StorageBaseTests
 
-from bot.state_storage import SqlStorage, decode, encode
-from storage.db import create_engine, create_sessionmaker
+from bot.state_storage import SqlConversationState, SqlStorage, decode, encode, prefetched_state
+from storage.db import create_engine
 from storage.state_store import ETagConflict, StateStore
 
 CONFORMANCE = [
@@ -27,7 +28,7 @@ CONFORMANCE = [
 @pytest.fixture
 async def storage(db_url):
     engine = create_engine(db_url)
-    yield SqlStorage(StateStore(create_sessionmaker(engine)))
+    yield SqlStorage(StateStore(engine))
     await engine.dispose()
 
 
@@ -89,3 +90,52 @@ def test_dialog_state_round_trips():
     assert isinstance(back, DialogState)
     assert back.dialog_stack[0].id == "a"
     assert back.dialog_stack[0].state == {"stepIndex": 1, "values": {"t": (1, 2)}}
+
+
+async def test_prefetched_state_answers_the_first_read_only(storage, monkeypatch):
+    await storage.write({"k": {"n": 1}})
+    stored = await storage._store.read(["k"])  # noqa: SLF001 - what the HTTP edge reads with the claim
+    with prefetched_state("k", stored["k"]):
+        async def database_down(_keys):
+            raise AssertionError("the prefetched document should have been used")
+
+        monkeypatch.setattr(storage._store, "read", database_down)  # noqa: SLF001
+        assert (await storage.read(["k"]))["k"]["n"] == 1
+        monkeypatch.undo()
+        await storage.write({"k": {"n": 2}})
+        # A second read in the same turn sees the database, not the stale prefetched copy.
+        assert (await storage.read(["k"]))["k"]["n"] == 2
+    with prefetched_state("absent", None):
+        assert await storage.read(["absent"]) == {}
+
+
+async def test_conversation_state_key_is_botbuilders():
+    from botbuilder.core import TurnContext
+    from botbuilder.core.adapters import TestAdapter
+    from botbuilder.schema import Activity, ConversationAccount
+
+    state = SqlConversationState(MemoryStorage())
+    activity = Activity(type="message", channel_id="msteams", conversation=ConversationAccount(id="a:1/x"))
+    assert state.key_for(activity) == state.get_storage_key(TurnContext(TestAdapter(), activity))
+    assert state.key_for(Activity(type="message", channel_id="msteams")) is None
+
+
+async def test_change_detection_sees_nested_changes(storage):
+    from botbuilder.core import TurnContext
+    from botbuilder.core.adapters import TestAdapter
+    from botbuilder.schema import Activity, ConversationAccount
+
+    state = SqlConversationState(storage)
+    prop = state.create_property("DialogState")
+    activity = Activity(type="message", channel_id="msteams", conversation=ConversationAccount(id="c"))
+    ctx = TurnContext(TestAdapter(), activity)
+    value = await prop.get(ctx, lambda: {"stack": [{"id": "a", "state": {"n": 1}}]})
+    await state.save_changes(ctx)
+    ctx = TurnContext(TestAdapter(), activity)
+    value = await prop.get(ctx)
+    await state.save_changes(ctx)  # unchanged: nothing written, so the eTag stays
+    etag = (await storage.read([state.key_for(activity)]))[state.key_for(activity)]["e_tag"]
+    value["stack"][0]["state"]["n"] = 2
+    await state.save_changes(ctx)
+    after = (await storage.read([state.key_for(activity)]))[state.key_for(activity)]
+    assert after["DialogState"]["stack"][0]["state"]["n"] == 2 and after["e_tag"] != etag

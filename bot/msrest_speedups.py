@@ -1,0 +1,62 @@
+"""Two CPU costs of msrest 0.7.1 (its last release, which botbuilder sends every reply through),
+removed without changing what it sends. Both are applied once, by the composition root.
+
+1. Every turn and proactive send builds msrest clients, and each computed its retry codes by
+   testing 999 codes against a 502-item list: ~5 ms of CPU per client. A frozenset holds the
+   same codes (Azure/msrest-for-python#266).
+2. A card is an attachment's `content`, typed `object`, which msrest copies node by node through
+   its generic serializer: ~2 ms for a menu card, most of the difference between a card reply
+   and a text one. For plain JSON (dicts with string keys, lists, strings, finite numbers,
+   booleans, None) that generic serializer returns an equal copy, so a direct copy is made
+   instead; anything else (a datetime, a model, a NaN) still goes through msrest.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from msrest.serialization import Serializer
+from msrest.universal_http.requests import ClientRetryPolicy
+
+_generic_serialize_object = Serializer.serialize_object
+
+
+class _NotPlainJson(Exception):
+    pass
+
+
+def plain_json_copy(value: Any) -> Any:
+    """A copy of a plain JSON tree; raises _NotPlainJson for anything msrest would transform."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise _NotPlainJson
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlainJson
+            out[key] = plain_json_copy(item)
+        return out
+    if kind is list:
+        return [plain_json_copy(item) for item in value]
+    raise _NotPlainJson
+
+
+def _serialize_object(self: Serializer, attr: Any, **kwargs: Any) -> Any:
+    if type(attr) is dict or type(attr) is list:
+        try:
+            return plain_json_copy(attr)
+        except _NotPlainJson:
+            pass
+    return _generic_serialize_object(self, attr, **kwargs)
+
+
+def apply() -> None:
+    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
+        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
+    Serializer.serialize_object = _serialize_object

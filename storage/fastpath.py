@@ -1,0 +1,90 @@
+"""The few statements every turn runs, executed on the database driver's own connection.
+
+SQLAlchemy's async execution costs about a millisecond of CPU per statement (the ORM session
+more, and with aiosqlite every cursor call is a hop to the connection's thread and back); with
+the redelivery claim, the dialog-state read and its write on every turn, that was most of a
+turn's cost. These statements are still written with SQLAlchemy Core against the models and
+compiled once for the engine's dialect, the connection still comes from SQLAlchemy's pool, and
+every value goes through the column type's own bind and result processors, so rows are stored
+exactly as the ORM stores them. Only the execution skips SQLAlchemy.
+
+Two drivers are supported, the two the project uses: aiosqlite and asyncpg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ClauseElement
+
+_Processor = Callable[[Any], Any] | None
+
+
+class Prepared:
+    """A Core statement compiled for one dialect: SQL text, positional parameter order and processors."""
+
+    def __init__(self, engine: AsyncEngine, statement: ClauseElement) -> None:
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._binds: tuple[_Processor, ...] = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self._names
+        )
+        columns = getattr(statement, "selected_columns", None) or ()
+        # DML with RETURNING exposes its columns the same way as a SELECT.
+        columns = columns or getattr(statement, "_returning", ()) or ()
+        self._results: tuple[_Processor, ...] = tuple(
+            col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns
+        )
+
+    def args(self, params: dict[str, Any]) -> list[Any]:
+        return [value if process is None else process(value)
+                for value, process in ((params[name], process) for name, process in zip(self._names, self._binds))]
+
+    def row(self, raw: Any) -> tuple[Any, ...]:
+        if not self._results:
+            return tuple(raw)
+        return tuple(value if process is None else process(value)
+                     for value, process in zip(tuple(raw), self._results))
+
+
+class Driver:
+    """One checked-out driver connection, with the two drivers' calling conventions hidden."""
+
+    def __init__(self, connection: Any, postgres: bool) -> None:
+        self._conn = connection
+        self._postgres = postgres
+
+    async def fetch(self, prepared: Prepared, **params: Any) -> list[tuple[Any, ...]]:
+        args = prepared.args(params)
+        if self._postgres:
+            rows = await self._conn.fetch(prepared.sql, *args)
+        else:
+            # One hop to aiosqlite's thread for cursor, execute and fetch together.
+            rows = await self._conn.execute_fetchall(prepared.sql, args)
+        return [prepared.row(r) for r in rows]
+
+    @asynccontextmanager
+    async def atomic(self, needed: bool = True) -> AsyncIterator[None]:
+        """Several statements as one unit. On PostgreSQL each statement otherwise commits on its
+        own (asyncpg outside a transaction), which is all a single statement needs and saves the
+        BEGIN and COMMIT round trips; SQLite's statements already share the transaction that
+        `driver_connection` commits or rolls back."""
+        if needed and self._postgres:
+            async with self._conn.transaction():
+                yield
+        else:
+            yield
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """A pooled connection's driver connection. Leaving normally commits (SQLite's implicit
+    transaction, through SQLAlchemy's own commit); an exception rolls back."""
+    async with engine.begin() as conn:
+        raw = await conn.get_raw_connection()
+        yield Driver(raw.driver_connection, engine.dialect.name == "postgresql")
