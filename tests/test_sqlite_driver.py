@@ -1,0 +1,97 @@
+"""The SQLite driver under SQLAlchemy: same results as aiosqlite, one thread trip per statement."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from storage import sqlite_driver
+from storage.db import create_engine
+
+metadata = MetaData()
+items = Table("items", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("name", String(20), unique=True))
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch):
+    """Counts the trips made to connection threads."""
+    count = {"n": 0}
+    real = sqlite_driver.Connection._run
+
+    async def counted(self, function):
+        count["n"] += 1
+        return await real(self, function)
+
+    monkeypatch.setattr(sqlite_driver.Connection, "_run", counted)
+    return count
+
+
+async def test_the_engine_runs_on_this_driver(engine):
+    assert engine.dialect.dbapi.aiosqlite is sqlite_driver
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("PRAGMA journal_mode")) == "wal"
+
+
+async def test_rows_counts_ids_and_returning(engine):
+    async with engine.begin() as conn:
+        result = await conn.execute(insert(items).values(name="a"))
+        assert result.inserted_primary_key == (1,)
+        await conn.execute(insert(items), [{"name": "b"}, {"name": "c"}])  # executemany
+        changed = await conn.execute(update(items).where(items.c.name != "a").values(name=items.c.name + "!"))
+        assert changed.rowcount == 2
+        back = await conn.execute(update(items).where(items.c.id == 1).values(name="z").returning(items.c.id))
+        assert back.all() == [(1,)]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(items.c.name).order_by(items.c.id))).scalars().all() == ["z", "b!", "c!"]
+
+
+async def test_errors_are_sqlalchemys_and_roll_back(engine):
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(insert(items).values(name="x"))
+            await conn.execute(insert(items).values(name="x"))
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(items.c.id).where(items.c.name == "x")) is None
+
+
+async def test_one_trip_per_statement_and_none_for_an_idle_rollback(engine, trips):
+    async with engine.connect() as conn:
+        await conn.execute(select(items))
+    assert trips["n"] == 1  # execute+fetch+close together; nothing to roll back when returned
+    trips["n"] = 0
+    async with engine.begin() as conn:
+        await conn.execute(insert(items).values(name="t"))
+    assert trips["n"] == 2  # the insert and its commit
+
+
+async def test_concurrent_sessions_share_the_file(engine):
+    async def add(i: int) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(insert(items).values(name=f"n{i}"))
+
+    await asyncio.gather(*(add(i) for i in range(20)))
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM items")) == 20
+
+
+async def test_stop_closes_without_waiting(tmp_path):
+    connection = await sqlite_driver.connect(str(tmp_path / "stop.db"))
+    assert await connection.execute_fetchall("SELECT 1") == [(1,)]
+    connection.stop()
+    connection._thread.join(timeout=5)  # noqa: SLF001
+    assert not connection._thread.is_alive()  # noqa: SLF001
+    with pytest.raises(ValueError):
+        await connection.execute_fetchall("SELECT 1")
