@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from sqlalchemy import select
 
 from dialogs.card_prompt import CardPrompt
 from dialogs.context import BotServices, scope_of, show
@@ -25,7 +24,7 @@ class MyDataDialog(ComponentDialog):
 
     async def _user(self, session, step: WaterfallStepContext) -> User | None:
         user_id = scope_of(step.context).actor.user_id
-        return await session.scalar(select(User).where(User.id == user_id))
+        return await session.get(User, user_id) if user_id else None
 
     async def show_data_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         content = self._services.content

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.schema import Activity
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards import card_activity
 from dialogs.sessions_common import (
-    SessionsBase, agenda_rows, default_series, principle_rows, summary, when_text, zone_of,
+    SessionsBase, agenda_rows, default_series, principle_rows, summary, valid_zone, when_text, zone_of,
 )
 from scheduler.recurrence import planning_due, propose_next, quarter_bounds
 from storage import outbox
@@ -33,6 +33,12 @@ from storage.you_said import recent_actions
 
 log = logging.getLogger(__name__)
 MAX_YOU_SAID = 5
+# Built once (see storage/feedback.py): a person's registrations for "my data".
+_MY_REGISTRATIONS = (
+    select(SpaceSession.title, SpaceSession.starts_at, SpaceSession.ends_at, Registration.status)
+    .join(SpaceSession, SpaceSession.id == Registration.session_id)
+    .where(Registration.user_id == bindparam("user_id")).order_by(SpaceSession.starts_at)
+)
 
 
 class SessionsDelivery(SessionsBase):
@@ -154,13 +160,11 @@ class SessionsDelivery(SessionsBase):
         return PersonalDataSource("sessions", self._describe, self._erase)
 
     async def _describe(self, session: AsyncSession, user: User) -> list[DataItem]:
-        rows = await session.execute(
-            select(Registration, SpaceSession).join(SpaceSession, SpaceSession.id == Registration.session_id)
-            .where(Registration.user_id == user.id).order_by(SpaceSession.starts_at))
-        zone = await zone_of(session, user.id, self.config.zone)
-        values = tuple(self.text("sessions.my_data.line", title=s.title, when=when_text(
-            self.content, s.starts_at, s.ends_at, zone), status=self.text(f"sessions.mine_status.{r.status}"))
-            for r, s in rows.all())
+        rows = await session.execute(_MY_REGISTRATIONS, {"user_id": user.id})
+        zone = valid_zone(user.time_zone, self.config.zone)
+        values = tuple(self.text("sessions.my_data.line", title=title, when=when_text(
+            self.content, starts_at, ends_at, zone), status=self.text(f"sessions.mine_status.{status}"))
+            for title, starts_at, ends_at, status in rows.all())
         subscribed = await repo.is_subscribed(session, user.id)
         return [DataItem("session_registrations", values),
                 DataItem("session_updates", (self.text("sessions.my_data.subscribed" if subscribed

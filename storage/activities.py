@@ -45,12 +45,15 @@ class ActivityLedger:
 
     async def claim(self, conversation_id: str, activity_id: str, *, state_key: str | None = None) -> Claim:
         """First delivery of this activity, or a repeat; with `state_key`, also that state document."""
+        claim = {"conversation_id": conversation_id[:300], "activity_id": activity_id[:200], "now": utcnow()}
         async with driver_connection(self._engine) as driver:
-            first = bool(await driver.fetch(self._claim, conversation_id=conversation_id[:300],
-                                            activity_id=activity_id[:200], now=utcnow()))
-            if not first or state_key is None:
-                return Claim(first)
-            return Claim(True, state_key, await self._state.read_one(driver, state_key))
+            if state_key is None:
+                return Claim(bool(await driver.fetch(self._claim, **claim)))
+            # Read even if this turns out to be a redelivery: one trip for both is cheaper.
+            claimed, state = await driver.together((self._claim, claim), self._state.read_step(state_key))
+        if not claimed:
+            return Claim(False)
+        return Claim(True, state_key, self._state.document(state))
 
     async def remember_response(self, conversation_id: str, activity_id: str, body: Any) -> None:
         """Keep an invoke's answer so a redelivery can be given the same one."""

@@ -8,7 +8,8 @@ compiled once for the engine's dialect, the connection still comes from SQLAlche
 every value goes through the column type's own bind and result processors, so rows are stored
 exactly as the ORM stores them. Only the execution skips SQLAlchemy.
 
-Two drivers are supported, the two the project uses: aiosqlite and asyncpg.
+Two drivers are supported, the two the project uses: asyncpg, and for SQLite our own driver
+(storage/sqlite_driver.py, aiosqlite's interface plus a batch of statements in one trip).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.util import greenlet_spawn
 
 _Processor = Callable[[Any], Any] | None
 
@@ -64,9 +66,18 @@ class Driver:
         if self._postgres:
             rows = await self._conn.fetch(prepared.sql, *args)
         else:
-            # One hop to aiosqlite's thread for cursor, execute and fetch together.
+            # One trip to the connection's thread for cursor, execute and fetch together.
             rows = await self._conn.execute_fetchall(prepared.sql, args)
         return [prepared.row(r) for r in rows]
+
+    async def together(self, *steps: tuple[Prepared, dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
+        """Run statements in order, committed: on SQLite in one trip to the connection's thread
+        (statements and commit), on PostgreSQL one round trip each, each committing on its own.
+        Each statement's rows, in order."""
+        if self._postgres:
+            return [await self.fetch(prepared, **params) for prepared, params in steps]
+        batches = await self._conn.execute_batch([(prepared.sql, prepared.args(params)) for prepared, params in steps])
+        return [[prepared.row(r) for r in rows] for (prepared, _), rows in zip(steps, batches)]
 
     @asynccontextmanager
     async def atomic(self, needed: bool = True) -> AsyncIterator[None]:
@@ -83,8 +94,22 @@ class Driver:
 
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
-    """A pooled connection's driver connection. Leaving normally commits (SQLite's implicit
-    transaction, through SQLAlchemy's own commit); an exception rolls back."""
-    async with engine.begin() as conn:
-        raw = await conn.get_raw_connection()
-        yield Driver(raw.driver_connection, engine.dialect.name == "postgresql")
+    """A pooled connection's driver connection, straight from the pool (an `AsyncConnection`
+    around it cost more than the statements). Leaving normally commits whatever SQLite still
+    has open; an exception rolls it back. The pool's own checks (PostgreSQL's pre-ping) apply."""
+    pooled = await engine.raw_connection()
+    try:
+        postgres = engine.dialect.name == "postgresql"
+        connection = pooled.driver_connection
+        try:
+            yield Driver(connection, postgres)
+        except BaseException:
+            if not postgres:
+                await connection.rollback()
+            raise
+        if not postgres:
+            await connection.commit()  # no trip when nothing is open
+    finally:
+        # Returning a connection may roll back through SQLAlchemy's adapter, which must run in
+        # SQLAlchemy's greenlet context.
+        await greenlet_spawn(pooled.close)

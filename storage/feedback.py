@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
@@ -77,23 +77,28 @@ def is_open(session: SpaceSession, now: datetime, window: timedelta) -> bool:
     return session.status != "cancelled" and session.ends_at <= now < window_closes(session, window)
 
 
+# Built once: a statement's cache key is worked out on first use and kept on the object, and
+# working it out again for a freshly built statement cost more than running it.
+_ATTENDED_OPEN = (
+    select(SpaceSession)
+    .join(Registration, Registration.session_id == SpaceSession.id)
+    .where(
+        Registration.user_id == bindparam("user_id"),
+        Registration.attended_at.is_not(None),
+        Registration.status != WITHDRAWN,
+        SpaceSession.ends_at <= bindparam("now", type_=SpaceSession.ends_at.type),
+        SpaceSession.ends_at > bindparam("since", type_=SpaceSession.ends_at.type),
+        SpaceSession.status != "cancelled",
+    )
+    .order_by(SpaceSession.ends_at.desc())
+)
+
+
 async def attended_open_sessions(
     session: AsyncSession, user_id: str, now: datetime, window: timedelta
 ) -> list[SpaceSession]:
     """Sessions the person attended whose feedback window is open now, newest first."""
-    rows = await session.scalars(
-        select(SpaceSession)
-        .join(Registration, Registration.session_id == SpaceSession.id)
-        .where(
-            Registration.user_id == user_id,
-            Registration.attended_at.is_not(None),
-            Registration.status != WITHDRAWN,
-            SpaceSession.ends_at <= now,
-            SpaceSession.ends_at > now - window,
-            SpaceSession.status != "cancelled",
-        )
-        .order_by(SpaceSession.ends_at.desc())
-    )
+    rows = await session.scalars(_ATTENDED_OPEN, {"user_id": user_id, "now": now, "since": now - window})
     return list(rows)
 
 
@@ -162,12 +167,14 @@ async def share_offers(session: AsyncSession, series_id: str, *, limit: int = 50
     return [name for name in rows if name]
 
 
+_OFFERED_SERIES = (
+    select(Series.name).join(FeedbackShareOffer, FeedbackShareOffer.series_id == Series.id)
+    .where(FeedbackShareOffer.user_id == bindparam("user_id")).order_by(Series.name)
+)
+
+
 async def offered_series(session: AsyncSession, user_id: str) -> list[str]:
-    rows = await session.scalars(
-        select(Series.name).join(FeedbackShareOffer, FeedbackShareOffer.series_id == Series.id)
-        .where(FeedbackShareOffer.user_id == user_id).order_by(Series.name)
-    )
-    return list(rows)
+    return list(await session.scalars(_OFFERED_SERIES, {"user_id": user_id}))
 
 
 async def forget_person(session: AsyncSession, receipts: Receipts, user: User) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, OutboxMessage, RoleGrant, User
@@ -36,14 +36,19 @@ class PersonalDataSource:
     erase: Callable[[AsyncSession, User], Awaitable[None]]
 
 
+# Built once (see storage/feedback.py): chats and pending messages counted in one statement.
+_COUNTS = select(
+    select(func.count()).select_from(Conversation).where(Conversation.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+    select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.user_id == bindparam("user_id"), OutboxMessage.status == PENDING).scalar_subquery(),
+)
+_ROLES = select(RoleGrant.role).where(RoleGrant.aad_object_id == bindparam("aad_object_id"))
+
+
 async def _describe_profile(session: AsyncSession, user: User) -> list[DataItem]:
-    counts = (await session.execute(select(
-        select(func.count()).select_from(Conversation).where(Conversation.user_id == user.id).scalar_subquery(),
-        select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.user_id == user.id, OutboxMessage.status == PENDING).scalar_subquery(),
-    ))).one()
-    chats, pending = counts
-    roles = await session.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == (user.aad_object_id or "")))
+    chats, pending = (await session.execute(_COUNTS, {"user_id": user.id})).one()
+    roles = await session.scalars(_ROLES, {"aad_object_id": user.aad_object_id or ""})
     return [
         DataItem("name", (user.name,) if user.name else ()),
         DataItem("time_zone", (user.time_zone,)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -236,6 +236,9 @@ async def subscribers(session: AsyncSession, series_id: str) -> list[str]:
         select(SeriesSubscription.user_id).where(SeriesSubscription.series_id == series_id)))
 
 
+_SUBSCRIPTIONS = select(func.count()).select_from(SeriesSubscription).where(
+    SeriesSubscription.user_id == bindparam("user_id"))  # built once: see storage/feedback.py
+
+
 async def is_subscribed(session: AsyncSession, user_id: str) -> bool:
-    return bool(await session.scalar(select(func.count()).select_from(SeriesSubscription).where(
-        SeriesSubscription.user_id == user_id)))
+    return bool(await session.scalar(_SUBSCRIPTIONS, {"user_id": user_id}))

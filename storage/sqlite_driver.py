@@ -93,6 +93,30 @@ class Connection:
     def cursor(self) -> "Cursor":
         return Cursor(self)
 
+    async def execute_batch(self, steps: list[tuple[str, Iterable[Any]]]) -> list[list[Any]]:
+        """Run statements in order and commit, in one trip: each statement's rows, in order.
+        On an error nothing of the batch stays (it is rolled back in the same trip)."""
+        conn = self._conn
+
+        def run() -> list[list[Any]]:
+            results = []
+            try:
+                for sql, parameters in steps:
+                    raw = conn.execute(sql, parameters)
+                    try:
+                        results.append(raw.fetchall() if raw.description else [])
+                    finally:
+                        raw.close()
+                if conn.in_transaction:
+                    conn.commit()
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+            return results
+
+        return await self._run(run)
+
     async def execute_fetchall(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
         """As aiosqlite's: execute and fetch every row (storage/fastpath.py uses it)."""
         return await (await self.cursor().execute(sql, parameters)).fetchall()

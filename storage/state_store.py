@@ -73,8 +73,15 @@ class StateStore:
             return {key: StoredDocument(document, etag) for key, document, etag in rows}
 
     async def read_one(self, driver: Driver, key: str) -> StoredDocument | None:
-        """Read on a connection the caller already holds (the turn's first statement shares it)."""
-        rows = await driver.fetch(self._read, key=key)
+        prepared, params = self.read_step(key)
+        return self.document(await driver.fetch(prepared, **params))
+
+    def read_step(self, key: str) -> tuple[Prepared, dict[str, Any]]:
+        """The read as a step another statement can share a trip with (the turn's claim does)."""
+        return self._read, {"key": key}
+
+    @staticmethod
+    def document(rows: list[tuple[Any, ...]]) -> StoredDocument | None:
         return StoredDocument(rows[0][0], rows[0][1]) if rows else None
 
     async def write(self, changes: Mapping[str, PendingWrite]) -> dict[str, str]:
@@ -83,20 +90,28 @@ class StateStore:
             if change.expected_etag == "":
                 raise ValueError(f"empty eTag for {key!r}: pass None or '*' to overwrite")
         new_etags: dict[str, str] = {}
-        async with driver_connection(self._engine) as driver, driver.atomic(needed=len(changes) > 1):
+        single = len(changes) == 1
+        async with driver_connection(self._engine) as driver, driver.atomic(needed=not single):
+
+            async def run(prepared: Prepared, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+                # The usual case is one document: its statement and commit in one trip. Several
+                # documents stay in one transaction, committed when the connection is left.
+                if single:
+                    return (await driver.together((prepared, params)))[0]
+                return await driver.fetch(prepared, **params)
+
             for key, change in changes.items():
                 etag = uuid.uuid4().hex
                 params = {"key": key, "document": change.document, "etag": etag, "now": utcnow()}
                 if change.expected_etag in (None, ANY_ETAG):
-                    await driver.fetch(self._upsert, **params)
-                else:
-                    await self._conditional_write(driver, params, change.expected_etag)
+                    await run(self._upsert, params)
+                elif not await run(self._update, {"expected": change.expected_etag, **params}):
+                    await self._recreate(driver, params)
                 new_etags[key] = etag
         return new_etags
 
-    async def _conditional_write(self, driver: Driver, params: dict[str, Any], expected: str) -> None:
-        if await driver.fetch(self._update, expected=expected, **params):
-            return
+    async def _recreate(self, driver: Driver, params: dict[str, Any]) -> None:
+        """A conditional write that matched no row: a conflict, unless the row is gone."""
         if await driver.fetch(self._exists, key=params["key"]):
             raise ETagConflict(params["key"])
         # The item was deleted since it was read: writing it again is what MemoryStorage does too.

@@ -95,3 +95,16 @@ async def test_stop_closes_without_waiting(tmp_path):
     assert not connection._thread.is_alive()  # noqa: SLF001
     with pytest.raises(ValueError):
         await connection.execute_fetchall("SELECT 1")
+
+
+async def test_a_batch_is_one_trip_committed_or_nothing(engine, trips):
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        rows = await driver.execute_batch([("INSERT INTO items (name) VALUES (?) RETURNING id", ("p",)),
+                                           ("SELECT name FROM items", ())])
+        assert rows == [[(1,)], [("p",)]] and trips["n"] == 1
+        with pytest.raises(sqlite_driver.IntegrityError):
+            await driver.execute_batch([("INSERT INTO items (name) VALUES (?)", ("q",)),
+                                        ("INSERT INTO items (name) VALUES (?)", ("p",))])
+        assert not driver.in_transaction
+        assert await driver.execute_fetchall("SELECT name FROM items ORDER BY id") == [("p",)]
