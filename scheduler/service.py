@@ -53,6 +53,12 @@ class SchedulerService:
         that must be returned before the engine is disposed)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+            # AsyncIOScheduler shuts down in a callback on the loop: let it run, so no tick can
+            # start once we return (and `running` is true to its name).
+            for _ in range(100):
+                if not self._scheduler.running:
+                    break
+                await asyncio.sleep(0)
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=timeout)
 

@@ -21,7 +21,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # SQLAlchemy's aiosqlite dialect, on our driver with fewer thread hops (see sqlite_driver).
+        # SQLAlchemy's aiosqlite dialect on our driver, which runs SQLite on the event loop's
+        # thread and waits for locks (up to `timeout` seconds) without blocking it.
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=20, max_overflow=10,
                                      module=AsyncAdapt_aiosqlite_dbapi(sqlite_driver, sqlite3))
 
@@ -31,7 +32,6 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             # WAL lets readers proceed while the dispatcher writes; foreign keys are off by default.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         return engine

@@ -1,23 +1,31 @@
-"""The SQLite driver SQLAlchemy's async engine runs on: aiosqlite's interface, fewer thread hops.
+"""The SQLite driver SQLAlchemy's async engine runs on: aiosqlite's interface, no thread hops.
 
-SQLite's library blocks, so each connection lives on a thread of its own and the event loop
-hands it work, as aiosqlite does. aiosqlite hands over every cursor call separately (make the
-cursor, execute, fetch, close: four trips between the loop and the thread per statement, each
-a queue put, a thread wake-up and a loop wake-up), and rolls back on every return to the pool
-even when nothing is open. Here one trip executes a statement, buffers its rows and closes the
-cursor, and commit or rollback with no transaction open costs no trip at all. That was about a
-third of a turn's CPU time. Results are identical: SQLAlchemy's own aiosqlite dialect drives
-this module exactly as it drives aiosqlite (`create_engine(..., module=...)` in storage/db.py).
+aiosqlite gives each connection a thread and hands it every cursor call separately (make the
+cursor, execute, fetch, close: four trips per statement, each a queue put, a thread wake-up, a
+GIL hand-over and a loop wake-up), which cost far more CPU than the statements: SQLite answers
+our queries from its page cache in microseconds. Here statements run on the event loop's own
+thread. What could block the loop for long is handled so that it cannot:
+
+- waiting for another connection's write lock: connections are opened with no busy timeout,
+  and a statement that finds the database locked is retried after an `asyncio.sleep`, so the
+  loop keeps running (and the lock holder, often another task here, can finish) for up to the
+  `timeout` the engine was given, as SQLite's own busy timeout would;
+- writing to disk: WAL mode (storage/db.py), so a commit appends to the log; with
+  `synchronous=FULL` it waits for one fsync (well under a millisecond on a local disk).
+
+Long-running queries would block the loop; the bot has none (reports aggregate a few thousand
+rows at most). PostgreSQL remains the database for larger and replicated deployments.
+SQLAlchemy's own aiosqlite dialect drives this module exactly as it drives aiosqlite
+(`create_engine(..., module=...)` in storage/db.py); results are identical.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import sqlite3
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import Any
 
 __version__ = "1.0"
@@ -33,30 +41,42 @@ sqlite_version = sqlite3.sqlite_version
 sqlite_version_info = sqlite3.sqlite_version_info
 
 
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+_FIRST_RETRY, _MAX_RETRY = 0.0005, 0.02  # seconds between attempts on a locked database
+
+
+def _locked(error: BaseException) -> bool:
+    # Plain SQLITE_BUSY only: BUSY_SNAPSHOT and the like will not clear by waiting.
+    return isinstance(error, sqlite3.OperationalError) and getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY"
+
+
+class _Immediate:
+    """Where SQLAlchemy's isolation-level setter queues work for aiosqlite's thread: run it now."""
+
+    @staticmethod
+    def put_nowait(job: tuple[asyncio.Future, Callable[[], Any]]) -> None:
+        future, function = job
+        try:
+            future.set_result(function())
+        except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the future
+            future.set_exception(exc)
 
 
 class Connection:
-    """One sqlite3 connection and the thread that owns it."""
+    """One sqlite3 connection, used on the event loop's thread."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+    # SQLAlchemy marks aiosqlite's thread as a daemon when connecting: there is no thread here.
+    _thread = SimpleNamespace(daemon=True)
+    _tx = _Immediate()
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], busy_timeout: float) -> None:
         self._connector = connector
+        self._busy_timeout = busy_timeout
         self._connection: sqlite3.Connection | None = None
-        # (future, function) pairs, the shape SQLAlchemy's isolation-level setter also puts here.
-        self._tx: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._work, name="sqlite-connection", daemon=True)
 
     def __await__(self):
         return self._open().__await__()
 
     async def _open(self) -> "Connection":
-        self._thread.start()
         self._connection = await self._run(self._connector)
         return self
 
@@ -66,27 +86,18 @@ class Connection:
             raise ValueError("no active connection")
         return self._connection
 
-    def _work(self) -> None:
-        while True:
-            job = self._tx.get()
-            if job is None:
-                return
-            future, function = job
-            try:
-                result, error = function(), None
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-                result, error = None, exc
-            if future is None:
-                continue  # fire and forget (closing a connection SQLAlchemy gave up on)
-            try:
-                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
-            except RuntimeError:
-                pass  # the loop is closed: nobody is waiting any more
-
     async def _run(self, function: Callable[[], Any]) -> Any:
-        future = asyncio.get_running_loop().create_future()
-        self._tx.put_nowait((future, function))
-        return await future
+        """Run `function` now; while the database is locked, let the loop run and try again."""
+        delay, waited = _FIRST_RETRY, 0.0
+        while True:
+            try:
+                return function()
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc) or waited >= self._busy_timeout:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, _MAX_RETRY)
 
     # --- the DB-API surface SQLAlchemy's adapter uses --------------------------------------
 
@@ -94,8 +105,8 @@ class Connection:
         return Cursor(self)
 
     async def execute_batch(self, steps: list[tuple[str, Iterable[Any]]]) -> list[list[Any]]:
-        """Run statements in order and commit, in one trip: each statement's rows, in order.
-        On an error nothing of the batch stays (it is rolled back in the same trip)."""
+        """Run statements in order and commit: each statement's rows, in order. On an error
+        nothing of the batch stays (and a locked database retries the whole batch)."""
         conn = self._conn
 
         def run() -> list[list[Any]]:
@@ -141,24 +152,19 @@ class Connection:
         await self._run(lambda: self._conn.create_function(*args, **kwargs))
 
     async def close(self) -> None:
-        if self._connection is None:
-            return
-        connection, self._connection = self._connection, None
-        try:
-            await self._run(connection.close)
-        finally:
-            self._tx.put_nowait(None)
-
-    def stop(self) -> None:
-        """Close without waiting (SQLAlchemy's terminate, e.g. for a connection it gave up on)."""
         connection, self._connection = self._connection, None
         if connection is not None:
-            self._tx.put_nowait((None, connection.close))
-        self._tx.put_nowait(None)
+            connection.close()
+
+    def stop(self) -> None:
+        """Close at once (SQLAlchemy's terminate, e.g. for a connection it gave up on)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
 class Cursor:
-    """A cursor whose statement runs, fetches and closes in one trip to the connection's thread."""
+    """A cursor whose statement runs, fetches its rows and closes in one call."""
 
     arraysize = 1
 
@@ -175,7 +181,7 @@ class Cursor:
     async def __aexit__(self, *exc: Any) -> None:
         return None
 
-    async def _one_trip(self, call: Callable[[sqlite3.Cursor], Any]) -> "Cursor":
+    async def _call(self, call: Callable[[sqlite3.Cursor], Any]) -> "Cursor":
         conn = self._connection._conn
 
         def run() -> tuple[Any, int, int | None, list[Any]]:
@@ -192,10 +198,10 @@ class Cursor:
         return self
 
     async def execute(self, sql: str, parameters: Iterable[Any] | dict[str, Any] = ()) -> "Cursor":
-        return await self._one_trip(lambda raw: raw.execute(sql, parameters))
+        return await self._call(lambda raw: raw.execute(sql, parameters))
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Any]) -> "Cursor":
-        return await self._one_trip(lambda raw: raw.executemany(sql, seq_of_parameters))
+        return await self._call(lambda raw: raw.executemany(sql, seq_of_parameters))
 
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
@@ -221,7 +227,9 @@ class Cursor:
         self._rows.clear()
 
 
-def connect(database: str, **kwargs: Any) -> Connection:
-    """Like `aiosqlite.connect`: await the result to open the connection on its thread."""
-    kwargs["check_same_thread"] = False  # opened on its thread, used only there
-    return Connection(lambda: sqlite3.connect(database, **kwargs))
+def connect(database: str, *, timeout: float = 5.0, **kwargs: Any) -> Connection:
+    """Like `aiosqlite.connect`: await the result to open the connection. `timeout` is how long
+    a statement waits for another connection's lock, without blocking the event loop."""
+    # No busy timeout inside SQLite: it would wait on this thread, which runs the event loop.
+    kwargs["check_same_thread"] = False  # used on the loop thread; SQLAlchemy may close it from another
+    return Connection(lambda: sqlite3.connect(database, timeout=0, **kwargs), timeout)

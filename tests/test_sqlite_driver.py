@@ -1,4 +1,4 @@
-"""The SQLite driver under SQLAlchemy: same results as aiosqlite, one thread trip per statement."""
+"""The SQLite driver under SQLAlchemy: same results as aiosqlite, no thread hops, locks waited for."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ async def engine(tmp_path):
 
 @pytest.fixture
 def trips(monkeypatch):
-    """Counts the trips made to connection threads."""
+    """Counts the calls into SQLite."""
     count = {"n": 0}
     real = sqlite_driver.Connection._run
 
@@ -87,14 +87,48 @@ async def test_concurrent_sessions_share_the_file(engine):
         assert await conn.scalar(text("SELECT count(*) FROM items")) == 20
 
 
-async def test_stop_closes_without_waiting(tmp_path):
+async def test_stop_closes_at_once(tmp_path):
     connection = await sqlite_driver.connect(str(tmp_path / "stop.db"))
     assert await connection.execute_fetchall("SELECT 1") == [(1,)]
     connection.stop()
-    connection._thread.join(timeout=5)  # noqa: SLF001
-    assert not connection._thread.is_alive()  # noqa: SLF001
     with pytest.raises(ValueError):
         await connection.execute_fetchall("SELECT 1")
+
+
+async def test_a_locked_database_is_waited_for_without_blocking_the_loop(tmp_path):
+    path = str(tmp_path / "lock.db")
+    holder = await sqlite_driver.connect(path)
+    waiter = await sqlite_driver.connect(path, timeout=5)
+    await holder.execute_fetchall("PRAGMA journal_mode=WAL")
+    await holder.execute_batch([("CREATE TABLE t (x INTEGER)", ())])
+    await holder.execute_fetchall("INSERT INTO t VALUES (1)")  # holds the write lock, uncommitted
+    ticks = 0
+
+    async def release_later() -> None:
+        nonlocal ticks
+        for _ in range(20):
+            ticks += 1  # the loop keeps running while the waiter waits
+            await asyncio.sleep(0.005)
+        await holder.commit()
+
+    await asyncio.gather(release_later(), waiter.execute_batch([("INSERT INTO t VALUES (2)", ())]))
+    assert ticks == 20
+    assert await waiter.execute_fetchall("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
+    await holder.close()
+    await waiter.close()
+
+
+async def test_a_lock_held_too_long_is_an_error(tmp_path):
+    path = str(tmp_path / "stuck.db")
+    holder = await sqlite_driver.connect(path)
+    waiter = await sqlite_driver.connect(path, timeout=0.1)
+    await holder.execute_fetchall("PRAGMA journal_mode=WAL")
+    await holder.execute_batch([("CREATE TABLE t (x INTEGER)", ())])
+    await holder.execute_fetchall("INSERT INTO t VALUES (1)")
+    with pytest.raises(sqlite_driver.OperationalError, match="locked"):
+        await waiter.execute_batch([("INSERT INTO t VALUES (2)", ())])
+    await holder.close()
+    await waiter.close()
 
 
 async def test_a_batch_is_one_trip_committed_or_nothing(engine, trips):
