@@ -95,13 +95,18 @@ async def test_stop_closes_at_once(tmp_path):
         await connection.execute_fetchall("SELECT 1")
 
 
-async def test_a_locked_database_is_waited_for_without_blocking_the_loop(tmp_path):
-    path = str(tmp_path / "lock.db")
+async def _holder_and_waiter(path: str, timeout: float):
+    """Two connections to one file; the first holds the write lock (an uncommitted insert)."""
     holder = await sqlite_driver.connect(path)
-    waiter = await sqlite_driver.connect(path, timeout=5)
+    waiter = await sqlite_driver.connect(path, timeout=timeout)
     await holder.execute_fetchall("PRAGMA journal_mode=WAL")
     await holder.execute_batch([("CREATE TABLE t (x INTEGER)", ())])
-    await holder.execute_fetchall("INSERT INTO t VALUES (1)")  # holds the write lock, uncommitted
+    await holder.execute_fetchall("INSERT INTO t VALUES (1)")
+    return holder, waiter
+
+
+async def test_a_locked_database_is_waited_for_without_blocking_the_loop(tmp_path):
+    holder, waiter = await _holder_and_waiter(str(tmp_path / "lock.db"), timeout=5)
     ticks = 0
 
     async def release_later() -> None:
@@ -119,12 +124,7 @@ async def test_a_locked_database_is_waited_for_without_blocking_the_loop(tmp_pat
 
 
 async def test_a_lock_held_too_long_is_an_error(tmp_path):
-    path = str(tmp_path / "stuck.db")
-    holder = await sqlite_driver.connect(path)
-    waiter = await sqlite_driver.connect(path, timeout=0.1)
-    await holder.execute_fetchall("PRAGMA journal_mode=WAL")
-    await holder.execute_batch([("CREATE TABLE t (x INTEGER)", ())])
-    await holder.execute_fetchall("INSERT INTO t VALUES (1)")
+    holder, waiter = await _holder_and_waiter(str(tmp_path / "stuck.db"), timeout=0.1)
     with pytest.raises(sqlite_driver.OperationalError, match="locked"):
         await waiter.execute_batch([("INSERT INTO t VALUES (2)", ())])
     await holder.close()
