@@ -6,8 +6,8 @@ import asyncio
 import os
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.db import create_engine
 from storage.schema import Base
 
 config = context.config
@@ -26,7 +26,7 @@ def _run(connection) -> None:
 
 
 async def _run_from_url(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(_run)
     await engine.dispose()
