@@ -36,9 +36,8 @@ class Prepared:
         self._binds: tuple[_Processor, ...] = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self._names
         )
-        columns = getattr(statement, "selected_columns", None) or ()
-        # DML with RETURNING exposes its columns the same way as a SELECT.
-        columns = columns or getattr(statement, "_returning", ()) or ()
+        # A SELECT's columns, or what an INSERT/UPDATE returns (none when it returns nothing).
+        columns = tuple(getattr(statement, "exported_columns", ()))
         self._results: tuple[_Processor, ...] = tuple(
             col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns
         )
