@@ -49,7 +49,7 @@ class ActivityLedger:
         async with driver_connection(self._engine) as driver:
             if state_key is None:
                 return Claim(bool(await driver.fetch(self._claim, **claim)))
-            # Read even if this turns out to be a redelivery: one trip for both is cheaper.
+            # Read even if this turns out to be a redelivery: one round for both is cheaper.
             claimed, state = await driver.together((self._claim, claim), self._state.read_step(state_key))
         if not claimed:
             return Claim(False)

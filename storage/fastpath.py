@@ -9,7 +9,7 @@ every value goes through the column type's own bind and result processors, so ro
 exactly as the ORM stores them. Only the execution skips SQLAlchemy.
 
 Two drivers are supported, the two the project uses: asyncpg, and for SQLite our own driver
-(storage/sqlite_driver.py, aiosqlite's interface plus a batch of statements in one trip).
+(storage/sqlite_driver.py, aiosqlite's interface plus a batch of statements in one call).
 """
 
 from __future__ import annotations
@@ -65,13 +65,13 @@ class Driver:
         if self._postgres:
             rows = await self._conn.fetch(prepared.sql, *args)
         else:
-            # One trip to the connection's thread for cursor, execute and fetch together.
+            # One call for cursor, execute and fetch together.
             rows = await self._conn.execute_fetchall(prepared.sql, args)
         return [prepared.row(r) for r in rows]
 
     async def together(self, *steps: tuple[Prepared, dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
-        """Run statements in order, committed: on SQLite in one trip to the connection's thread
-        (statements and commit), on PostgreSQL one round trip each, each committing on its own.
+        """Run statements in order, committed: on SQLite in one call into the driver (statements
+        and commit), on PostgreSQL one round trip each, each committing on its own.
         Each statement's rows, in order."""
         if self._postgres:
             return [await self.fetch(prepared, **params) for prepared, params in steps]
@@ -107,7 +107,7 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
                 await connection.rollback()
             raise
         if not postgres:
-            await connection.commit()  # no trip when nothing is open
+            await connection.commit()  # nothing to do when nothing is open
     finally:
         # Returning a connection may roll back through SQLAlchemy's adapter, which must run in
         # SQLAlchemy's greenlet context.

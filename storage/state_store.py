@@ -77,7 +77,7 @@ class StateStore:
         return self.document(await driver.fetch(prepared, **params))
 
     def read_step(self, key: str) -> tuple[Prepared, dict[str, Any]]:
-        """The read as a step another statement can share a trip with (the turn's claim does)."""
+        """The read as a step another statement can share a database round with (the turn's claim does)."""
         return self._read, {"key": key}
 
     @staticmethod
@@ -94,7 +94,7 @@ class StateStore:
         async with driver_connection(self._engine) as driver, driver.atomic(needed=not single):
 
             async def run(prepared: Prepared, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-                # The usual case is one document: its statement and commit in one trip. Several
+                # The usual case is one document: its statement and commit in one round. Several
                 # documents stay in one transaction, committed when the connection is left.
                 if single:
                     return (await driver.together((prepared, params)))[0]
