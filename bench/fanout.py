@@ -28,7 +28,6 @@ import collections
 import json
 import logging
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
+from procs import ChildProcess, busy_share, machine_cpu, self_cpu  # noqa: E402 - bench/procs.py
 
 BENCH_KEY = "peerspaceBenchId"
 
@@ -92,38 +92,15 @@ async def _serve_connector(rate: int, window: float, latency: float) -> None:
     await connector.stop()
 
 
-class ConnectorProcess:
+class ConnectorProcess(ChildProcess):
     def __init__(self, rate: int, window: float, latency: float, log_path: Path) -> None:
-        self._args = [sys.executable, str(Path(__file__).resolve()), "--serve-connector",
-                      "--connector-rate", str(rate), "--window", str(window), "--latency", str(latency)]
-        self._log_path = log_path
+        super().__init__(__file__, ["--serve-connector", "--connector-rate", str(rate), "--window", str(window),
+                                    "--latency", str(latency)], log_path, "fake connector")
         self.url = ""
 
     async def start(self) -> "ConnectorProcess":
-        self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = await asyncio.create_subprocess_exec(
-            *self._args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self._log,
-            cwd=str(ROOT),
-        )
-        line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
-        if not line.startswith(b"URL "):
-            raise RuntimeError(f"fake connector did not start; see {self._log_path}")
-        self.url = line.split()[1].decode()
+        self.url = await super().start(b"URL")
         return self
-
-    def cpu(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.stdin.close()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except asyncio.TimeoutError:
-                self.proc.kill()  # our own child, by its handle
-                await self.proc.wait()
-        self._log.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,7 +150,7 @@ async def run(args) -> int:
     from bot.logs import configure_logging
 
     configure_logging("INFO" if args.verbose else "WARNING")
-    idle = await _busy_share()
+    idle = await busy_share()
     if args.threads:
         # The SDK sends every request with `requests` in the loop's default executor, which has
         # min(32, CPUs + 4) threads: at most that many requests in flight, whatever the latency.
@@ -213,7 +190,7 @@ async def run(args) -> int:
 
             batch = args.batch or len(plan)
             fds0 = _open_fds()
-            cpu0, cpu_c0, machine0 = _self_cpu(), connector.cpu(), _machine_cpu()
+            cpu0, cpu_c0, machine0 = self_cpu(), connector.cpu(), machine_cpu()
             began = time.perf_counter()
             progress_at = began
             for start in range(0, len(plan), batch):
@@ -223,8 +200,8 @@ async def run(args) -> int:
                     progress_at = now
                     print(f"  {start + batch} / {len(plan)} after {now - began:.0f} s", file=sys.stderr, flush=True)
             wall = time.perf_counter() - began
-            cpu, cpu_c = _self_cpu() - cpu0, connector.cpu() - cpu_c0
-            busy, stolen, total = (after - before for after, before in zip(_machine_cpu(), machine0))
+            cpu, cpu_c = self_cpu() - cpu0, connector.cpu() - cpu_c0
+            busy, stolen, total = (after - before for after, before in zip(machine_cpu(), machine0))
             fds = _open_fds() - fds0
 
             import aiohttp
@@ -273,30 +250,8 @@ async def run(args) -> int:
     return 0 if ok else 1
 
 
-def _machine_cpu() -> tuple[int, int, int]:
-    """(busy, stolen, total) jiffies over all CPUs, from /proc/stat's first line. Stolen is time a
-    virtual machine's CPUs were ready but the hypervisor ran something else."""
-    user, nice, system, idle, iowait, irq, softirq, steal = (
-        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
-    busy = user + nice + system + irq + softirq
-    return busy, steal, busy + steal + idle + iowait
-
-
-async def _busy_share(seconds: float = 1.0) -> tuple[float, float]:
-    """How busy (and stolen) the machine is before we start: other jobs skew the figures."""
-    before = _machine_cpu()
-    await asyncio.sleep(seconds)
-    busy, stolen, total = (after - b for after, b in zip(_machine_cpu(), before))
-    return (busy / total, stolen / total) if total else (0.0, 0.0)
-
-
 def _open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-def _self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:

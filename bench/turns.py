@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import logging
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -46,9 +45,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
+from procs import ChildProcess, busy_share, machine_cpu, self_cpu  # noqa: E402 - bench/procs.py
 
 DEFAULT_TEXTS = ("help", "my data")
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,51 +187,22 @@ class RunResult:
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def _proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process, all its threads included (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-
-
-def _machine_cpu() -> tuple[int, int, int]:
-    """(busy, stolen, total) jiffies over all CPUs, from /proc/stat's first line. Stolen is time a
-    virtual machine's CPUs were ready but the hypervisor ran something else."""
-    user, nice, system, idle, iowait, irq, softirq, steal = (
-        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
-    busy = user + nice + system + irq + softirq
-    return busy, steal, busy + steal + idle + iowait
-
-
-def _self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-class Server:
+class Server(ChildProcess):
     """One bot in a child process; talks to it over stdin/stdout lines."""
 
     def __init__(self, kind: str, database_url: str, log_path: Path, profile: str | None,
                  profile_out: str | None) -> None:
-        self.kind = kind
-        self._args = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--database-url", database_url]
+        args = ["--serve", kind, "--database-url", database_url]
         if profile:
-            self._args += ["--profile", profile]
+            args += ["--profile", profile]
         if profile_out:
-            self._args += ["--profile-out", profile_out]
-        self._log_path = log_path
-        self.proc: asyncio.subprocess.Process | None = None
+            args += ["--profile-out", profile_out]
+        super().__init__(__file__, args, log_path, f"{kind} server")
+        self.kind = kind
         self.port = 0
 
     async def start(self) -> None:
-        self._log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = await asyncio.create_subprocess_exec(
-            *self._args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self._log,
-            cwd=str(ROOT),
-        )
-        line = await asyncio.wait_for(self.proc.stdout.readline(), 60)
-        if not line.startswith(b"PORT "):
-            raise RuntimeError(f"{self.kind} server did not start; see {self._log_path}")
-        self.port = int(line.split()[1])
+        self.port = int(await super().start(b"PORT"))
 
     async def command(self, cmd: str) -> None:
         self.proc.stdin.write(cmd.encode() + b"\n")
@@ -243,20 +213,8 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/messages"
 
-    def cpu(self) -> float:
-        return _proc_cpu(self.proc.pid)
-
     async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.stdin.write(b"quit\n")
-            await self.proc.stdin.drain()
-            self.proc.stdin.close()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 30)
-            except asyncio.TimeoutError:
-                self.proc.kill()  # our own child, by its handle
-                await self.proc.wait()
-        self._log.close()
+        await super().stop(b"quit\n")
 
 
 def _people(count: int):
@@ -307,11 +265,11 @@ async def run_one(kind: str, args, database_url: str, connector, workdir: Path) 
             if profile:
                 await server.command("profile-start")
             sent_before = len(connector.sent)
-            cpu_s, cpu_d, machine = server.cpu(), _self_cpu(), _machine_cpu()
+            cpu_s, cpu_d, machine = server.cpu(), self_cpu(), machine_cpu()
             seconds = await _phase(session, server, connector.url, people, texts, args.warmup, args.messages,
                                    latencies, errors)
-            cpu_s, cpu_d = server.cpu() - cpu_s, _self_cpu() - cpu_d
-            busy, stolen, total = (after - before for after, before in zip(_machine_cpu(), machine))
+            cpu_s, cpu_d = server.cpu() - cpu_s, self_cpu() - cpu_d
+            busy, stolen, total = (after - before for after, before in zip(machine_cpu(), machine))
             replies = len(connector.sent) - sent_before
             if profile:
                 await server.command("profile-stop")
@@ -374,14 +332,6 @@ class BenchDatabase:
 # --------------------------------------------------------------------------------------------
 
 
-async def _busy_share(seconds: float = 1.0) -> tuple[float, float]:
-    """How busy (and stolen) the machine is before we start: other jobs skew the figures."""
-    before = _machine_cpu()
-    await asyncio.sleep(seconds)
-    busy, stolen, total = (after - b for after, b in zip(_machine_cpu(), before))
-    return (busy / total, stolen / total) if total else (0.0, 0.0)
-
-
 def _report(results: list[RunResult], args, db_label: str, idle: tuple[float, float]) -> str:
     lines = [
         f"turns: {args.conversations} conversations x {args.messages} messages "
@@ -413,7 +363,7 @@ async def main_async(args) -> int:
     from tests.fake_connector import FakeConnector
 
     logging.basicConfig(level=logging.WARNING)
-    idle = await _busy_share()
+    idle = await busy_share()
     with tempfile.TemporaryDirectory(prefix="peerspace-bench-") as tmp:
         workdir = Path(tmp)
         connector = await FakeConnector(latency=args.connector_latency).start()
