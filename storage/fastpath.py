@@ -1,9 +1,8 @@
 """The few statements every turn runs, executed on the database driver's own connection.
 
-SQLAlchemy's async execution costs about a millisecond of CPU per statement (the ORM session
-more, and with aiosqlite every cursor call is a hop to the connection's thread and back); with
-the redelivery claim, the dialog-state read and its write on every turn, that was most of a
-turn's cost. These statements are still written with SQLAlchemy Core against the models and
+SQLAlchemy's async execution costs a large share of a millisecond of CPU per statement (the
+ORM session more); with the redelivery claim, the dialog-state read and its write on every
+turn, that was most of a turn's cost. These statements are still written with SQLAlchemy Core against the models and
 compiled once for the engine's dialect, the connection still comes from SQLAlchemy's pool, and
 every value goes through the column type's own bind and result processors, so rows are stored
 exactly as the ORM stores them. Only the execution skips SQLAlchemy.
