@@ -15,11 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.links import InvalidLink
 from storage import sessions as repo
 from storage.models import User
-from storage.roles import Role, roles_of
+from storage.roles import ConfiguredRoles, Role, roles_of
 from storage.session_models import REGISTERED, WAITLISTED, SpaceSession
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,14 @@ def register_csv(space: SpaceSession, rows: list[Any], *, headers: list[str], ye
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+async def still_facilitator(session: AsyncSession, user_id: str, configured_roles: ConfiguredRoles) -> bool:
+    """Whether the person an export link was made for holds the facilitator or admin role now
+    (a link outlives the card it came from; a role taken away must stop it)."""
+    user = await session.get(User, user_id)
+    roles = await roles_of(session, user.aad_object_id if user else None, configured_roles)
+    return bool(roles & {Role.FACILITATOR, Role.ADMIN})
+
+
 def export_routes(router: Any, *, sessions, links, now: Callable[[], datetime], configured_roles,
                   headers: Callable[[], list[str]], yes: Callable[[], str], no: Callable[[], str],
                   status_text: Callable[[str], str]) -> None:
@@ -56,9 +65,7 @@ def export_routes(router: Any, *, sessions, links, now: Callable[[], datetime], 
         except (InvalidLink, ValueError):
             raise web.HTTPNotFound() from None
         async with sessions() as session:
-            user = await session.get(User, user_id)
-            roles = await roles_of(session, user.aad_object_id if user else None, configured_roles)
-            if not roles & {Role.FACILITATOR, Role.ADMIN}:
+            if not await still_facilitator(session, user_id, configured_roles):
                 log.info("register export refused: the link's holder is no longer a facilitator")
                 raise web.HTTPForbidden()
             space = await session.get(SpaceSession, session_id)

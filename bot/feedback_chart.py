@@ -1,8 +1,9 @@
-"""A small PNG bar chart of a feedback report (ratings, then themes), for an Image in the card.
+"""A small PNG bar chart of a feedback report (rating groups, then themes), for an Image in the card.
 
 Pure Python through bot/png.py, so no imaging library is needed. Labels stay in the card's
 text (the rows are drawn in the order the card lists them); each bar carries its value in a
-built-in 3x5 digit font, so the image reads on its own too.
+built-in 3x5 digit font, so the image reads on its own too. It draws only what it is given:
+the rating groups come from storage/feedback_reports.py, which alone decides what may be seen.
 """
 
 from __future__ import annotations
@@ -33,17 +34,14 @@ _DIGITS = {  # 3x5 glyphs, rows top to bottom
     "8": ("111", "101", "111", "101", "111"), "9": ("111", "101", "111", "001", "111"),
     ".": ("000", "000", "000", "000", "010"),
 }
-_LABEL_WIDTH = 5 * 4 * SCALE  # room for "99999" or "4.5"
+_LABEL_WIDTH = 5 * 4 * SCALE  # room for "99999"
 
 
-def _format(value: float) -> str:
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
-
-
-def chart_png(ratings: Sequence[float], themes: Sequence[int]) -> bytes:
-    """Bars for ratings (out of 5) and theme counts (out of the largest), as PNG bytes."""
-    ratings, themes = list(ratings)[:3], list(themes)[:MAX_ROWS]
-    rows = [(v, 5.0, RATING) for v in ratings] + [(v, float(max(themes or [1])), THEME) for v in themes]
+def chart_png(ratings: Sequence[tuple[int, int]], themes: Sequence[int]) -> bytes:
+    """Bars for rating groups (count out of its question's responses) and theme counts (out of
+    the largest), as PNG bytes."""
+    ratings, themes = list(ratings)[:MAX_ROWS], list(themes)[:MAX_ROWS]
+    rows = [(n, total, RATING) for n, total in ratings] + [(n, max(themes or [1]), THEME) for n in themes]
     height = MARGIN * 2 + ROW * max(len(rows), 1) + (GAP_BETWEEN_GROUPS if ratings and themes else 0)
     pixels = [bytearray(bytes(BACKGROUND) * WIDTH) for _ in range(height)]
 
@@ -63,7 +61,7 @@ def chart_png(ratings: Sequence[float], themes: Sequence[int]) -> bytes:
         length = int((track_end - track_start) * max(0.0, min(1.0, value / top))) if top else 0
         fill(track_start, bar_y, track_start + length, bar_y + BAR, colour)
         x = MARGIN
-        for char in _format(value):
+        for char in str(value):
             for gy, line in enumerate(_DIGITS.get(char, _DIGITS["."])):
                 for gx, bit in enumerate(line):
                     if bit == "1":
@@ -74,5 +72,5 @@ def chart_png(ratings: Sequence[float], themes: Sequence[int]) -> bytes:
     return write_png(WIDTH, height, (bytes(row) for row in pixels))
 
 
-def chart_data_uri(ratings: Sequence[float], themes: Sequence[int]) -> str:
+def chart_data_uri(ratings: Sequence[tuple[int, int]], themes: Sequence[int]) -> str:
     return "data:image/png;base64," + base64.b64encode(chart_png(ratings, themes)).decode()

@@ -1,9 +1,12 @@
 """GET /feedback/export/{token}: the suppressed figures of one report as CSV.
 
-The link is the credential: it is made only on a facilitator's report card, signed with the
-deployment secret for this one purpose and report, and expires (content/feedback.yaml). The
-CSV holds only figures the card shows (no quotes), with a UTF-8 BOM so spreadsheet programs
-read it as UTF-8, and cells that could run as spreadsheet formulas are neutralised.
+The link is made only on a facilitator's report card, signed with the deployment secret for this
+one purpose and report, names the facilitator it was made for, and expires (content/feedback.yaml).
+That person's role is checked again on download, as for the register export, so a link stops
+working when its maker is no longer a facilitator. The CSV holds only figures the card shows (no
+quotes, rating groups exactly as storage/feedback_reports.py decided them), with a UTF-8 BOM so
+spreadsheet programs read it as UTF-8, and cells that could run as spreadsheet formulas are
+neutralised.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.exports import still_facilitator
 from bot.links import InvalidLink
 
 if TYPE_CHECKING:
@@ -40,16 +44,20 @@ def _is_number(text: str) -> bool:
 
 def export_handler(view: "FeedbackReports", services: "BotServices"):
     from dialogs.feedback_reports import EXPORT_PURPOSE
-    from storage.feedback_reports import QUESTIONS, RATINGS
+    from storage.feedback_reports import QUESTIONS
 
     async def handle(request: web.Request) -> web.StreamResponse:
         t = services.content.text
         try:
-            scope_key = services.links.verify(EXPORT_PURPOSE, request.match_info["token"], services.now())
-        except InvalidLink:
+            maker, scope_key = services.links.verify(
+                EXPORT_PURPOSE, request.match_info["token"], services.now()).split(":", 1)
+        except (InvalidLink, ValueError):
             log.info("feedback export refused: invalid or expired link")
             return web.Response(status=404, text=t("feedback.csv.link_invalid"))
         async with services.sessions() as session:
+            if not await still_facilitator(session, maker, services.configured_roles):
+                log.info("feedback export refused: the link's maker is no longer a facilitator")
+                return web.Response(status=403, text=t("feedback.csv.link_forbidden"))
             built = await view.build(session, scope_key)
         if built is None:
             return web.Response(status=404, text=t("feedback.csv.link_invalid"))
@@ -63,9 +71,11 @@ def export_handler(view: "FeedbackReports", services: "BotServices"):
             rows.append((t("feedback.csv.sessions"), "", figures.sessions))
             for q in QUESTIONS:
                 label = t(f"feedback.rating_short.{q}")
-                rows.append((t("feedback.csv.average"), label, figures.average(q)))
-                for rating, count in zip(RATINGS, figures.ratings[q]):
-                    rows.append((t("feedback.csv.distribution"), f"{label} {rating}", count))
+                if q not in figures.ratings:
+                    rows.append((t("feedback.csv.ratings_hidden"), label, ""))
+                for group in figures.ratings.get(q, ()):
+                    rows.append((t("feedback.csv.distribution"), f"{label} {t(f'feedback.band.{group.key}')}",
+                                 group.count))
             for theme, count in sorted(figures.themes.items()):
                 rows.append((t("feedback.csv.theme"), view.theme_label(theme), count))
             for topic, count in sorted(figures.topics.items()):

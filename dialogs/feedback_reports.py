@@ -108,7 +108,8 @@ class FeedbackReports:
                 return
             title, figures, series_id = built
             actions = await recent_actions(session, series_id, limit=5)
-        await show(turn_context, self._card(scope_key, title, figures, actions, **extra), replace=True)
+        maker = scope_of(turn_context).actor.user_id
+        await show(turn_context, self._card(scope_key, title, figures, actions, maker, **extra), replace=True)
 
     async def build(self, session: AsyncSession, scope_key: str) -> tuple[str, reports.Figures, str] | None:
         """(title, suppressed figures, series id) for "session:<id>" or "series:<id>:<period>"."""
@@ -132,8 +133,9 @@ class FeedbackReports:
             return self._text("report.series_title", series=series.name, period=label), figures, series.id
         return None
 
-    def _card(self, scope_key: str, title: str, figures: reports.Figures, actions: list[FeedbackAction], *,
-              error: str = "", confirmation: str = "", values: dict[str, str] | None = None) -> dict[str, Any]:
+    def _card(self, scope_key: str, title: str, figures: reports.Figures, actions: list[FeedbackAction],
+              maker: str, *, error: str = "", confirmation: str = "",
+              values: dict[str, str] | None = None) -> dict[str, Any]:
         t = self._text
         series_view = scope_key.startswith("series:")
         hidden = "" if figures.shown else t("report.series_hidden" if series_view else "report.hidden", k=self.k)
@@ -141,16 +143,17 @@ class FeedbackReports:
         counts = [{"label": t("report.responses"), "value": str(figures.responses)}]
         if series_view:
             counts.append({"label": t("report.sessions"), "value": str(figures.sessions)})
-        token = self._services.links.token(EXPORT_PURPOSE, scope_key,
+        token = self._services.links.token(EXPORT_PURPOSE, export_subject(maker, scope_key),
                                            self._services.now() + timedelta(minutes=self._config.export_minutes))
         return self._services.content.card("feedback_report", {
             "title": title, "error": error, "confirmation": confirmation, "hidden": hidden,
             "shown": figures.shown, "note": t("report.series_note") if series_view else "",
             "counts": counts,
-            "chart": chart_data_uri([figures.average(q) or 0.0 for q in reports.QUESTIONS], [n for _, n in themes])
-            if figures.shown else "",
-            "ratings": [{"label": t(f"rating_short.{q}"), "value": t(
-                "report.rating_value", average=figures.average(q), counts=" · ".join(map(str, figures.ratings[q])))}
+            "chart": chart_data_uri([(g.count, sum(h.count for h in groups)) for groups in figures.ratings.values()
+                                     for g in groups], [n for _, n in themes]) if figures.shown else "",
+            "ratings": [{"label": t(f"rating_short.{q}"), "value": " · ".join(
+                t("report.rating_group", band=t(f"band.{g.key}"), count=g.count) for g in figures.ratings[q])
+                if q in figures.ratings else t("report.rating_hidden", k=self.k)}
                 for q in reports.QUESTIONS if figures.shown],
             "themes_none": "" if themes or not figures.shown else t("report.themes_none", k=self.k),
             "themes": [{"heading": t("report.theme_count", label=self._labels.get(theme, theme), count=n),
@@ -201,6 +204,12 @@ class FeedbackReports:
         await self._report(turn_context, scope_key, confirmation=self._text("report.action_recorded"))
 
 
+def export_subject(maker: str, scope_key: str) -> str:
+    """What an export link names: the facilitator it was made for (checked again on download)
+    and the report. User ids are hex, so the first colon ends the maker."""
+    return f"{maker}:{scope_key}"
+
+
 def _cut(text: str) -> str:
     return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1].rstrip() + "…"
 
@@ -215,14 +224,16 @@ REPORT_TEXTS = (
         "view_series", "no_sessions", "unknown_session", "unknown_series", "offers_title", "offers_none")]
     + [f"feedback.report.{k}" for k in (
         "session_title", "series_title", "hidden", "series_hidden", "responses", "sessions", "series_note",
-        "ratings", "rating_value", "themes", "themes_none", "theme_count", "topics", "topics_none",
+        "ratings", "rating_group", "rating_hidden", "themes", "themes_none", "theme_count", "topics", "topics_none",
         "topic_count", "chart_alt", "chart_title", "actions_title", "actions_none", "action_line",
         "action_theme", "action_text", "action_record", "action_recorded", "action_bad_theme",
         "action_bad_text", "export", "back")]
     + [f"feedback.rating_short.{q}" for q in reports.QUESTIONS]
     + [f"feedback.quote_kind.{k}" for k in ("helpful", "better")]
-    + [f"feedback.csv.{k}" for k in ("scope", "section", "item", "value", "responses", "sessions", "average",
-                                     "distribution", "theme", "topic", "link_invalid")]
+    + [f"feedback.csv.{k}" for k in ("scope", "section", "item", "value", "responses", "sessions",
+                                     "distribution", "theme", "topic", "link_invalid",
+                                     "link_forbidden", "ratings_hidden")]
+    + [f"feedback.band.{'_'.join(bands)}" for grouping in reports.GROUPINGS for bands in grouping]
 )
 
 

@@ -158,8 +158,8 @@ def _feedback_report_data() -> dict[str, Any]:
         "title": content_text(NAME), "error": content_text(URGENT_DETAIL),
         "confirmation": content_text(URGENT_DETAIL), "hidden": "", "shown": True, "note": content_text(200),
         "counts": [{"label": content_text(40), "value": "99999"} for _ in range(2)],
-        "chart": chart_data_uri([4.9, 3.1, 2.2], [99999 - i for i in range(themes)]),
-        "ratings": [{"label": content_text(40), "value": "4.5 (9999 · 9999 · 9999 · 9999 · 9999)"}
+        "chart": chart_data_uri([(99999, 99999 * 3)] * 9, [99999 - i for i in range(themes)]),
+        "ratings": [{"label": content_text(40), "value": " · ".join(f"{content_text(30)}: 99999" for _ in range(3))}
                     for _ in range(3)],
         "themes_none": "", "topics_none": "",
         "themes": [{"heading": content_text(100), "quotes": [text(QUOTE_CHARS + 20) for _ in range(2)]}

@@ -25,8 +25,9 @@ def _r(i: int, *, themes=(), topics=(), overall=4, text=None):
 
 def test_session_below_threshold_shows_nothing():
     assert reports.session_figures([_r(i) for i in range(4)], 5).shown is False
-    shown = reports.session_figures([_r(i) for i in range(5)], 5)
-    assert shown.shown and shown.responses == 5 and shown.average("overall") == 4.0
+    shown = reports.session_figures([_r(i, overall=4 if i % 2 else 2) for i in range(10)], 5)
+    assert shown.shown and shown.responses == 10
+    assert [(g.key, g.count) for g in shown.ratings["overall"]] == [("low_middle", 5), ("high", 5)]
 
 
 def test_themes_topics_and_quotes_need_enough_contributors():
@@ -40,24 +41,30 @@ def test_themes_topics_and_quotes_need_enough_contributors():
 
 def test_series_minus_visible_sessions_never_reveals_a_hidden_figure():
     k = 5
-    big = [_r(i, themes=["supervision"] if i < 6 else ["wellbeing"]) for i in range(9)]    # wellbeing: 3, hidden
-    also = [_r(100 + i, themes=["wellbeing"] if i < 3 else ["supervision"]) for i in range(8)]  # wellbeing 3
+    big = [_r(i, themes=["supervision"] if i < 6 else ["wellbeing"], overall=1 + i % 2 * 4)
+           for i in range(10)]                                                                # wellbeing: 4, hidden
+    also = [_r(100 + i, themes=["wellbeing"] if i < 3 else ["supervision"], overall=3 if i < 5 else 5)
+            for i in range(10)]                                                               # wellbeing 3
     small = [_r(200 + i, themes=["supervision"], overall=1) for i in range(3)]               # whole session hidden
     views = [reports.session_figures(rows, k) for rows in (big, also, small)]
-    series = reports.combine(views)
+    series = reports.combine(views, k)
     visible = [v for v in views if v.shown]
     # Subtracting the visible session views from the series leaves exactly zero everywhere.
     assert series.responses - sum(v.responses for v in visible) == 0
     for theme in set(series.themes) | {"wellbeing"}:
         assert series.themes.get(theme, 0) - sum(v.themes.get(theme, 0) for v in visible) == 0
+    # Ratings: big is 5 low and 5 high, also 5 middle and 5 high; an empty band is no group, so
+    # both show "low or middle 5, high 5" and the series adds exactly those. The other two
+    # questions are unanimous in every session: hidden there, so absent here too.
+    assert [(g.key, g.count) for g in series.ratings["overall"]] == [("low_middle", 10), ("high", 10)]
     for q in reports.QUESTIONS:
-        assert [s - sum(v.ratings[q][i] for v in visible) for i, s in enumerate(series.ratings[q])] == [0] * 5
-    # The hidden wellbeing mentions (3 + 3 >= k across sessions) are still not shown in the series,
-    # and the small session's ratings of 1 are nowhere.
-    assert "wellbeing" not in series.themes and series.ratings["overall"][0] == 0
+        assert q not in series.ratings or sum(g.count for g in series.ratings[q]) == sum(
+            g.count for v in visible for g in v.ratings.get(q, ()))
+    # The hidden wellbeing mentions (4 + 3 >= k across sessions) are still not shown in the series.
+    assert "wellbeing" not in series.themes
     # Year minus quarters: any grouping of sessions is a sum of shown figures, so it also nets to zero.
-    assert reports.combine(views[:1]).themes["supervision"] + reports.combine(views[1:]).themes["supervision"] \
-        == series.themes["supervision"]
+    assert reports.combine(views[:1], k).themes["supervision"] + reports.combine(views[1:], k).themes[
+        "supervision"] == series.themes["supervision"]
 
 
 def _png_size(uri: str) -> tuple[int, int]:
