@@ -143,14 +143,14 @@ class FeedbackReports:
         counts = [{"label": t("report.responses"), "value": str(figures.responses)}]
         if series_view:
             counts.append({"label": t("report.sessions"), "value": str(figures.sessions)})
+        bars = [(g.count, sum(h.count for h in groups)) for groups in figures.ratings.values() for g in groups]
         token = self._services.links.token(EXPORT_PURPOSE, export_subject(maker, scope_key),
                                            self._services.now() + timedelta(minutes=self._config.export_minutes))
         return self._services.content.card("feedback_report", {
             "title": title, "error": error, "confirmation": confirmation, "hidden": hidden,
             "shown": figures.shown, "note": t("report.series_note") if series_view else "",
             "counts": counts,
-            "chart": chart_data_uri([(g.count, sum(h.count for h in groups)) for groups in figures.ratings.values()
-                                     for g in groups], [n for _, n in themes]) if figures.shown else "",
+            "chart": chart_data_uri(bars, [n for _, n in themes]) if figures.shown and (bars or themes) else "",
             "ratings": [{"label": t(f"rating_short.{q}"), "value": " · ".join(
                 t("report.rating_group", band=t(f"band.{g.key}"), count=g.count) for g in figures.ratings[q])
                 if q in figures.ratings else t("report.rating_hidden", k=self.k)}
