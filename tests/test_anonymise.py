@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from storage.anonymise import COMMON_WORDS, Scrubber, nhs_number_is_valid
+from storage.feedback.anonymise import COMMON_WORDS, Scrubber, nhs_number_is_valid
 
 PLAIN = Scrubber()
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from bot.cards import with_submit_fallback
-from bot.content import CARD_VERSION, Content, ContentError, load_content
-from bot.templating import bind
-from dialogs.context import MAX_VERB
+from dialogs.shared.cards import with_submit_fallback
+from dialogs.shared.content import CARD_VERSION, Content, ContentError, load_content
+from dialogs.shared.templating import bind
+from dialogs.shared.context import MAX_VERB
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS_DIR = ROOT / "content" / "cards"
@@ -132,7 +132,7 @@ def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
 
 def _feedback_form_data() -> dict[str, Any]:
     # As dialogs/feedback.py binds it after a rejected submission: every answer echoed back.
-    from storage.themes import ThemeTagger, load_taxonomy
+    from storage.feedback.themes import ThemeTagger, load_taxonomy
 
     themes = ThemeTagger(load_taxonomy(ROOT / "content" / "themes.yaml")).themes
     return {
@@ -150,8 +150,8 @@ def _feedback_form_data() -> dict[str, Any]:
 
 def _feedback_report_data() -> dict[str, Any]:
     # Every theme shown with two quotes at the card's cut (dialogs/feedback_reports.QUOTE_CHARS).
-    from bot.feedback_chart import chart_data_uri
-    from dialogs.feedback_reports import QUOTE_CHARS
+    from dialogs.feedback.chart import chart_data_uri
+    from dialogs.feedback.reports import QUOTE_CHARS
 
     themes = 14
     return {
@@ -176,7 +176,7 @@ def _feedback_report_data() -> dict[str, Any]:
 
 
 def _feedback_reports_data() -> dict[str, Any]:
-    from dialogs.feedback_reports import MAX_OFFER_NAMES, MAX_SESSIONS_LISTED
+    from dialogs.feedback.reports import MAX_OFFER_NAMES, MAX_SESSIONS_LISTED
 
     series = 20
     return {
@@ -466,8 +466,8 @@ def _session_summary(i: int = 0) -> dict[str, Any]:
 
 
 def _session_builders() -> dict[str, Callable[[], dict[str, Any]]]:
-    from dialogs.sessions_browse import MAX_LISTED, MAX_RECENT
-    from dialogs.sessions_views import MAX_GROUPS, MAX_NEEDS, MAX_REGISTER, NEEDS_SHOWN, PERSON_SHOWN
+    from dialogs.sessions.browse import MAX_LISTED, MAX_RECENT
+    from dialogs.sessions.views import MAX_GROUPS, MAX_NEEDS, MAX_REGISTER, NEEDS_SHOWN, PERSON_SHOWN
 
     agenda = [{"time": "14:00", "item": content_text(120)} for _ in range(8)]
     url = "https://peerspace.example.nhs.uk/calendar/session/" + "t" * 200 + ".ics"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from storage import outbox
-from storage.feedback_models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
+from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
-from storage.session_models import Registration, Series, SpaceSession
+from storage.sessions.models import Registration, Series, SpaceSession
 from tests.factories import ALICE, BOB, Person
 
 ENDED = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)  # the clock fixture is 23 Nov 09:00

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from storage import feedback_reports as reports
-from storage.you_said import FeedbackAction
+from storage.feedback import reports
+from storage.feedback.you_said import FeedbackAction
 from tests.factories import ALICE, FACILITATOR, Person
 from tests.test_feedback_loop import make_session
 

@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import DateTime, Date, select
 from sqlalchemy import create_engine as create_sync_engine
 
-from storage import feedback as store
+from storage.feedback import responses as store
 from storage.db import create_engine, create_sessionmaker
-from storage.feedback_models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
+from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User, UTCDateTime, new_id
 from storage.schema import Base
-from storage.session_models import Registration, Series, SpaceSession
-from dialogs.feedback import ScrubberCache
+from storage.sessions.models import Registration, Series, SpaceSession
+from dialogs.feedback.form import ScrubberCache
 from tests.test_anonymise import FILLER, full_names, uk_phones
 
 RESPONSE_TABLES = ("feedback_responses", "feedback_receipts")

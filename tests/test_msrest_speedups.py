@@ -12,7 +12,7 @@ from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot import msrest_speedups
-from bot.cards import card_activity
+from dialogs.shared.cards import card_activity
 
 msrest_speedups.apply()
 

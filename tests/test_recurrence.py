@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from scheduler.recurrence import (
+from storage.sessions.recurrence import (
     NonexistentLocalTime, ReminderOffset, in_zone, planning_due, propose_next, quarter_bounds,
     reminder_instant, reminder_window, to_utc,
 )

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine as create_sync_engine
 
-from bot.content import ContentError, load_content
-from bot.templating import BindingError, bind
+from dialogs.shared.content import ContentError, load_content
+from dialogs.shared.templating import BindingError, bind
 from scheduler.ratelimit import Limit, RateLimiter, TokenBucket
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from dialogs.sessions_views import export_subject
+from dialogs.sessions.views import export_subject
 from storage.models import OutboxMessage, User
-from storage.session_models import Registration, SpaceSession
+from storage.sessions.models import Registration, SpaceSession
 from tests import factories
 from tests.factories import ALICE, BOB, FACILITATOR
 from tests.test_sessions_register import (

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from dialogs.sessions_delivery import SessionsDelivery
-from storage import sessions as repo
+from dialogs.sessions.delivery import SessionsDelivery
+from storage.sessions import repository as repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage, User
-from storage.session_models import Registration, Series, SpaceSession
+from storage.sessions.models import Registration, Series, SpaceSession
 from tests.conftest import start_harness
 from tests.factories import ALICE, BOB, FACILITATOR
 from tests.test_sessions_admin import NEW, save, user_id
@@ -23,7 +23,7 @@ UTC = timezone.utc
 
 
 def delivery(harness) -> SessionsDelivery:
-    from dialogs.sessions_common import SessionsConfig
+    from dialogs.sessions.common import SessionsConfig
 
     services = harness.components.services
     return SessionsDelivery(services, SessionsConfig.load(services.content))
@@ -201,7 +201,7 @@ async def test_the_periodic_job_is_registered_and_fills_in_missing_reminders(har
 
 
 async def test_you_said_we_did_reaches_the_starting_and_announcement_cards(harness, clock):
-    from storage.you_said import FeedbackAction
+    from storage.feedback.you_said import FeedbackAction
 
     sid = await first_session(harness)
     await register(harness, sid, ALICE)
@@ -216,7 +216,7 @@ async def test_you_said_we_did_reaches_the_starting_and_announcement_cards(harne
     assert "You said, we did" in texts(starting)
     assert "We now share the slides a week before each session." in texts(starting)
 
-    from storage.sessions_events import stamp
+    from storage.sessions.events import stamp
     from storage.outbox import ClaimedMessage
 
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # an announcement goes out before the day

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from storage.models import OutboxMessage, User
-from storage.session_models import Registration, SeriesSubscription, SpaceSession
+from storage.sessions.models import Registration, SeriesSubscription, SpaceSession
 from tests import factories
 from tests.factories import ALICE, BOB, FACILITATOR, Person
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from storage.themes import Theme, ThemeTagger, load_taxonomy
+from storage.feedback.themes import Theme, ThemeTagger, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 TAXONOMY = ROOT / "content" / "themes.yaml"

@@ -1,6 +1,6 @@
 """A small PNG bar chart of a feedback report (ratings, then themes), for an Image in the card.
 
-Pure Python through bot/png.py, so no imaging library is needed. Labels stay in the card's
+Pure Python through dialogs/shared/png.py, so no imaging library is needed. Labels stay in the card's
 text (the rows are drawn in the order the card lists them); each bar carries its value in a
 built-in 3x5 digit font, so the image reads on its own too.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from bot.png import write_png
+from dialogs.shared.png import write_png
 
 WIDTH = 420
 ROW = 20

@@ -27,9 +27,9 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
-from storage.feedback_models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
+from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
-from storage.session_models import WITHDRAWN, Registration, Series, SpaceSession
+from storage.sessions.models import WITHDRAWN, Registration, Series, SpaceSession
 
 
 @dataclass(frozen=True)

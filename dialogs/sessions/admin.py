@@ -13,18 +13,18 @@ from typing import Any
 from botbuilder.core import TurnContext
 from sqlalchemy import select
 
-from dialogs.context import show
-from dialogs.sessions_common import (
+from dialogs.shared.context import show
+from dialogs.sessions.common import (
     SessionsBase, choices, default_series, flag, https_url, local_instant, summary, text_field, zone_of,
 )
-from scheduler.recurrence import NonexistentLocalTime, in_zone, propose_next
+from storage.sessions.recurrence import NonexistentLocalTime, in_zone, propose_next
 from storage import outbox
-from storage import sessions as repo
+from storage.sessions import repository as repo
 from storage.models import Conversation
-from storage.session_models import (
+from storage.sessions.models import (
     CANCELLED, REGISTRATION_CLOSED, REGISTRATION_OPEN, SCHEDULED, SpaceSession,
 )
-from storage.sessions_events import ANNOUNCEMENT, cancel_for_session, requeue_session, stamp
+from storage.sessions.events import ANNOUNCEMENT, cancel_for_session, requeue_session, stamp
 
 MAX_CAPACITY = 10_000
 MAX_LENGTH = timedelta(hours=8)

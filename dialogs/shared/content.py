@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.templating import BindingError, bind, with_submit_fallback
+from dialogs.shared.templating import BindingError, bind, with_submit_fallback
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 80 * 1024

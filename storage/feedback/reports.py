@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.feedback_models import FeedbackResponse
-from storage.session_models import Series, SpaceSession
+from storage.feedback.models import FeedbackResponse
+from storage.sessions.models import Series, SpaceSession
 
 QUESTIONS = ("overall", "presentation", "discussion")
 RATINGS = (1, 2, 3, 4, 5)

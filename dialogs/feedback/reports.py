@@ -1,7 +1,7 @@
 """Facilitators' feedback reports: suppressed figures per session and per series, a chart,
 "you said, we did" actions and a CSV export link. Every action checks the facilitator role.
 
-The suppression rules live in storage/feedback_reports.py; this module only presents them.
+The suppression rules live in storage/feedback/reports.py; this module only presents them.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from botbuilder.core import TurnContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.feedback_chart import chart_data_uri
-from dialogs.context import BotServices, scope_of, show
-from dialogs.feedback import FeedbackConfig, load_tagger, local_date
-from dialogs.registry import Feature, FeatureContext, MenuEntry
-from storage import feedback as store
-from storage import feedback_reports as reports
+from dialogs.feedback.chart import chart_data_uri
+from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.feedback.form import FeedbackConfig, load_tagger, local_date
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from storage.feedback import responses as store
+from storage.feedback import reports
 from storage.roles import Role
-from storage.session_models import Series, SpaceSession
-from storage.themes import ThemeTagger
-from storage.you_said import FeedbackAction, recent_actions
+from storage.sessions.models import Series, SpaceSession
+from storage.feedback.themes import ThemeTagger
+from storage.feedback.you_said import FeedbackAction, recent_actions
 
 FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
 EXPORT_PURPOSE = "feedback.csv"
@@ -227,7 +227,7 @@ REPORT_TEXTS = (
 
 
 def install(ctx: FeatureContext) -> None:
-    from bot.feedback_export import export_handler
+    from dialogs.feedback.export import export_handler
 
     services: BotServices = ctx.services
     config = FeedbackConfig.from_content(services.content)

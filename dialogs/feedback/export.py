@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.links import InvalidLink
+from dialogs.shared.links import InvalidLink
 
 if TYPE_CHECKING:
-    from dialogs.context import BotServices
-    from dialogs.feedback_reports import FeedbackReports
+    from dialogs.shared.context import BotServices
+    from dialogs.feedback.reports import FeedbackReports
 
 log = logging.getLogger(__name__)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,8 +39,8 @@ def _is_number(text: str) -> bool:
 
 
 def export_handler(view: "FeedbackReports", services: "BotServices"):
-    from dialogs.feedback_reports import EXPORT_PURPOSE
-    from storage.feedback_reports import QUESTIONS, RATINGS
+    from dialogs.feedback.reports import EXPORT_PURPOSE
+    from storage.feedback.reports import QUESTIONS, RATINGS
 
     async def handle(request: web.Request) -> web.StreamResponse:
         t = services.content.text

@@ -3,17 +3,17 @@ views, outbox renderers, the periodic job, calendar and export routes, and perso
 
 from __future__ import annotations
 
-from bot.calendar import calendar_routes
-from bot.exports import export_routes
-from dialogs.registry import Feature, FeatureContext, MenuEntry
-from dialogs.sessions_admin import AdminActions
-from dialogs.sessions_browse import BrowseActions
-from dialogs.sessions_common import SessionsConfig, agenda_rows
-from dialogs.sessions_delivery import SessionsDelivery
-from dialogs.sessions_views import ViewActions
-from storage.session_models import CANCELLED, HELD, REGISTERED, REGISTRATION_CLOSED, REGISTRATION_OPEN, \
+from dialogs.sessions.calendar import calendar_routes
+from dialogs.sessions.export import export_routes
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from dialogs.sessions.admin import AdminActions
+from dialogs.sessions.browse import BrowseActions
+from dialogs.sessions.common import SessionsConfig, agenda_rows
+from dialogs.sessions.delivery import SessionsDelivery
+from dialogs.sessions.views import ViewActions
+from storage.sessions.models import CANCELLED, HELD, REGISTERED, REGISTRATION_CLOSED, REGISTRATION_OPEN, \
     SCHEDULED, WAITLISTED, WITHDRAWN
-from storage.sessions_events import ANNOUNCEMENT, REMINDER, STARTING
+from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
 
 TICK_SECONDS = 60
 CARDS = ["session_list", "session_register", "session_confirmation", "session_mine", "session_reminder",

@@ -16,8 +16,8 @@ from aiohttp import web
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
 
-from bot.links import InvalidLink
-from storage.session_models import CANCELLED, SpaceSession
+from dialogs.shared.links import InvalidLink
+from storage.sessions.models import CANCELLED, SpaceSession
 
 log = logging.getLogger(__name__)
 PRODID = "-//PeerSpace//Implementation space sessions//EN"

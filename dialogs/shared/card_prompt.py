@@ -6,8 +6,8 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.content import Content
-from dialogs.context import say, scope_of, show
+from dialogs.shared.content import Content
+from dialogs.shared.context import say, scope_of, show
 
 
 class CardPrompt(Dialog):

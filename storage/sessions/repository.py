@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.session_models import (
+from storage.sessions.models import (
     CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED, WITHDRAWN,
     Registration, Series, SeriesSubscription, SpaceSession,
 )
@@ -237,7 +237,7 @@ async def subscribers(session: AsyncSession, series_id: str) -> list[str]:
 
 
 _SUBSCRIPTIONS = select(func.count()).select_from(SeriesSubscription).where(
-    SeriesSubscription.user_id == bindparam("user_id"))  # built once: see storage/feedback.py
+    SeriesSubscription.user_id == bindparam("user_id"))  # built once: see storage/feedback/responses.py
 
 
 async def is_subscribed(session: AsyncSession, user_id: str) -> bool:

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.content import Content, ContentError
-from dialogs.context import BotServices, scope_of
-from scheduler.recurrence import ReminderOffset, in_zone, to_utc
-from storage import sessions as repo
+from dialogs.shared.content import Content, ContentError
+from dialogs.shared.context import BotServices, scope_of
+from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
+from storage.sessions import repository as repo
 from storage.models import User
 from storage.roles import Role
-from storage.session_models import REGISTRATION_OPEN, Series, SpaceSession
+from storage.sessions.models import REGISTRATION_OPEN, Series, SpaceSession
 from storage import outbox
-from storage.sessions_events import EventRules, queue_for_attendee
+from storage.sessions.events import EventRules, queue_for_attendee
 
 CALENDAR_LINK_DAYS = 400
 FACILITATORS = (Role.FACILITATOR, Role.ADMIN)

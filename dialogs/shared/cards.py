@@ -7,7 +7,7 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment
 
-from bot.templating import with_submit_fallback
+from dialogs.shared.templating import with_submit_fallback
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 

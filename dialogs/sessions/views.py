@@ -9,11 +9,11 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from dialogs.context import show
-from dialogs.sessions_common import SessionsBase, choices, summary, zone_of
-from storage import sessions as repo
-from storage.session_models import CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED
-from storage.sessions_events import queue_feedback_request
+from dialogs.shared.context import show
+from dialogs.sessions.common import SessionsBase, choices, summary, zone_of
+from storage.sessions import repository as repo
+from storage.sessions.models import CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED
+from storage.sessions.events import queue_feedback_request
 
 EXPORT_LINK_LIFETIME = timedelta(minutes=30)
 MAX_GROUPS = 15

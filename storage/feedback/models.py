@@ -1,4 +1,4 @@
-"""Tables of session feedback. Anonymous by construction; see storage/feedback.py for the design.
+"""Tables of session feedback. Anonymous by construction; see storage/feedback/responses.py for the design.
 
 - `feedback_responses` holds answers with no person, conversation, activity or time in them:
   a random id, the session, the ratings, chosen topics, scrubbed texts and their themes.

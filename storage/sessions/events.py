@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler.recurrence import ReminderOffset, reminder_instant, reminder_window
+from storage.sessions.recurrence import ReminderOffset, reminder_instant, reminder_window
 from storage import outbox
 from storage.models import OutboxMessage
-from storage.session_models import (
+from storage.sessions.models import (
     CANCELLED, HELD, REGISTERED, Registration, SpaceSession,
 )
 

@@ -7,15 +7,15 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from dialogs.context import scope_of, show
-from dialogs.sessions_common import (
+from dialogs.shared.context import scope_of, show
+from dialogs.sessions.common import (
     FACILITATORS, SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
 )
 from storage import outbox
-from storage import sessions as repo
+from storage.sessions import repository as repo
 from storage.models import User
-from storage.session_models import CANCELLED, HELD, REGISTERED, WAITLISTED
-from storage.sessions_events import cancel_for_attendee, queue_feedback_request, queue_for_attendee
+from storage.sessions.models import CANCELLED, HELD, REGISTERED, WAITLISTED
+from storage.sessions.events import cancel_for_attendee, queue_feedback_request, queue_for_attendee
 
 MAX_LISTED = 8
 FORM_WINDOW = timedelta(hours=1)

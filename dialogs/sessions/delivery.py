@@ -14,26 +14,26 @@ from botbuilder.schema import Activity
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import card_activity
-from dialogs.sessions_common import (
+from dialogs.shared.cards import card_activity
+from dialogs.sessions.common import (
     SessionsBase, agenda_rows, default_series, principle_rows, summary, valid_zone, when_text, zone_of,
 )
-from scheduler.recurrence import planning_due, propose_next, quarter_bounds
+from storage.sessions.recurrence import planning_due, propose_next, quarter_bounds
 from storage import outbox
-from storage import sessions as repo
+from storage.sessions import repository as repo
 from storage.models import Conversation, RoleGrant, User
 from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
 from storage.roles import Role
-from storage.session_models import (
+from storage.sessions.models import (
     CANCELLED, HELD, REGISTERED, Registration, SeriesSubscription, SpaceSession,
 )
-from storage.sessions_events import finish_ended, materialise, stamp
-from storage.you_said import recent_actions
+from storage.sessions.events import finish_ended, materialise, stamp
+from storage.feedback.you_said import recent_actions
 
 log = logging.getLogger(__name__)
 MAX_YOU_SAID = 5
-# Built once (see storage/feedback.py): a person's registrations for "my data".
+# Built once (see storage/feedback/responses.py): a person's registrations for "my data".
 _MY_REGISTRATIONS = (
     select(SpaceSession.title, SpaceSession.starts_at, SpaceSession.ends_at, Registration.status)
     .join(SpaceSession, SpaceSession.id == Registration.session_id)

@@ -2,7 +2,7 @@
 
 Stateless card actions (no dialog state), so what a person types lives only in this turn's
 memory until it is scrubbed: the raw text never reaches the database, the bot-state store or
-the logs. Storage and the anonymity design are in storage/feedback.py.
+the logs. Storage and the anonymity design are in storage/feedback/responses.py.
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards import card_activity
-from bot.content import Content, ContentError
-from dialogs.context import BotServices, scope_of, show
-from dialogs.registry import Feature, FeatureContext, MenuEntry
-from storage import feedback as store
-from storage.anonymise import Scrubber
+from dialogs.shared.cards import card_activity
+from dialogs.shared.content import Content, ContentError
+from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from storage.feedback import responses as store
+from storage.feedback.anonymise import Scrubber
 from storage.models import User
 from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
-from storage.session_models import SpaceSession
-from storage.themes import ThemeTagger, load_taxonomy
+from storage.sessions.models import SpaceSession
+from storage.feedback.themes import ThemeTagger, load_taxonomy
 
 KIND = "feedback_request"
 OTHER = "other"

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.links import InvalidLink
-from storage import sessions as repo
+from dialogs.shared.links import InvalidLink
+from storage.sessions import repository as repo
 from storage.models import User
 from storage.roles import Role, roles_of
-from storage.session_models import REGISTERED, WAITLISTED, SpaceSession
+from storage.sessions.models import REGISTERED, WAITLISTED, SpaceSession
 
 log = logging.getLogger(__name__)
 EXPORT_PURPOSE = "register_csv"

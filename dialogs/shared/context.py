@@ -12,9 +12,9 @@ from typing import Any
 from botbuilder.core import TurnContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import card_activity
-from bot.content import Content
-from bot.links import LinkSigner
+from dialogs.shared.cards import card_activity
+from dialogs.shared.content import Content
+from dialogs.shared.links import LinkSigner
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
 
