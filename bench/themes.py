@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 
 from storage.feedback.themes import ThemeTagger, load_taxonomy  # noqa: E402
 
-TAXONOMY = ROOT / "content" / "themes.yaml"
+TAXONOMY = ROOT / "content" / "feedback" / "themes.yaml"
 LABELLED = ROOT / "tests" / "data" / "feedback_comments.yaml"
 
 

@@ -31,13 +31,13 @@ from dialogs.shared.templating import bind
 from dialogs.shared.context import MAX_VERB
 
 ROOT = Path(__file__).resolve().parent.parent
-CARDS_DIR = ROOT / "content" / "cards"
+CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
 VALIDATOR = ROOT / "tests" / "e2e" / "validate_cards.cjs"
 AC_BUNDLE = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.js"
 REQUIRE_E2E = os.environ.get("REQUIRE_E2E") == "1"
 
 TEAMS_MAX_BYTES = 80 * 1024
-CARD_NAMES = sorted(p.stem for p in CARDS_DIR.glob("*.json"))
+CARD_NAMES = sorted(p.stem for p in CARDS_DIR.glob("**/cards/*.json"))
 
 # Realistic maxima. Names are stored as String(200) (storage/models.py) and cut to 200 by
 # bot/turns.py; the rest are the longest texts we expect in content/ or configuration.
@@ -134,7 +134,7 @@ def _feedback_form_data() -> dict[str, Any]:
     # As dialogs/feedback.py binds it after a rejected submission: every answer echoed back.
     from storage.feedback.themes import ThemeTagger, load_taxonomy
 
-    themes = ThemeTagger(load_taxonomy(ROOT / "content" / "themes.yaml")).themes
+    themes = ThemeTagger(load_taxonomy(ROOT / "content" / "feedback" / "themes.yaml")).themes
     return {
         "title": content_text(NAME), "subtitle": content_text(URGENT_DETAIL), "closes": content_text(100),
         "answered": content_text(URGENT_DETAIL), "error": content_text(URGENT_DETAIL),

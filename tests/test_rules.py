@@ -55,6 +55,17 @@ def test_default_content_loads():
     assert {"welcome", "menu", "about", "my_data"} <= set(content.cards)
 
 
+def test_feature_folders_keep_the_keys_of_a_flat_layout():
+    """A feature's cards, settings and texts are found by the same keys as before they had folders."""
+    content = load_content(CONTENT)
+    assert content.file("session_list.json") == CONTENT / "sessions" / "cards" / "session_list.json"
+    assert content.file("themes.yaml") == CONTENT / "feedback" / "themes.yaml"
+    assert {"session_list", "feedback_form", "notice"} <= set(content.cards)
+    assert {"sessions", "feedback", "themes", "support"} <= set(content.data)
+    assert any(key.startswith("sessions.") for key in content.texts)
+    assert any(key.startswith("feedback.") for key in content.texts)
+
+
 @pytest.mark.parametrize("breakage, expected", [
     (lambda root: (root / "cards" / "menu.json").write_text("{ not json"), "menu.json"),
     (lambda root: (root / "cards" / "menu.json").write_text('{"type": "AdaptiveCard", "version": "1.2", "body": [1]}'),
@@ -62,6 +73,13 @@ def test_default_content_loads():
     (lambda root: (root / "messages.yaml").write_text("bot:\n  unknown_text: ''\n"), "bot.unknown_text"),
     (lambda root: (root / "messages.yaml").write_text("bot: [unclosed"), "messages.yaml"),
     (lambda root: (root / "commands.yaml").write_text("menu.show: help\n"), "menu.show"),
+    (lambda root: (root / "sessions" / "cards" / "session_list.json").write_text("{ not json"),
+     "sessions/cards/session_list.json"),
+    (lambda root: (root / "feedback" / "texts.yaml").write_text("title: ''\n"), "feedback/texts.yaml: feedback.title"),
+    (lambda root: shutil.copy(root / "cards" / "menu.json", root / "sessions" / "cards"),
+     "menu.json is already defined in"),
+    (lambda root: shutil.copy(root / "sessions" / "sessions.yaml", root / "feedback"), "sessions.yaml is already defined"),
+    (lambda root: (root / "text").mkdir(), "move text/<feature>.yaml to <feature>/texts.yaml"),
 ])
 def test_broken_content_names_file_and_field(tmp_path, breakage, expected):
     root = _copy_content(tmp_path)

@@ -12,7 +12,7 @@ import yaml
 from storage.feedback.themes import Theme, ThemeTagger, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
-TAXONOMY = ROOT / "content" / "themes.yaml"
+TAXONOMY = ROOT / "content" / "feedback" / "themes.yaml"
 LABELLED = ROOT / "tests" / "data" / "feedback_comments.yaml"
 EXPECTED_IDS = [
     "training",

@@ -1,7 +1,7 @@
 """GET /feedback/export/{token}: the suppressed figures of one report as CSV.
 
 The link is the credential: it is made only on a facilitator's report card, signed with the
-deployment secret for this one purpose and report, and expires (content/feedback.yaml). The
+deployment secret for this one purpose and report, and expires (content/feedback/feedback.yaml). The
 CSV holds only figures the card shows (no quotes), with a UTF-8 BOM so spreadsheet programs
 read it as UTF-8, and cells that could run as spreadsheet formulas are neutralised.
 """

@@ -38,7 +38,7 @@ SCRUBBER_MAX_AGE = 600.0  # seconds: also rebuilt at once when a new name appear
 
 @dataclass(frozen=True)
 class FeedbackConfig:
-    """content/feedback.yaml, validated at start-up."""
+    """content/feedback/feedback.yaml, validated at start-up."""
 
     window: timedelta
     retention_months: int
@@ -49,7 +49,7 @@ class FeedbackConfig:
     @classmethod
     def from_content(cls, content: Content) -> "FeedbackConfig":
         raw = content.data.get("feedback")
-        where = content.root / "feedback.yaml"
+        where = content.file("feedback.yaml")
         if not isinstance(raw, dict):
             raise ContentError(f"{where}: file missing or not a mapping")
 
@@ -306,7 +306,7 @@ FORM_TEXTS = (
 
 def load_tagger(content: Content) -> ThemeTagger:
     try:
-        return ThemeTagger(load_taxonomy(content.root / "themes.yaml"))
+        return ThemeTagger(load_taxonomy(content.file("themes.yaml")))
     except ValueError as exc:
         raise ContentError(str(exc)) from None
 

@@ -35,7 +35,7 @@ class DefaultSession:
 
 @dataclass(frozen=True)
 class SessionsConfig:
-    """content/sessions.yaml, validated once at start-up."""
+    """content/sessions/sessions.yaml, validated once at start-up."""
 
     series_name: str
     zone: str
@@ -50,7 +50,7 @@ class SessionsConfig:
 
     @classmethod
     def load(cls, content: Content) -> "SessionsConfig":
-        where = content.root / "sessions.yaml"
+        where = content.file("sessions.yaml")
         data = content.data.get("sessions")
         try:
             series = data["series"]

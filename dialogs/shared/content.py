@@ -1,5 +1,9 @@
 """Loads and validates `content/` at start-up: texts, commands and card templates.
 
+Shared wording sits at the top (messages.yaml, commands.yaml, support.yaml, cards/); each feature
+keeps its own in `content/<feature>/`: texts.yaml (keyed "<feature>.…"), cards/*.json and its
+settings (*.yaml). Cards and settings keep their file names as keys wherever they live.
+
 Every sentence a user reads comes from here. A broken file stops start-up with the file and
 field named, rather than failing later in front of a user.
 """
@@ -36,6 +40,7 @@ class Content:
     commands: dict[str, str] = field(default_factory=dict)  # normalised phrase -> verb
     cards: dict[str, dict[str, Any]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)  # other YAML files, by stem
+    files: dict[str, Path] = field(default_factory=dict)  # where each card ("x.json") or YAML file came from
     _bound: OrderedDict[tuple[str, str], str] = field(default_factory=OrderedDict, repr=False)
 
     def text(self, key: str, **params: Any) -> str:
@@ -63,7 +68,7 @@ class Content:
         try:
             card = with_submit_fallback(bind(template, data))
         except BindingError as exc:
-            raise ContentError(f"{self.root / 'cards' / (name + '.json')}: no data for {exc.args[0]!r}") from None
+            raise ContentError(f"{self.file(name + '.json')}: no data for {exc.args[0]!r}") from None
         encoded = json.dumps(card)
         if len(encoded.encode()) > MAX_CARD_BYTES:
             raise ContentError(f"card {name!r} is over {MAX_CARD_BYTES} bytes once bound")
@@ -72,6 +77,10 @@ class Content:
             if len(self._bound) > _CACHED_CARDS:
                 self._bound.popitem(last=False)
         return card
+
+    def file(self, name: str) -> Path:
+        """Where a card ("session_list.json") or settings file ("sessions.yaml") was read from."""
+        return self.files.get(name, self.root / name)
 
     def require_texts(self, keys: list[str]) -> None:
         missing = [k for k in keys if k not in self.texts]
@@ -91,20 +100,40 @@ def load_content(root: Path) -> Content:
     if not root.is_dir():
         raise ContentError(f"{root}: content folder not found")
     content = Content(root=root)
+    if (root / "text").is_dir():
+        # The layout before feature folders: refuse it by name rather than miss its texts.
+        raise ContentError(f"{root / 'text'}: move text/<feature>.yaml to <feature>/texts.yaml")
     content.texts = _flatten(_read_yaml(root / "messages.yaml"), root / "messages.yaml")
-    # Each feature may keep its wording in content/text/<feature>.yaml, keyed "<feature>.…".
-    for path in sorted((root / "text").glob("*.yaml")):
-        for key, value in _flatten(_read_yaml(path), path, path.stem).items():
-            if key in content.texts:
-                raise ContentError(f"{path}: {key} is already defined in messages.yaml")
-            content.texts[key] = value
     content.commands = _load_commands(root / "commands.yaml")
-    for path in sorted((root / "cards").glob("*.json")):
-        content.cards[path.stem] = _load_card(path)
-    for path in sorted(root.glob("*.yaml")):
-        if path.name not in {"messages.yaml", "commands.yaml"}:
-            content.data[path.stem] = _read_yaml(path)
+    _load_folder(content, root, None)
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "cards" and p.name[0] not in "._"):
+        _load_folder(content, folder, folder.name)
     return content
+
+
+def _load_folder(content: Content, folder: Path, feature: str | None) -> None:
+    """The cards and settings in `folder`, and for a feature folder its texts."""
+    if feature is not None:
+        path = folder / "texts.yaml"
+        if path.exists():
+            for key, value in _flatten(_read_yaml(path), path, feature).items():
+                if key in content.texts:
+                    raise ContentError(f"{path}: {key} is already defined in messages.yaml")
+                content.texts[key] = value
+    for path in sorted((folder / "cards").glob("*.json")):
+        _claim(content, path)
+        content.cards[path.stem] = _load_card(path)
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name not in {"messages.yaml", "commands.yaml", "texts.yaml"}:
+            _claim(content, path)
+            content.data[path.stem] = _read_yaml(path)
+
+
+def _claim(content: Content, path: Path) -> None:
+    # Cards and settings are found by file name alone, so a name may be used once.
+    if path.name in content.files:
+        raise ContentError(f"{path}: {path.name} is already defined in {content.files[path.name]}")
+    content.files[path.name] = path
 
 
 def _read_yaml(path: Path) -> Any:

@@ -1,7 +1,7 @@
 """Transparent theme tagging for feedback comments.
 
 A facilitator must be able to see why a comment got a theme, so the tagger is
-a phrase list, not a model: ``content/themes.yaml`` lists each theme's phrases
+a phrase list, not a model: ``content/feedback/themes.yaml`` lists each theme's phrases
 and ``ThemeTagger.explain`` reports which of them matched.
 
 Matching rules (repeated at the top of the YAML file for its editors):
