@@ -24,7 +24,7 @@ from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
 from dialogs.shared.links import LinkSigner
 from bot.http import MessagesEndpoint, health_handler
-from bot.logs import describe_exception
+from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
 from bot.state_storage import SqlConversationState, SqlStorage
 from dialogs.shared.context import BotServices

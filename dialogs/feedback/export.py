@@ -11,17 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from dialogs.shared.links import InvalidLink
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from dialogs.shared.context import BotServices
-    from dialogs.feedback.reports import FeedbackReports
 
 log = logging.getLogger(__name__)
+EXPORT_PURPOSE = "feedback.csv"
+EXPORT_PATH = "/feedback/export/{token}"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -38,8 +41,17 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def export_handler(view: "FeedbackReports", services: "BotServices"):
-    from dialogs.feedback.reports import EXPORT_PURPOSE
+class ReportSource(Protocol):
+    """What the export needs of the reports view (reports.py imports this module, not the reverse)."""
+
+    async def build(self, session: "AsyncSession", scope_key: str) -> tuple[str, Any, str] | None: ...
+
+    def theme_label(self, theme: str) -> str: ...
+
+    def topic_label(self, topic: str) -> str: ...
+
+
+def export_handler(view: ReportSource, services: "BotServices"):
     from storage.feedback.reports import QUESTIONS, RATINGS
 
     async def handle(request: web.Request) -> web.StreamResponse:

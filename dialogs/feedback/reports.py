@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.feedback.chart import chart_data_uri
+from dialogs.feedback.export import EXPORT_PATH, EXPORT_PURPOSE, export_handler
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.feedback.form import FeedbackConfig, load_tagger, local_date
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
@@ -25,8 +26,6 @@ from storage.feedback.themes import ThemeTagger
 from storage.feedback.you_said import FeedbackAction, recent_actions
 
 FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
-EXPORT_PURPOSE = "feedback.csv"
-EXPORT_PATH = "/feedback/export/{token}"
 MAX_SESSIONS_LISTED = 40
 MAX_ACTION = 500
 QUOTE_CHARS = 300  # a quote on the card is cut to this (keeps the card under Teams' 80 KB)
@@ -227,8 +226,6 @@ REPORT_TEXTS = (
 
 
 def install(ctx: FeatureContext) -> None:
-    from dialogs.feedback.export import export_handler
-
     services: BotServices = ctx.services
     config = FeedbackConfig.from_content(services.content)
     view = FeedbackReports(services, config, load_tagger(services.content))
