@@ -12,7 +12,7 @@ from storage.models import OutboxMessage, User
 from storage.sessions.models import Registration, SpaceSession
 from tests import factories
 from tests.factories import ALICE, BOB, FACILITATOR
-from tests.test_sessions_register import (
+from tests.sessions.test_sessions_register import (
     card_of, count, first_session, path_of, register, rows, texts, url_of,
 )
 

@@ -16,8 +16,8 @@ from storage.models import OutboxMessage, User
 from storage.sessions.models import Registration, Series, SpaceSession
 from tests.conftest import start_harness
 from tests.factories import ALICE, BOB, FACILITATOR
-from tests.test_sessions_admin import NEW, save, user_id
-from tests.test_sessions_register import card_of, first_session, register, rows, texts
+from tests.sessions.test_sessions_admin import NEW, save, user_id
+from tests.sessions.test_sessions_register import card_of, first_session, register, rows, texts
 
 UTC = timezone.utc
 

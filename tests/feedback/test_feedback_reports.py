@@ -13,7 +13,7 @@ from sqlalchemy import select
 from storage.feedback import reports
 from storage.feedback.you_said import FeedbackAction
 from tests.factories import ALICE, FACILITATOR, Person
-from tests.test_feedback_loop import make_session
+from tests.feedback.test_feedback_loop import make_session
 
 LONG_AGO = datetime(2026, 9, 18, 15, 0, tzinfo=timezone.utc)  # windows long closed on 23 Nov
 

@@ -19,7 +19,7 @@ from pydantic import AliasChoices
 
 from bot.config import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 APP_ID = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
 SECRET = "k" * 40
 

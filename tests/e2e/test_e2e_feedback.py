@@ -1,5 +1,5 @@
 """Browser end-to-end: the feedback card submitted in the Agents Playground (see
-tests/test_e2e_playground.py for the bot + Playground fixture)."""
+tests/e2e/test_e2e_playground.py for the bot + Playground fixture)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_e2e_playground import PlaygroundRun, playground  # noqa: F401 - the fixture
+from tests.e2e.test_e2e_playground import PlaygroundRun, playground  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
 

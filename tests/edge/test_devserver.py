@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from tests.test_e2e_playground import ROOT, free_port, require_tools
+from tests.e2e.test_e2e_playground import ROOT, free_port, require_tools
 
 pytestmark = pytest.mark.e2e
 

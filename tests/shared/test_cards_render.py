@@ -30,7 +30,7 @@ from dialogs.shared.content import CARD_VERSION, Content, ContentError, load_con
 from dialogs.shared.templating import bind
 from dialogs.shared.context import MAX_VERB
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
 VALIDATOR = ROOT / "tests" / "e2e" / "validate_cards.cjs"
 AC_BUNDLE = ROOT / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.js"
@@ -131,7 +131,7 @@ def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
 
 
 def _feedback_form_data() -> dict[str, Any]:
-    # As dialogs/feedback.py binds it after a rejected submission: every answer echoed back.
+    # As dialogs/feedback/form.py binds it after a rejected submission: every answer echoed back.
     from storage.feedback.themes import ThemeTagger, load_taxonomy
 
     themes = ThemeTagger(load_taxonomy(ROOT / "content" / "feedback" / "themes.yaml")).themes
@@ -149,7 +149,7 @@ def _feedback_form_data() -> dict[str, Any]:
 
 
 def _feedback_report_data() -> dict[str, Any]:
-    # Every theme shown with two quotes at the card's cut (dialogs/feedback_reports.QUOTE_CHARS).
+    # Every theme shown with two quotes at the card's cut (dialogs/feedback/reports.QUOTE_CHARS).
     from dialogs.feedback.chart import chart_data_uri
     from dialogs.feedback.reports import QUOTE_CHARS
 
@@ -212,11 +212,11 @@ def _roles_data() -> dict[str, Any]:
     }
 
 
-_PLACEHOLDER = re.compile(r"\$\{([^{}]+)\}")  # as in bot/templating.py
+_PLACEHOLDER = re.compile(r"\$\{([^{}]+)\}")  # as in dialogs/shared/templating.py
 
 
 def placeholder_data(template: Any, items: int = GENERIC_ITEMS, length: int = GENERIC_TEXT) -> dict[str, Any]:
-    """Data that fills every `${...}` of a template (following bot/templating.py's rules).
+    """Data that fills every `${...}` of a template (following dialogs/shared/templating.py's rules).
 
     A `$data` list gets `items` entries, each filled from the repeated element; every other
     placeholder, `$when` included, gets a `length`-character text. For cards without a builder.
@@ -291,7 +291,7 @@ def sent_card(name: str) -> dict[str, Any]:
 
 
 def card_bytes(card: dict[str, Any]) -> int:
-    """Size as bot/content.py measures it."""
+    """Size as dialogs/shared/content.py measures it."""
     return len(json.dumps(card).encode())
 
 
@@ -456,7 +456,7 @@ def test_validator_reports_broken_cards(label: str, parser_reports: dict[str, di
         assert event["message"] and isinstance(event["event"], str), event
 
 
-# --- sessions (dialogs/sessions_*.py): as many rows as those modules ever list -------------------
+# --- sessions (dialogs/sessions/*.py): as many rows as those modules ever list -------------------
 
 def _session_summary(i: int = 0) -> dict[str, Any]:
     return {"session_id": f"{i:032x}", "title": text(NAME), "topic": text(500), "presenters": text(500),

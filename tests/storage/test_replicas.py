@@ -16,7 +16,7 @@ from storage import outbox
 from storage.db import create_engine, create_sessionmaker
 from storage.users import SeenConversation, SeenUser, upsert_conversation, upsert_user
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 120
 
 

@@ -15,7 +15,7 @@ from storage.models import User
 from tests.conftest import make_settings, start_harness
 from tests.factories import ALICE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_healthz_ok_when_database_answers(harness):

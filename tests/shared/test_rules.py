@@ -14,7 +14,7 @@ from dialogs.shared.content import ContentError, load_content
 from dialogs.shared.templating import BindingError, bind
 from scheduler.ratelimit import Limit, RateLimiter, TokenBucket
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 # --- card binding ---------------------------------------------------------------------------

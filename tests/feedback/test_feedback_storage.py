@@ -19,7 +19,7 @@ from storage.models import User, UTCDateTime, new_id
 from storage.schema import Base
 from storage.sessions.models import Registration, Series, SpaceSession
 from dialogs.feedback.form import ScrubberCache
-from tests.test_anonymise import FILLER, full_names, uk_phones
+from tests.feedback.test_anonymise import FILLER, full_names, uk_phones
 
 RESPONSE_TABLES = ("feedback_responses", "feedback_receipts")
 # Anything that could name, address or time a person. A new column must be reviewed here.

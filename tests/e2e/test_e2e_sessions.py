@@ -1,6 +1,6 @@
 """Browser end-to-end test of sessions in the Agents Playground: browse, register, confirmation.
 
-Reuses the bot + Playground fixture of tests/test_e2e_playground.py (skips without the tools,
+Reuses the bot + Playground fixture of tests/e2e/test_e2e_playground.py (skips without the tools,
 fails instead under REQUIRE_E2E=1).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_e2e_playground import PlaygroundRun, playground  # noqa: F401 - the fixture
+from tests.e2e.test_e2e_playground import PlaygroundRun, playground  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
 

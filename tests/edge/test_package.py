@@ -18,7 +18,7 @@ from referencing.jsonschema import DRAFT4
 from bot.config import load_settings
 from bot.package import MANIFEST_VERSION, PACKAGE_NAME, build_manifest, build_package
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO / "node_modules" / "@microsoft" / "app-manifest" / "build" / "json-schemas" / "teams"
 APP_ID = "6b0c3c1e-1d5b-4b8e-9a2f-3c4d5e6f7a8b"
 

@@ -11,7 +11,7 @@ import yaml
 
 from storage.feedback.themes import Theme, ThemeTagger, load_taxonomy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TAXONOMY = ROOT / "content" / "feedback" / "themes.yaml"
 LABELLED = ROOT / "tests" / "data" / "feedback_comments.yaml"
 EXPECTED_IDS = [
