@@ -145,7 +145,7 @@ class AttemptCounter:
 
 async def run(args) -> int:
     from bot.app import COMPONENTS, create_app
-    from bot.cards import card_activity
+    from dialogs.shared.cards import card_activity
     from bot.config import load_settings
     from bot.logs import configure_logging
 

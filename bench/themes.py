@@ -21,9 +21,9 @@ if str(ROOT) not in sys.path:
     # Run as a script, Python puts bench/ on the path rather than the root.
     sys.path.insert(0, str(ROOT))
 
-from storage.themes import ThemeTagger, load_taxonomy  # noqa: E402
+from storage.feedback.themes import ThemeTagger, load_taxonomy  # noqa: E402
 
-TAXONOMY = ROOT / "content" / "themes.yaml"
+TAXONOMY = ROOT / "content" / "feedback" / "themes.yaml"
 LABELLED = ROOT / "tests" / "data" / "feedback_comments.yaml"
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import SettingsError, load_settings
-from bot.content import ContentError
+from dialogs.shared.content import ContentError
 from bot.logs import configure_logging
 
 log = logging.getLogger("bot")

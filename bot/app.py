@@ -19,17 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import msrest_speedups
 from bot.config import Settings
-from bot.content import Content, ContentError, load_content
+from dialogs.shared.content import Content, ContentError, load_content
 from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
-from bot.links import LinkSigner
+from dialogs.shared.links import LinkSigner
 from bot.http import MessagesEndpoint, health_handler
-from bot.logs import describe_exception
+from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
 from bot.state_storage import SqlConversationState, SqlStorage
-from dialogs.context import BotServices
+from dialogs.shared.context import BotServices
 from dialogs.menu import MenuActions, menu_feature
-from dialogs.registry import FeatureContext, FeatureRegistry
+from dialogs.shared.registry import FeatureContext, FeatureRegistry
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.service import SchedulerService
@@ -84,14 +84,13 @@ def _adapter(settings: Settings) -> CloudAdapter:
     return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
 
 
-# Each module has `install(ctx: FeatureContext)`. The menu is installed first by create_app;
-# the order here is the order features are offered in.
+# Each module has `install(ctx: FeatureContext)`; a feature package's lives in its __init__.py.
+# The menu is installed first by create_app; the order here is the order features are offered in.
 FEATURE_MODULES = (
     "dialogs.my_data",
     "dialogs.roles",
     "dialogs.sessions",
     "dialogs.feedback",
-    "dialogs.feedback_reports",
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import card_activity
+from dialogs.shared.cards import card_activity
 from bot.messenger import Messenger, Outcome
 from scheduler.dispatcher import Delivery, DeliveryResult
 from storage.models import Conversation

@@ -11,13 +11,13 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount, InvokeResponse
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
-from bot.cards import ADAPTIVE_CARD, card_activity
-from bot.templating import with_submit_fallback
+from dialogs.shared.cards import ADAPTIVE_CARD, card_activity
+from dialogs.shared.templating import with_submit_fallback
 from bot.turns import fingerprint, seen_conversation, seen_user
-from dialogs.card_prompt import CardPrompt
-from dialogs.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope
+from dialogs.shared.card_prompt import CardPrompt
+from dialogs.shared.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope
 from dialogs.menu import MenuActions
-from dialogs.registry import FeatureRegistry
+from dialogs.shared.registry import FeatureRegistry
 from storage.roles import Actor, NotPermitted, Role, roles_of
 from storage.users import mark_welcomed, upsert_conversation, upsert_user
 

@@ -17,7 +17,7 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.logs import describe_exception
+from storage.logs import describe_exception
 from bot.state_storage import SqlConversationState, prefetched_state
 from bot.turns import tenant_of
 from storage.activities import ActivityLedger, Claim

@@ -1,9 +1,9 @@
-"""Logging set-up. Logs carry ids, types and outcomes; never message text or card values."""
+"""Logging set-up. Logs carry ids, types and outcomes; never message text or card values
+(storage/logs.py describes exceptions that way for every layer)."""
 
 from __future__ import annotations
 
 import logging
-import traceback
 
 
 def configure_logging(level: str) -> None:
@@ -16,9 +16,3 @@ def configure_logging(level: str) -> None:
     # msrest warns on every Teams invoke about fields it has no model for ("trigger").
     logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
 
-
-def describe_exception(exc: BaseException) -> str:
-    """Type and where it was raised, without the message (which may quote what a user typed)."""
-    frames = traceback.extract_tb(exc.__traceback__)[-4:]
-    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
-    return f"{type(exc).__name__} at {where}" if where else type(exc).__name__

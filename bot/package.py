@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot import png
+from dialogs.shared import png
 from bot.config import Settings
 
 # Newest schema shipped by npm @microsoft/app-manifest (build/json-schemas/teams/v1.NN).

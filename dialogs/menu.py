@@ -6,8 +6,8 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from dialogs.context import BotServices, scope_of, show
-from dialogs.registry import Feature, FeatureRegistry, MenuEntry
+from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.registry import Feature, FeatureRegistry, MenuEntry
 
 
 class MenuActions:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from dialogs.card_prompt import CardPrompt
-from dialogs.context import BotServices, scope_of, show
-from dialogs.registry import Feature, FeatureContext, MenuEntry
+from dialogs.shared.card_prompt import CardPrompt
+from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.models import User
 
 

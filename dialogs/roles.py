@@ -8,8 +8,8 @@ from typing import Any
 from botbuilder.core import TurnContext
 from sqlalchemy import select
 
-from dialogs.context import BotServices, scope_of, show
-from dialogs.registry import Feature, FeatureContext, MenuEntry
+from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.models import RoleGrant, User
 from storage.roles import NotPermitted, Role, grant, revoke
 

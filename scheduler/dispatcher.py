@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.logs import describe_exception  # SDK-free module
+from storage.logs import describe_exception
 from scheduler.clock import Clock
 from storage import outbox
 from storage.outbox import ClaimedMessage

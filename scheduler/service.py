@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.logs import describe_exception  # SDK-free module
+from storage.logs import describe_exception
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ class PersonalDataSource:
     erase: Callable[[AsyncSession, User], Awaitable[None]]
 
 
-# Built once (see storage/feedback.py): chats and pending messages counted in one statement.
+# Built once (see storage/feedback/responses.py): chats and pending messages counted in one statement.
 _COUNTS = select(
     select(func.count()).select_from(Conversation).where(Conversation.user_id == bindparam("user_id"))
     .scalar_subquery(),

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import RoleGrant
+from storage.models import RoleGrant, User
 
 
 class Role(str, Enum):
@@ -88,3 +88,11 @@ async def revoke(session: AsyncSession, *, actor: Actor, aad_object_id: str, rol
         delete(RoleGrant).where(RoleGrant.aad_object_id == aad_object_id.lower(), RoleGrant.role == role.value)
     )
     return bool(result.rowcount)
+
+
+async def still_facilitator(session: AsyncSession, user_id: str, configured_roles: ConfiguredRoles) -> bool:
+    """Whether the person an export link was made for holds the facilitator or admin role now
+    (a link outlives the card it came from; a role taken away must stop it)."""
+    user = await session.get(User, user_id)
+    roles = await roles_of(session, user.aad_object_id if user else None, configured_roles)
+    return bool(roles & {Role.FACILITATOR, Role.ADMIN})

@@ -1,5 +1,5 @@
 // Scenario: someone who attended a session opens the feedback form from the menu, answers it and
-// sends it. The pytest side (tests/test_e2e_feedback.py) seeds the attendance once this page's
+// sends it. The pytest side (tests/e2e/test_e2e_feedback.py) seeds the attendance once this page's
 // user is known to the bot: we write E2E_READY_FILE, then wait for E2E_SEEDED_FILE.
 
 import fs from 'node:fs';

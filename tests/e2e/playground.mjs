@@ -1,6 +1,6 @@
 // Helpers for browser end-to-end scenarios against the Microsoft 365 Agents Playground.
 //
-// They never start the bot or the Playground: the pytest fixture in tests/test_e2e_playground.py
+// They never start the bot or the Playground: the pytest fixture in tests/e2e/test_e2e_playground.py
 // does that and passes the page address in PLAYGROUND_URL. A scenario is one .mjs file that
 // calls `runScenario(name, async ({ page, step }) => { ... })`; each helper has a bounded
 // timeout so a hung bot fails the run with a screenshot instead of blocking CI.

@@ -1,7 +1,7 @@
 // Scenario: someone opens the sessions from the menu, registers for the next session, and sees
 // the confirmation card with the agenda and an "add to calendar" link.
 //
-// Run by tests/test_e2e_sessions.py; by hand: start `make run` on a fresh database, then
+// Run by tests/e2e/test_e2e_sessions.py; by hand: start `make run` on a fresh database, then
 //   PLAYGROUND_URL=http://127.0.0.1:56150/ node tests/e2e/sessions_register.mjs
 
 import { cardsWithText, clickCardButton, runScenario, sendMessage, waitForBotText } from './playground.mjs';

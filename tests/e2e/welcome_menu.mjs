@@ -1,7 +1,7 @@
 // Scenario: a newcomer opens the bot, asks for help, reads "About and privacy", and looks at
 // "My data" without deleting anything.
 //
-// Run by tests/test_e2e_playground.py; by hand: start `make run`, then
+// Run by tests/e2e/test_e2e_playground.py; by hand: start `make run`, then
 //   PLAYGROUND_URL=http://127.0.0.1:56150/ node tests/e2e/welcome_menu.mjs
 // (the welcome card only comes on a conversation's first visit: use a fresh database).
 

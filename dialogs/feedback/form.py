@@ -1,0 +1,327 @@
+"""Session feedback: the anonymous form, from the menu or sent when a session ends.
+
+Stateless card actions (no dialog state), so what a person types lives only in this turn's
+memory until it is scrubbed: the raw text never reaches the database, the bot-state store or
+the logs. Storage and the anonymity design are in storage/feedback/responses.py.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.shared.cards import card_activity
+from dialogs.shared.content import Content, ContentError
+from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from storage.feedback import responses as store
+from storage.feedback.anonymise import Scrubber
+from storage.models import User
+from storage.outbox import ClaimedMessage
+from storage.personal_data import DataItem, PersonalDataSource
+from storage.sessions.models import SpaceSession
+from storage.feedback.themes import ThemeTagger, load_taxonomy
+
+KIND = "feedback_request"
+OTHER = "other"
+RATING_VALUES = ("1", "2", "3", "4", "5")
+SCRUBBER_MAX_AGE = 600.0  # seconds: also rebuilt at once when a new name appears
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    """content/feedback/feedback.yaml, validated at start-up."""
+
+    window: timedelta
+    retention_months: int
+    max_chars: int
+    export_minutes: int
+    deny_list: tuple[str, ...]
+
+    @classmethod
+    def from_content(cls, content: Content) -> "FeedbackConfig":
+        raw = content.data.get("feedback")
+        where = content.file("feedback.yaml")
+        if not isinstance(raw, dict):
+            raise ContentError(f"{where}: file missing or not a mapping")
+
+        def number(key: str, low: int, high: int) -> int:
+            value = raw.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ContentError(f"{where}: {key} must be a whole number from {low} to {high}")
+            return value
+
+        deny = raw.get("deny_list") or []
+        if not isinstance(deny, list) or not all(isinstance(t, str) and t.strip() for t in deny):
+            raise ContentError(f"{where}: deny_list must be a list of words or phrases")
+        return cls(window=timedelta(days=number("window_days", 1, 90)),
+                   retention_months=number("quote_retention_months", 1, 120),
+                   max_chars=number("max_text_chars", 100, 4000),
+                   export_minutes=number("export_link_minutes", 1, 24 * 60),
+                   deny_list=tuple(deny))
+
+
+def local_date(moment: datetime, zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(zone or "Europe/London"))
+    return f"{local.day} {local:%B %Y}"
+
+
+class ScrubberCache:
+    """One Scrubber over every known name, rebuilt when names change (cheap check per use)."""
+
+    def __init__(self, deny_list: tuple[str, ...], max_chars: int) -> None:
+        self._deny, self._max = deny_list, max_chars
+        self._key: tuple | None = None
+        self._built = 0.0
+        self._scrubber: Scrubber | None = None
+
+    async def get(self, session: AsyncSession) -> Scrubber:
+        key = await store.names_fingerprint(session)
+        if self._scrubber is None or key != self._key or time.monotonic() - self._built > SCRUBBER_MAX_AGE:
+            names = await store.known_names(session)
+            self._scrubber = Scrubber(known_names=names, deny_list=self._deny, max_chars=self._max)
+            self._key, self._built = key, time.monotonic()
+        return self._scrubber
+
+
+class FeedbackForm:
+    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+        self._services = services
+        self._config = config
+        self._tagger = tagger
+        self._receipts = store.Receipts(services.links.derive_key("feedback.receipts"))
+        self._scrubbers = ScrubberCache(config.deny_list, config.max_chars)
+
+    @property
+    def receipts(self) -> store.Receipts:
+        return self._receipts
+
+    # --- the list of sessions waiting for feedback --------------------------------------------
+
+    async def show_list(self, turn_context: TurnContext) -> None:
+        text = self._services.content.text
+        actor = scope_of(turn_context).actor
+        rows = []
+        async with self._services.sessions() as session:
+            person = await _teams_id(session, actor.user_id)
+            for s in await store.attended_open_sessions(session, actor.user_id, self._services.now(),
+                                                        self._config.window):
+                answered = await store.has_answered(session, self._receipts, person, s.id)
+                rows.append({"id": s.id, "title": s.title, "when": local_date(s.starts_at, s.time_zone),
+                             "status": text("feedback.list.answered" if answered else "feedback.list.waiting"),
+                             "button": text("feedback.list.change" if answered else "feedback.list.give")})
+        card = self._services.content.card("feedback_sessions", {
+            "title": text("feedback.list.title"),
+            "intro": text("feedback.list.intro", days=self._config.window.days),
+            "none": "" if rows else text("feedback.list.none"),
+            "sessions": rows,
+        })
+        await show(turn_context, card, replace=True)
+
+    # --- the form -------------------------------------------------------------------------------
+
+    async def open_form(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context)
+        session_id = scope.input.data.get("session")
+        async with self._services.sessions() as session:
+            target = await self._open_session(session, scope.actor.user_id, session_id)
+            if target is None:
+                await self._closed(turn_context)
+                return
+            card = await self.form_card(session, target, await _teams_id(session, scope.actor.user_id))
+        await show(turn_context, card, replace=True)
+
+    async def form_card(self, session: AsyncSession, target: SpaceSession, person: str, *,
+                        error: str = "", values: dict[str, Any] | None = None) -> dict[str, Any]:
+        text = self._services.content.text
+        answered = await store.has_answered(session, self._receipts, person, target.id)
+        values = values or {}
+        labels = {key: text(f"feedback.questions.{key}")
+                  for key in ("overall", "presentation", "discussion", "helpful", "better", "topics", "share")}
+        labels.update(rating_error=text("feedback.errors.ratings"), placeholder=text("feedback.form.placeholder"),
+                      submit=text("feedback.form.submit"))
+        return self._services.content.card("feedback_form", {
+            "title": text("feedback.form.title", title=target.title),
+            "subtitle": text("feedback.form.subtitle", when=local_date(target.starts_at, target.time_zone)),
+            "closes": text("feedback.form.closes", date=self._closes(target)),
+            "answered": text("feedback.form.answered") if answered else "",
+            "error": error,
+            "labels": labels,
+            "ratings": [{"title": text(f"feedback.ratings.{v}"), "value": v} for v in RATING_VALUES],
+            "topics": self._topic_choices(),
+            "values": {key: _text_value(values.get(key)) for key in
+                       ("overall", "presentation", "discussion", "helpful", "better", "topics")}
+            | {"share": "true" if values.get("share") == "true" else "false"},
+            "max_chars": self._config.max_chars,
+            "session_id": target.id,
+        })
+
+    def _topic_choices(self) -> list[dict[str, str]]:
+        choices = [{"title": theme.label, "value": theme.id} for theme in self._tagger.themes]
+        return choices + [{"title": self._services.content.text("feedback.topic_other"), "value": OTHER}]
+
+    def _closes(self, target: SpaceSession) -> str:
+        return local_date(store.window_closes(target, self._config.window) - timedelta(seconds=1), target.time_zone)
+
+    async def _open_session(self, session: AsyncSession, user_id: str, session_id: Any) -> SpaceSession | None:
+        if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+            return None
+        return await store.open_session_for(session, user_id, session_id, self._services.now(), self._config.window)
+
+    async def _closed(self, turn_context: TurnContext) -> None:
+        text = self._services.content.text
+        await show(turn_context, self._services.content.card("notice", {
+            "title": text("feedback.list.title"), "text": text("feedback.errors.session")}), replace=True)
+
+    # --- submitting -----------------------------------------------------------------------------
+
+    async def submit(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context)
+        data = scope.input.data
+        text = self._services.content.text
+        async with self._services.sessions() as session, session.begin():
+            target = await self._open_session(session, scope.actor.user_id, data.get("session"))
+            if target is None:
+                await self._closed(turn_context)
+                return
+            person = await _teams_id(session, scope.actor.user_id)
+            error, draft = self._validate(data)
+            if draft is not None:
+                draft = await self._scrubbed(session, draft)
+            if error or draft is None:
+                card = await self.form_card(session, target, person, error=error, values=data)
+                await show(turn_context, card, replace=True)
+                return
+            replaced = await store.submit(session, self._receipts, person, target.id, draft)
+            series_id = target.series_id
+            closes = self._closes(target)
+        if data.get("share") == "true":
+            # Its own transaction, and never anything from the answers.
+            async with self._services.sessions() as session, session.begin():
+                await store.offer_to_share(session, scope.actor.user_id, series_id)
+        body = (text("feedback.thanks.replaced", date=closes) if replaced
+                else text("feedback.thanks.text", k=self._services.min_group_size - 1, date=closes))
+        await show(turn_context, self._services.content.card("notice", {
+            "title": text("feedback.thanks.title"), "text": body}), replace=True)
+
+    def _validate(self, data: dict[str, Any]) -> tuple[str, store.ResponseDraft | None]:
+        text = self._services.content.text
+        ratings = [data.get(q) for q in ("overall", "presentation", "discussion")]
+        if not all(isinstance(r, str) and r in RATING_VALUES for r in ratings):
+            return text("feedback.errors.ratings"), None
+        topics_raw = data.get("topics") or ""
+        if not isinstance(topics_raw, str):
+            return text("feedback.errors.topics"), None
+        topics = tuple(dict.fromkeys(t.strip() for t in topics_raw.split(",") if t.strip()))
+        allowed = {theme.id for theme in self._tagger.themes} | {OTHER}
+        if any(t not in allowed for t in topics):
+            return text("feedback.errors.topics"), None
+        if data.get("share") not in (None, "", "true", "false"):
+            return text("feedback.errors.share"), None
+        texts = [data.get("helpful"), data.get("better")]
+        if not all(t is None or isinstance(t, str) for t in texts):
+            return text("bot.invalid_input"), None
+        return "", store.ResponseDraft(int(ratings[0]), int(ratings[1]), int(ratings[2]), topics,
+                                       texts[0] or None, texts[1] or None)
+
+    async def _scrubbed(self, session: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
+        """Scrub (which also caps) each text, then tag the scrubbed text: what is stored explains its themes."""
+        scrubber = await self._scrubbers.get(session)
+        helpful = scrubber.scrub(draft.helpful_text or "") or None
+        better = scrubber.scrub(draft.better_text or "") or None
+        return store.ResponseDraft(
+            draft.overall, draft.presentation, draft.discussion, draft.topics, helpful, better,
+            tuple(self._tagger.tag(helpful or "")), tuple(self._tagger.tag(better or "")))
+
+    # --- the outbox message sent when a session ends ---------------------------------------------
+
+    async def render_request(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+        """The form for the session in the payload; None once the window closed or they answered."""
+        session_id = message.payload.get("session_id")
+        if message.user_id is None:
+            return None
+        target = await self._open_session(session, message.user_id, session_id)
+        if target is None:
+            return None
+        person = await _teams_id(session, message.user_id)
+        if await store.has_answered(session, self._receipts, person, target.id):
+            return None
+        return card_activity(await self.form_card(session, target, person))
+
+    # --- "my data" and housekeeping ------------------------------------------------------------
+
+    async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
+        answered = 0
+        for s in await store.attended_open_sessions(session, user.id, self._services.now(), self._config.window):
+            answered += await store.has_answered(session, self._receipts, user.teams_id, s.id)
+        return [DataItem("feedback_offers", tuple(await store.offered_series(session, user.id))),
+                DataItem("feedback_answered", (str(answered),))]
+
+    async def erase(self, session: AsyncSession, user: User) -> None:
+        await store.forget_person(session, self._receipts, user)
+
+    async def housekeeping(self) -> None:
+        """Seal closed windows (drop receipts) and delete quotes past their retention."""
+        now = self._services.now()
+        cutoff = _months_before(now, self._config.retention_months)
+        async with self._services.sessions() as session, session.begin():
+            await store.seal_closed(session, now, self._config.window)
+            await store.expire_quotes(session, cutoff)
+
+
+def _months_before(moment: datetime, months: int) -> datetime:
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    day = min(moment.day, 28)
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _text_value(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+async def _teams_id(session: AsyncSession, user_id: str) -> str:
+    """The person's stable Teams id: receipts survive a "my data" erase and a return visit."""
+    return await session.scalar(select(User.teams_id).where(User.id == user_id)) or f"user:{user_id}"
+
+
+FORM_TEXTS = (
+    [f"feedback.questions.{k}" for k in ("overall", "presentation", "discussion", "helpful", "better",
+                                         "topics", "share")]
+    + [f"feedback.ratings.{v}" for v in RATING_VALUES]
+    + [f"feedback.form.{k}" for k in ("title", "subtitle", "closes", "answered", "placeholder", "submit")]
+    + [f"feedback.errors.{k}" for k in ("ratings", "topics", "share", "session")]
+    + [f"feedback.list.{k}" for k in ("title", "intro", "none", "give", "change", "answered", "waiting")]
+    + [f"feedback.thanks.{k}" for k in ("title", "text", "replaced")]
+    + ["feedback.topic_other", "my_data.labels.feedback_offers", "my_data.labels.feedback_answered"]
+)
+
+
+def load_tagger(content: Content) -> ThemeTagger:
+    try:
+        return ThemeTagger(load_taxonomy(content.file("themes.yaml")))
+    except ValueError as exc:
+        raise ContentError(str(exc)) from None
+
+
+def install(ctx: FeatureContext) -> None:
+    services: BotServices = ctx.services
+    config = FeedbackConfig.from_content(services.content)
+    form = FeedbackForm(services, config, load_tagger(services.content))
+    ctx.registry.add(Feature(
+        name="feedback",
+        menu=[MenuEntry("feedback", "feedback.list", order=300)],
+        actions={"feedback.list": form.show_list, "feedback.open": form.open_form, "feedback.submit": form.submit},
+        texts=list(FORM_TEXTS),
+        cards=["feedback_sessions", "feedback_form", "notice"],
+    ))
+    ctx.delivery.register(KIND, form.render_request)
+    services.personal_data.register(PersonalDataSource("feedback", form.describe, form.erase))
+    ctx.scheduler.every("feedback.housekeeping", 3600, form.housekeeping, run_at_start=True)

@@ -1,0 +1,256 @@
+"""Facilitators: create, edit, reschedule, cancel; open and close registration; announce.
+
+Every action checks the role first; every form is validated before anything changes, and bad
+input returns the same form with a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from botbuilder.core import TurnContext
+from sqlalchemy import select
+
+from dialogs.shared.context import show
+from dialogs.sessions.common import (
+    SessionsBase, choices, default_series, flag, https_url, local_instant, summary, text_field, zone_of,
+)
+from storage.sessions.recurrence import NonexistentLocalTime, in_zone, propose_next
+from storage import outbox
+from storage.sessions import repository as repo
+from storage.models import Conversation
+from storage.sessions.models import (
+    CANCELLED, REGISTRATION_CLOSED, REGISTRATION_OPEN, SCHEDULED, SpaceSession,
+)
+from storage.sessions.events import ANNOUNCEMENT, cancel_for_session, requeue_session, stamp
+
+MAX_CAPACITY = 10_000
+MAX_LENGTH = timedelta(hours=8)
+MAX_CHANNELS = 50
+
+
+class AdminActions(SessionsBase):
+    def __init__(self, services, config, manage) -> None:
+        super().__init__(services, config)
+        self._manage = manage  # the facilitator's session view, shown after each change
+
+    async def new(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        await show(turn_context, await self._form(scope.actor.user_id, None), replace=True)
+
+    async def edit(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        await show(turn_context, await self._form(scope.actor.user_id, scope.input.data.get("session_id")),
+                   replace=True)
+
+    async def _form(self, user_id: str, session_id: Any, *, values: dict[str, Any] | None = None,
+                    error: str = "") -> dict[str, Any]:
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            zone = await zone_of(session, user_id, self.config.zone)
+            space = await repo.get_session(session, session_id) if session_id else None
+            if values is None:
+                if space is not None:
+                    start, end = space.starts_at, space.ends_at
+                else:  # propose the next quarterly date after the latest session
+                    series = await default_series(session, self.config, now)
+                    latest = await repo.latest_session(session, series.id)
+                    start, end = (propose_next(latest.starts_at, latest.ends_at, latest.time_zone) if latest
+                                  else (now + timedelta(weeks=13), now + timedelta(weeks=13, hours=2)))
+                s, e = in_zone(start, zone), in_zone(end, zone)
+                values = {"title": space.title if space else self.config.default_title,
+                          "topic": space.topic if space else "", "presenters": space.presenters if space else "",
+                          "date": s.date().isoformat(), "start": s.strftime("%H:%M"), "end": e.strftime("%H:%M"),
+                          "joining_url": space.joining_url if space else "",
+                          "capacity": str(space.capacity) if space and space.capacity else "",
+                          "recorded": "true" if space and space.recorded else "false"}
+        fields = ("title", "topic", "presenters", "date", "start", "end", "joining_url", "capacity")
+        return self.content.card("session_edit", {
+            **{k: values.get(k) if isinstance(values.get(k), str) else "" for k in fields},
+            "recorded": "true" if flag(values.get("recorded")) else "false",
+            "session_id": space.id if space else "", "editing": space is not None, "error": error,
+            "heading": self.text("sessions.admin.edit_title" if space else "sessions.admin.new_title"),
+            "zone_note": self.text("sessions.admin.zone_note", zone=zone),
+        })
+
+    def _check(self, data: dict[str, Any], zone: str, now: datetime) -> tuple[dict[str, Any], str | None]:
+        out: dict[str, Any] = {}
+        for key, limit, required in (("title", 200, True), ("topic", 500, False), ("presenters", 500, False)):
+            out[key], error = text_field(data, key, limit, required=required)
+            if error:
+                return out, error
+        try:
+            out["starts_at"] = local_instant(data.get("date"), data.get("start"), zone)
+            out["ends_at"] = local_instant(data.get("date"), data.get("end"), zone)
+        except NonexistentLocalTime:
+            return out, "sessions.errors.clock_change"
+        except ValueError:
+            return out, "sessions.errors.date_time"
+        if out["starts_at"] <= now:
+            return out, "sessions.errors.in_past"
+        if not timedelta(0) < out["ends_at"] - out["starts_at"] <= MAX_LENGTH:
+            return out, "sessions.errors.end_time"
+        out["joining_url"], error = https_url(data.get("joining_url"))
+        if error:
+            return out, error
+        capacity = data.get("capacity")
+        capacity = capacity.strip() if isinstance(capacity, str) else capacity
+        if capacity in (None, ""):
+            out["capacity"] = None
+        elif isinstance(capacity, str) and capacity.isdigit() and 0 < int(capacity) <= MAX_CAPACITY:
+            out["capacity"] = int(capacity)
+        else:
+            return out, "sessions.errors.capacity"
+        out["recorded"] = flag(data.get("recorded"))
+        return out, None
+
+    async def save(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        data, user_id, now = scope.input.data, scope.actor.user_id, self.services.now()
+        session_id = data.get("session_id") or None
+        async with self.services.sessions() as session, session.begin():
+            zone = await zone_of(session, user_id, self.config.zone)
+            values, error = self._check(data, zone, now)
+            space = None
+            if not error and session_id is not None:
+                space = await repo.lock(session, session_id) if isinstance(session_id, str) else None
+                if space is None or space.status in (CANCELLED, "held"):
+                    error = "sessions.errors.not_editable"
+            if not error:
+                space = await self._apply(session, space, values, user_id, now)
+        if error:
+            await show(turn_context, await self._form(user_id, session_id, values=data, error=self.text(error)),
+                       replace=True)
+            return
+        await show(turn_context, await self._manage.card(turn_context, space.id,
+                                                         message=self.text("sessions.admin.saved")), replace=True)
+
+    async def _apply(self, session, space: SpaceSession | None, values: dict[str, Any], user_id: str,
+                     now: datetime) -> SpaceSession:
+        if space is None:
+            series = await default_series(session, self.config, now)
+            space = SpaceSession(series_id=series.id, time_zone=series.time_zone, status=SCHEDULED,
+                                 created_by=user_id, **values)
+            session.add(space)
+            await session.flush()
+            return space
+        moved = (space.starts_at, space.ends_at) != (values["starts_at"], values["ends_at"])
+        for key, value in values.items():
+            setattr(space, key, value)
+        await session.flush()
+        if moved:
+            await requeue_session(session, space, space.time_zone, self.config.rules, now)
+            people = [r.user_id for r in await repo.registrations(session, space.id)]
+            await self.tell(session, space, people, f"moved:{stamp(space)}", "sessions.notices.moved_title",
+                            "sessions.notices.moved", now)
+        await self.promoted(session, space, await repo.fill_places(session, space), now)
+        return space
+
+    async def set_registration(self, turn_context: TurnContext, *, open_: bool) -> None:
+        scope = self.facilitator(turn_context)
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            space = await repo.lock(session, scope.input.data.get("session_id") or "")
+            allowed = space is not None and space.status in (SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED) \
+                and space.starts_at > now
+            if allowed:
+                space.status = REGISTRATION_OPEN if open_ else REGISTRATION_CLOSED
+        key = ("sessions.admin.opened" if open_ else "sessions.admin.closed") if allowed else "sessions.errors.not_editable"
+        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
+                                                         message=self.text(key)), replace=True)
+
+    async def open(self, turn_context: TurnContext) -> None:
+        await self.set_registration(turn_context, open_=True)
+
+    async def close(self, turn_context: TurnContext) -> None:
+        await self.set_registration(turn_context, open_=False)
+
+    async def cancel(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        async with self.services.sessions() as session:
+            space = await repo.get_session(session, scope.input.data.get("session_id"))
+            zone = await zone_of(session, scope.actor.user_id, self.config.zone)
+        if space is None:
+            await show(turn_context, self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session")),
+                       replace=True)
+            return
+        await show(turn_context, self.content.card("session_cancel", summary(self.content, space, zone)), replace=True)
+
+    async def cancel_confirm(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            space = await repo.lock(session, scope.input.data.get("session_id") or "")
+            done = space is not None and space.status not in (CANCELLED, "held") and space.ends_at > now
+            if done:
+                space.status = CANCELLED
+                await cancel_for_session(session, space.id)
+                await outbox.cancel_where_key_starts(session, f"session_announce:{space.id}:")
+                people = [r.user_id for r in await repo.registrations(session, space.id)]
+                await self.tell(session, space, people, "cancelled", "sessions.notices.cancelled_title",
+                                "sessions.notices.cancelled", now)
+        key = "sessions.admin.cancelled" if done else "sessions.errors.not_editable"
+        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
+                                                         message=self.text(key)), replace=True)
+
+    async def announce(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        await show(turn_context, await self._announce_card(scope, scope.input.data.get("session_id")), replace=True)
+
+    async def _channels(self, session) -> list[Conversation]:
+        return list(await session.scalars(select(Conversation).where(
+            Conversation.conversation_type == "channel", Conversation.active.is_(True))
+            .order_by(Conversation.name).limit(MAX_CHANNELS)))
+
+    async def _announce_card(self, scope, session_id: Any, *, error: str = "") -> dict[str, Any]:
+        async with self.services.sessions() as session:
+            space = await repo.get_session(session, session_id)
+            zone = await zone_of(session, scope.actor.user_id, self.config.zone)
+            channels = await self._channels(session)
+            count = len(await repo.subscribers(session, space.series_id)) if space else 0
+        if space is None:
+            return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
+        return self.content.card("session_announce", {
+            **summary(self.content, space, zone), "error": error,
+            "channels": [{"title": c.name or self.text("sessions.admin.unnamed_channel"), "value": c.id}
+                         for c in channels],
+            "no_channels": "" if channels else self.text("sessions.admin.no_channels"),
+            "all_channels": ",".join(c.id for c in channels),
+            "subscribers": self.text("sessions.admin.subscriber_count", count=count),
+        })
+
+    async def announce_send(self, turn_context: TurnContext) -> None:
+        scope = self.facilitator(turn_context)
+        data, now = scope.input.data, self.services.now()
+        wanted = choices(data, "channels")
+        async with self.services.sessions() as session, session.begin():
+            space = await repo.get_session(session, data.get("session_id"))
+            known = {c.id for c in await self._channels(session)}
+            error = None
+            if space is None or space.status in (CANCELLED, "held") or space.starts_at <= now:
+                error = "sessions.errors.not_editable"
+            elif not wanted <= known:
+                error = "sessions.errors.channel"
+            elif not wanted and not flag(data.get("subscribers")):
+                error = "sessions.errors.no_audience"
+            if error is None:
+                sent = 0
+                key = f"session_announce:{space.id}:{stamp(space)}"
+                common = dict(kind=ANNOUNCEMENT, due_at=now, not_after=space.starts_at,
+                              payload={"session_id": space.id, "starts_at": stamp(space)})
+                for conversation_id in sorted(wanted):  # channel ids can be long: key on a digest
+                    digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
+                    sent += await outbox.enqueue(session, conversation_id=conversation_id, **common,
+                                                 idempotency_key=f"{key}:c:{digest}")
+                if flag(data.get("subscribers")):
+                    for user_id in await repo.subscribers(session, space.series_id):
+                        sent += await outbox.enqueue(session, user_id=user_id, **common,
+                                                     idempotency_key=f"{key}:u:{user_id}")
+        if error:
+            await show(turn_context, await self._announce_card(scope, data.get("session_id"), error=self.text(error)),
+                       replace=True)
+            return
+        await show(turn_context, await self._manage.card(turn_context, space.id, message=self.text(
+            "sessions.admin.announced", count=sent)), replace=True)

@@ -1,0 +1,196 @@
+"""Attendees: browse coming sessions, register (or join the waitlist), my sessions, "I'm here"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from botbuilder.core import TurnContext
+
+from dialogs.shared.context import scope_of, show
+from dialogs.sessions.common import (
+    FACILITATORS, SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
+)
+from storage import outbox
+from storage.sessions import repository as repo
+from storage.models import User
+from storage.sessions.models import CANCELLED, HELD, REGISTERED, WAITLISTED
+from storage.sessions.events import cancel_for_attendee, queue_feedback_request, queue_for_attendee
+
+MAX_LISTED = 8
+FORM_WINDOW = timedelta(hours=1)
+RECENT = timedelta(days=90)  # facilitators still reach the register and export this long after
+MAX_RECENT = 4
+FIELDS = (("name", 200, True), ("organisation", 200, True), ("role", 200, True),
+          ("reason", 1000, False), ("hopes", 1000, False), ("access_needs", 1000, False))
+
+
+class BrowseActions(SessionsBase):
+    def __init__(self, services, config, starting_card) -> None:
+        super().__init__(services, config)
+        self.starting_card = starting_card  # SessionsDelivery.starting_card
+
+    async def browse(self, turn_context: TurnContext) -> None:
+        await show(turn_context, await self.list_card(turn_context), replace=True)
+
+    async def list_card(self, turn_context: TurnContext, *, message: str = "") -> dict[str, Any]:
+        actor = scope_of(turn_context).actor
+        facilitator = actor.has_any(*FACILITATORS)
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            series = await default_series(session, self.config, now)
+            zone = await zone_of(session, actor.user_id, self.config.zone)
+            rows = []
+            for space in await repo.upcoming(session, now, limit=MAX_LISTED):
+                mine = await repo.registration_of(session, space.id, actor.user_id)
+                item = summary(self.content, space, zone, await repo.counts(session, space.id))
+                item["mine"] = self.text(f"sessions.mine_status.{mine.status}") if mine and mine.status in (
+                    REGISTERED, WAITLISTED) else ""
+                rows.append(item)
+            past = [summary(self.content, space, zone) for space in await repo.recent_past(
+                session, now, now - RECENT, limit=MAX_RECENT)] if facilitator else []
+        return self.content.card("session_list", {
+            "sessions": rows, "none": "" if rows else self.text("sessions.none_upcoming"),
+            "facilitator": facilitator, "message": message, "past": past,
+            "zone_note": self.text("sessions.zone_note", zone=zone), "feed_url": self.feed_url(series.id),
+        })
+
+    async def form(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context)
+        card = await self._form_card(scope.actor.user_id, scope.input.data.get("session_id"))
+        if (turn_context.activity.conversation.conversation_type or "personal") == "personal":
+            await show(turn_context, card, replace=True)
+            return
+        # Pressed on an announcement in a channel: replacing that card would change it for
+        # everyone, so the form goes to the person's own chat with the bot instead.
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            await outbox.enqueue(session, kind="card", user_id=scope.actor.user_id, due_at=now,
+                                 not_after=now + FORM_WINDOW, payload={"card": card},
+                                 idempotency_key=f"session_form:{scope.actor.user_id}:{int(now.timestamp())}")
+
+    async def _form_card(self, user_id: str, session_id: Any, *, values: dict[str, Any] | None = None,
+                         error: str = "") -> dict[str, Any]:
+        async with self.services.sessions() as session:
+            space = await repo.get_session(session, session_id)
+            if space is None:
+                return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
+            zone = await zone_of(session, user_id, self.config.zone)
+            if values is None:
+                existing = await repo.registration_of(session, space.id, user_id)
+                user = await session.get(User, user_id)
+                values = {k: getattr(existing, k) for k, *_ in FIELDS} if existing else {"name": user.name if user else ""}
+                values["wants_updates"] = bool(existing.wants_updates) if existing else False
+        data = {k: values.get(k) if isinstance(values.get(k), str) else "" for k, *_ in FIELDS}
+        return self.content.card("session_register", {
+            **summary(self.content, space, zone), **data, "error": error,
+            "wants_updates": "true" if flag(values.get("wants_updates")) else "false",
+        })
+
+    async def submit(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context)
+        data, user_id = scope.input.data, scope.actor.user_id
+        cleaned: dict[str, Any] = {}
+        for key, limit, required in FIELDS:
+            cleaned[key], error = text_field(data, key, limit, required=required)
+            if error:
+                await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
+                                                                error=self.text(error)), replace=True)
+                return
+        details = repo.RegistrationDetails(**cleaned, wants_updates=flag(data.get("wants_updates")))
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            space = await repo.get_session(session, data.get("session_id"))
+            if space is None:
+                result = None
+            else:
+                try:
+                    result = await repo.register(session, space.id, user_id, details, now)
+                except repo.RegistrationRefused:
+                    result = None
+            if result is not None:
+                zone = await zone_of(session, user_id, self.config.zone)
+                if result.status == REGISTERED:
+                    await queue_for_attendee(session, space, user_id, zone, self.config.rules, now)
+                waiting = await repo.registrations(session, space.id, (WAITLISTED,))
+        if result is None:
+            await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
+                                                            error=self.text("sessions.errors.not_open")), replace=True)
+            return
+        position = next((i for i, r in enumerate(waiting, 1) if r.user_id == user_id), 0)
+        await show(turn_context, self.confirmation(space, zone, result, position), replace=True)
+
+    def confirmation(self, space, zone: str, result: repo.RegistrationResult, position: int) -> dict[str, Any]:
+        registered = result.status == REGISTERED
+        key = "registered" if registered else "waitlisted"
+        return self.content.card("session_confirmation", {
+            **summary(self.content, space, zone),
+            "headline": self.text(f"sessions.confirm.{key}_title" if result.new else "sessions.confirm.updated_title"),
+            "detail": self.text(f"sessions.confirm.{key}", position=position),
+            "link_note": "" if space.joining_url else self.text("sessions.confirm.link_later"),
+            "show_link": registered and bool(space.joining_url),
+            "agenda": agenda_rows(self.config, space.starts_at, zone),
+            "calendar_url": self.calendar_url(space.id),
+            "access_note": self.text("sessions.confirm.access_noted") if result.registration.access_needs else "",
+        })
+
+    async def mine(self, turn_context: TurnContext) -> None:
+        await show(turn_context, await self.mine_card(scope_of(turn_context).actor.user_id), replace=True)
+
+    async def mine_card(self, user_id: str, *, message: str = "") -> dict[str, Any]:
+        now = self.services.now()
+        async with self.services.sessions() as session:
+            zone = await zone_of(session, user_id, self.config.zone)
+            rows = [{**summary(self.content, space, zone),
+                     "mine": self.text(f"sessions.mine_status.{reg.status}"),
+                     "calendar_url": self.calendar_url(space.id)}
+                    for reg, space in await repo.my_registrations(session, user_id, now)]
+            subscribed = await repo.is_subscribed(session, user_id)
+        return self.content.card("session_mine", {
+            "sessions": rows, "none": "" if rows else self.text("sessions.mine_none"), "message": message,
+            "subscribed": subscribed,
+        })
+
+    async def withdraw(self, turn_context: TurnContext) -> None:
+        scope = scope_of(turn_context)
+        user_id, now = scope.actor.user_id, self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            space = await repo.get_session(session, scope.input.data.get("session_id"))
+            withdrawn, promoted = await repo.withdraw(session, space.id, user_id, now) if space else (None, [])
+            if withdrawn is not None:
+                await cancel_for_attendee(session, space.id, user_id)
+                await self.promoted(session, space, promoted, now)
+        key = "sessions.withdrawn" if withdrawn is not None else "sessions.errors.not_registered"
+        await show(turn_context, await self.mine_card(user_id, message=self.text(key)), replace=True)
+
+    async def unsubscribe(self, turn_context: TurnContext) -> None:
+        user_id = scope_of(turn_context).actor.user_id
+        async with self.services.sessions() as session, session.begin():
+            await repo.unsubscribe(session, user_id)
+        await show(turn_context, await self.mine_card(user_id, message=self.text("sessions.unsubscribed")),
+                   replace=True)
+
+    async def here(self, turn_context: TurnContext) -> None:
+        """"I'm here": the attendee records themselves in the register ("who's in the room")."""
+        scope = scope_of(turn_context)
+        user_id, now = scope.actor.user_id, self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            space = await repo.get_session(session, scope.input.data.get("session_id"))
+            registration = await repo.registration_of(session, space.id, user_id) if space else None
+            if registration is None or registration.status not in (REGISTERED, WAITLISTED):
+                key = "sessions.errors.not_registered"
+            elif not space.starts_at - self.config.attendance_opens <= now <= space.ends_at \
+                    or space.status == CANCELLED:
+                key = "sessions.errors.not_now"
+            else:
+                await repo.lock(session, space.id)
+                await repo.mark_attended(session, registration, now, user_id)
+                if space.status == HELD:
+                    await queue_feedback_request(session, space.id, user_id, self.config.rules, now)
+                zone = await zone_of(session, user_id, self.config.zone)
+                card = await self.starting_card(session, space, zone, message=self.text("sessions.here_recorded"))
+                key = None
+        if key is None:
+            await show(turn_context, card, replace=True)
+            return
+        await show(turn_context, self.notice("sessions.titles.not_recorded", self.text(key)))

@@ -1,0 +1,228 @@
+"""What every sessions module shares: the series settings from content, times in the reader's
+zone, input checks, and the default sessions created on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.shared.content import Content, ContentError
+from dialogs.shared.context import BotServices, scope_of
+from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
+from storage.sessions import repository as repo
+from storage.models import User
+from storage.roles import Role
+from storage.sessions.models import REGISTRATION_OPEN, Series, SpaceSession
+from storage import outbox
+from storage.sessions.events import EventRules, queue_for_attendee
+
+CALENDAR_LINK_DAYS = 400
+FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
+NOTICE_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class DefaultSession:
+    day: date
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class SessionsConfig:
+    """content/sessions/sessions.yaml, validated once at start-up."""
+
+    series_name: str
+    zone: str
+    default_title: str
+    defaults: tuple[DefaultSession, ...]
+    rules: EventRules
+    agenda: tuple[tuple[int, str], ...]
+    principles: tuple[tuple[str, str], ...]
+    housekeeping: tuple[str, ...]
+    attendance_opens: timedelta
+    planning_lead: timedelta
+
+    @classmethod
+    def load(cls, content: Content) -> "SessionsConfig":
+        where = content.file("sessions.yaml")
+        data = content.data.get("sessions")
+        try:
+            series = data["series"]
+            ZoneInfo(series["time_zone"])
+            return cls(
+                series_name=str(series["name"]), zone=series["time_zone"], default_title=str(series["default_title"]),
+                defaults=tuple(DefaultSession(date.fromisoformat(str(s["date"])), time.fromisoformat(s["start"]),
+                                              time.fromisoformat(s["end"])) for s in data["sessions"]),
+                rules=EventRules(tuple(ReminderOffset.parse(o) for o in data["reminder_offsets"]),
+                                 timedelta(days=int(data["feedback_request_days"]))),
+                agenda=tuple((int(a["minutes"]), str(a["item"])) for a in data["agenda"]),
+                principles=tuple((str(p["title"]), str(p["text"])) for p in data["principles"]),
+                housekeeping=tuple(str(h) for h in data["housekeeping"]),
+                attendance_opens=timedelta(minutes=int(data["attendance_opens_minutes"])),
+                planning_lead=timedelta(weeks=int(data["planning_lead_weeks"])),
+            )
+        except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
+            raise ContentError(f"{where}: invalid or missing field ({type(exc).__name__}: {exc})") from None
+
+
+def valid_zone(zone: str | None, fallback: str) -> str:
+    try:
+        ZoneInfo(zone or "")
+        return zone or fallback
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+async def zone_of(session: AsyncSession, user_id: str, fallback: str) -> str:
+    user = await session.get(User, user_id) if user_id else None
+    return valid_zone(user.time_zone if user else None, fallback)
+
+
+def when_text(content: Content, start: datetime, end: datetime, zone: str) -> str:
+    """"Friday 26 June 2026, 14:00 to 16:00 (Europe/London)" in `zone`."""
+    s, e = in_zone(start, zone), in_zone(end, zone)
+    return content.text("sessions.format.when", weekday=s.strftime("%A"), day=s.day, month=s.strftime("%B"),
+                        year=s.year, start=s.strftime("%H:%M"), end=e.strftime("%H:%M"), zone=zone)
+
+
+def agenda_rows(config: SessionsConfig, start: datetime, zone: str) -> list[dict[str, str]]:
+    return [{"time": in_zone(start + timedelta(minutes=m), zone).strftime("%H:%M"), "item": item}
+            for m, item in config.agenda]
+
+
+def principle_rows(config: SessionsConfig) -> list[dict[str, str]]:
+    return [{"title": t, "text": x} for t, x in config.principles]
+
+
+def status_text(content: Content, status: str) -> str:
+    return content.text(f"sessions.status.{status}")
+
+
+def summary(content: Content, space: SpaceSession, zone: str, counts: repo.Counts | None = None) -> dict[str, Any]:
+    """The fields most cards show about a session, in the reader's zone."""
+    places = ""
+    if counts is not None and space.capacity is not None:
+        left = max(space.capacity - counts.registered, 0)
+        places = content.text("sessions.places_left", left=left) if left else content.text("sessions.full")
+    return {
+        "session_id": space.id, "title": space.title, "topic": space.topic, "presenters": space.presenters,
+        "when": when_text(content, space.starts_at, space.ends_at, zone),
+        "status": status_text(content, space.status), "places": places,
+        "recorded": content.text("sessions.recorded.yes" if space.recorded else "sessions.recorded.no"),
+        "joining_url": space.joining_url, "has_link": bool(space.joining_url),
+        "open": space.status == REGISTRATION_OPEN,
+    }
+
+
+# --- input checks: each returns (value, error text key or None) ------------------------------
+
+def text_field(data: dict[str, Any], key: str, limit: int, *, required: bool) -> tuple[str, str | None]:
+    value = data.get(key)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        return "", f"sessions.errors.{key}"
+    value = " ".join(value.split()) if limit <= 500 else value.strip()
+    if required and not value:
+        return "", f"sessions.errors.{key}"
+    if len(value) > limit:
+        return value, f"sessions.errors.{key}_long"
+    return value, None
+
+
+def https_url(value: Any) -> tuple[str, str | None]:
+    value = value.strip() if isinstance(value, str) else ""
+    if not value:
+        return "", None
+    parsed = urlparse(value)
+    if parsed.scheme != "https" or not parsed.hostname or len(value) > 2000 or any(c.isspace() for c in value):
+        return value, "sessions.errors.joining_url"
+    return value, None
+
+
+def choices(data: dict[str, Any], key: str) -> set[str]:
+    """The values of a multi-select Input.ChoiceSet (sent as one comma-separated string)."""
+    value = data.get(key)
+    return {v for v in value.split(",") if v} if isinstance(value, str) else set()
+
+
+def flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"))
+
+
+def local_instant(day: Any, at: Any, zone: str) -> datetime:
+    """A facilitator's date and time (Input.Date / Input.Time values) as UTC; ValueError if invalid."""
+    if not isinstance(day, str) or not isinstance(at, str):
+        raise ValueError("date or time missing")
+    return to_utc(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()[:5]), zone)
+
+
+async def default_series(session: AsyncSession, config: SessionsConfig, now: datetime) -> Series:
+    """The configured series; on first use it is created with the shipped dates still ahead."""
+    series, created = await repo.series_by_name(session, config.series_name, config.zone)
+    if created:
+        for item in config.defaults:
+            start = to_utc(item.day, item.start, config.zone)
+            end = to_utc(item.day, item.end, config.zone)
+            if end > now:
+                session.add(SpaceSession(series_id=series.id, title=config.default_title, starts_at=start,
+                                         ends_at=end, time_zone=config.zone, status=REGISTRATION_OPEN))
+        await session.flush()
+    return series
+
+
+class SessionsBase:
+    """Shared plumbing of the sessions action classes."""
+
+    def __init__(self, services: BotServices, config: SessionsConfig) -> None:
+        self.services = services
+        self.config = config
+        self.content = services.content
+
+    def text(self, key: str, **params: Any) -> str:
+        return self.content.text(key, **params)
+
+    def facilitator(self, turn_context) -> Any:
+        """This turn's scope, once the actor is known to be a facilitator or admin (else NotPermitted)."""
+        scope = scope_of(turn_context)
+        scope.actor.require(*FACILITATORS)
+        return scope
+
+    def notice(self, title_key: str, text: str) -> dict[str, Any]:
+        return self.content.card("notice", {"title": self.text(title_key), "text": text})
+
+    def calendar_url(self, session_id: str) -> str:
+        links = self.services.links
+        token = links.token("session_ics", session_id, self.services.now() + timedelta(days=CALENDAR_LINK_DAYS))
+        return links.url("/calendar/session/{token}.ics", token)
+
+    def feed_url(self, series_id: str) -> str:
+        """The webcal address of a series' calendar feed (long-lived, carries no joining links)."""
+        links = self.services.links
+        url = links.url("/calendar/series/{token}.ics", links.token("series_ics", series_id))
+        return "webcal://" + url.split("://", 1)[1]
+
+    async def tell(self, session: AsyncSession, space: SpaceSession, user_ids: list[str], tag: str,
+                   title_key: str, text_key: str, now: datetime) -> None:
+        """Queue a notice about `space` to each person, in their own time zone."""
+        for user_id in user_ids:
+            zone = await zone_of(session, user_id, self.config.zone)
+            text = self.text(text_key, title=space.title,
+                             when=when_text(self.content, space.starts_at, space.ends_at, zone))
+            await outbox.enqueue(session, kind="card", idempotency_key=f"session_notice:{space.id}:{tag}:{user_id}",
+                                 user_id=user_id, due_at=now, not_after=now + NOTICE_WINDOW,
+                                 payload={"card": self.notice(title_key, text)})
+
+    async def promoted(self, session: AsyncSession, space: SpaceSession, people: list, now: datetime) -> None:
+        """Tell people who moved from the waitlist to a place, and queue their reminders."""
+        for registration in people:
+            zone = await zone_of(session, registration.user_id, self.config.zone)
+            await queue_for_attendee(session, space, registration.user_id, zone, self.config.rules, now)
+        await self.tell(session, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
+                        "sessions.notices.promoted_title", "sessions.notices.promoted", now)

@@ -1,0 +1,181 @@
+"""Proactive side of sessions: outbox renderers, the periodic job, and personal data.
+
+Renderers build the card when the message goes out, from the session as it is then: a changed
+joining link is in the reminder, and a withdrawn place or a moved session sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from botbuilder.schema import Activity
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.shared.cards import card_activity
+from dialogs.sessions.common import (
+    SessionsBase, agenda_rows, default_series, principle_rows, summary, valid_zone, when_text, zone_of,
+)
+from storage.sessions.recurrence import planning_due, propose_next, quarter_bounds
+from storage import outbox
+from storage.sessions import repository as repo
+from storage.models import Conversation, RoleGrant, User
+from storage.outbox import ClaimedMessage
+from storage.personal_data import DataItem, PersonalDataSource
+from storage.roles import Role
+from storage.sessions.models import (
+    CANCELLED, HELD, REGISTERED, Registration, SeriesSubscription, SpaceSession,
+)
+from storage.sessions.events import finish_ended, materialise, stamp
+from storage.feedback.you_said import recent_actions
+
+log = logging.getLogger(__name__)
+MAX_YOU_SAID = 5
+# Built once (see storage/feedback/responses.py): a person's registrations for "my data".
+_MY_REGISTRATIONS = (
+    select(SpaceSession.title, SpaceSession.starts_at, SpaceSession.ends_at, Registration.status)
+    .join(SpaceSession, SpaceSession.id == Registration.session_id)
+    .where(Registration.user_id == bindparam("user_id")).order_by(SpaceSession.starts_at)
+)
+
+
+class SessionsDelivery(SessionsBase):
+    async def _live(self, session: AsyncSession, message: ClaimedMessage) -> SpaceSession | None:
+        """The session, unless cancelled, over, or moved since the message was queued."""
+        space = await repo.get_session(session, message.payload.get("session_id"))
+        if space is None or space.status in (CANCELLED, HELD) or message.payload.get("starts_at") != stamp(space):
+            return None
+        return space
+
+    async def _attending(self, session: AsyncSession, space: SpaceSession, user_id: str | None) -> bool:
+        registration = await repo.registration_of(session, space.id, user_id) if user_id else None
+        return registration is not None and registration.status == REGISTERED
+
+    async def render_reminder(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+        space = await self._live(session, message)
+        if space is None or space.starts_at <= self.services.now() \
+                or not await self._attending(session, space, message.user_id):
+            return None  # "starting in an hour" after the start is noise: the starting card says it
+        zone = await zone_of(session, message.user_id, self.config.zone)
+        offset = next((o for o in self.config.rules.offsets if o.name == message.payload.get("offset")), None)
+        lead = self.text(f"sessions.reminder.lead_{offset.unit}", n=offset.amount) if offset else ""
+        return card_activity(self.content.card("session_reminder", {
+            **summary(self.content, space, zone), "lead": lead,
+            "link_note": "" if space.joining_url else self.text("sessions.confirm.link_later"),
+            "agenda": agenda_rows(self.config, space.starts_at, zone),
+            "calendar_url": self.calendar_url(space.id),
+        }))
+
+    async def render_starting(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+        space = await self._live(session, message)
+        if space is None or not await self._attending(session, space, message.user_id):
+            return None
+        zone = await zone_of(session, message.user_id, self.config.zone)
+        return card_activity(await self.starting_card(session, space, zone))
+
+    async def starting_card(self, session: AsyncSession, space: SpaceSession, zone: str, *,
+                            message: str = "") -> dict[str, Any]:
+        actions = await recent_actions(session, space.series_id, limit=MAX_YOU_SAID)
+        text = self.text
+        housekeeping = [*self.config.housekeeping,
+                        text("sessions.starting.recorded" if space.recorded else "sessions.starting.not_recorded")]
+        if self.services.support_email:
+            housekeeping.append(text("sessions.starting.support", email=self.services.support_email))
+        return self.content.card("session_starting", {
+            **summary(self.content, space, zone), "message": message,
+            "housekeeping": [{"text": h} for h in housekeeping],
+            "principles": principle_rows(self.config),
+            "you_said": [{"text": a.action} for a in actions],
+        })
+
+    async def render_announcement(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+        space = await self._live(session, message)
+        if space is None or space.starts_at <= self.services.now():
+            return None
+        zone = (await zone_of(session, message.user_id, self.config.zone) if message.user_id else space.time_zone)
+        actions = await recent_actions(session, space.series_id, limit=MAX_YOU_SAID)
+        return card_activity(self.content.card("session_announcement", {
+            **summary(self.content, space, zone, await repo.counts(session, space.id)),
+            "agenda": agenda_rows(self.config, space.starts_at, zone),
+            "you_said": [{"text": a.action} for a in actions],
+        }))
+
+    # --- the periodic job ---------------------------------------------------------------
+
+    async def tick(self) -> dict[str, int]:
+        """Idempotent: default series, reminder rows, ended sessions, planning nudges."""
+        now = self.services.now()
+        async with self.services.sessions() as session, session.begin():
+            await default_series(session, self.config, now)
+            queued = await materialise(session, self.config.rules, now)
+            finished = await finish_ended(session, self.config.rules, now)
+            nudged = await self.plan_reminders(session, now)
+        if queued or finished or nudged:
+            log.info("sessions tick: %d reminders queued, %d sessions held, %d planning reminders",
+                     queued, len(finished), nudged)
+        return {"queued": queued, "finished": len(finished), "nudged": nudged}
+
+    async def plan_reminders(self, session: AsyncSession, now: datetime) -> int:
+        """Remind facilitators, once per quarter, when the coming quarter has no session yet."""
+        series = await default_series(session, self.config, now)
+        due = planning_due(now, series.time_zone, self.config.planning_lead)
+        if due is None:
+            return 0
+        begins, ends = quarter_bounds(*due, series.time_zone)
+        if await repo.sessions_between(session, series.id, begins, ends):
+            return 0
+        latest = await repo.latest_session(session, series.id)
+        proposal = propose_next(latest.starts_at, latest.ends_at, latest.time_zone) if latest else None
+        quarter = self.text("sessions.plan.quarter", quarter=due[1], year=due[0])
+        sent = 0
+        for user in await self._facilitators(session):
+            zone = await zone_of(session, user.id, self.config.zone)
+            text = self.text("sessions.plan.text", quarter=quarter,
+                             proposal=when_text(self.content, *proposal, zone) if proposal else self.text(
+                                 "sessions.plan.no_proposal"))
+            card = self.content.card("session_plan", {"title": self.text("sessions.plan.title", quarter=quarter),
+                                                      "text": text})
+            sent += await outbox.enqueue(session, kind="card", user_id=user.id, due_at=now, not_after=begins,
+                                         idempotency_key=f"sessions_plan:{series.id}:{due[0]}q{due[1]}:{user.id}",
+                                         payload={"card": card})
+        return sent
+
+    async def _facilitators(self, session: AsyncSession) -> list[User]:
+        configured = self.services.configured_roles
+        granted = set(await session.scalars(select(RoleGrant.aad_object_id).where(
+            RoleGrant.role.in_((Role.FACILITATOR.value, Role.ADMIN.value)))))
+        ids = {a.lower() for a in configured.facilitators | configured.admins | granted}
+        if not ids:
+            return []
+        users = await session.scalars(select(User).where(User.aad_object_id.is_not(None)))
+        with_chat = set(await session.scalars(select(Conversation.user_id).where(
+            Conversation.conversation_type == "personal", Conversation.active.is_(True))))
+        return [u for u in users if u.aad_object_id.lower() in ids and u.id in with_chat]
+
+    # --- personal data -------------------------------------------------------------------
+
+    def personal_data(self) -> PersonalDataSource:
+        return PersonalDataSource("sessions", self._describe, self._erase)
+
+    async def _describe(self, session: AsyncSession, user: User) -> list[DataItem]:
+        rows = await session.execute(_MY_REGISTRATIONS, {"user_id": user.id})
+        zone = valid_zone(user.time_zone, self.config.zone)
+        values = tuple(self.text("sessions.my_data.line", title=title, when=when_text(
+            self.content, starts_at, ends_at, zone), status=self.text(f"sessions.mine_status.{status}"))
+            for title, starts_at, ends_at, status in rows.all())
+        subscribed = await repo.is_subscribed(session, user.id)
+        return [DataItem("session_registrations", values),
+                DataItem("session_updates", (self.text("sessions.my_data.subscribed" if subscribed
+                                                       else "sessions.my_data.not_subscribed"),))]
+
+    async def _erase(self, session: AsyncSession, user: User) -> None:
+        now = self.services.now()
+        ids = list(await session.scalars(select(Registration.session_id).where(
+            Registration.user_id == user.id, Registration.status == REGISTERED)))
+        for session_id in ids:  # free their places for the waitlist first
+            _, promoted = await repo.withdraw(session, session_id, user.id, now)
+            await self.promoted(session, await repo.get_session(session, session_id), promoted, now)
+        await session.execute(delete(Registration).where(Registration.user_id == user.id))
+        await session.execute(delete(SeriesSubscription).where(SeriesSubscription.user_id == user.id))

@@ -1,0 +1,1 @@
+"""Anonymous feedback: models, responses, reports, themes, scrubbing and "you said, we did"."""

@@ -1,0 +1,221 @@
+"""Transparent theme tagging for feedback comments.
+
+A facilitator must be able to see why a comment got a theme, so the tagger is
+a phrase list, not a model: ``content/feedback/themes.yaml`` lists each theme's phrases
+and ``ThemeTagger.explain`` reports which of them matched.
+
+Matching rules (repeated at the top of the YAML file for its editors):
+
+* Text is compared case-insensitively; curly quotes count as straight ones.
+* A phrase must start at the start of a word.
+* A phrase ends at the end of a word, unless its last word ends in ``*``: then
+  that word is a stem ("recruit*" matches "recruiting"). ``*`` may end any
+  word of a phrase ("train* need*").
+* A space in a phrase matches any run of spaces, hyphens or slashes; a hyphen
+  matches a hyphen, a space or nothing ("co-reflection" matches
+  "co reflection" and "coreflection").
+* Scanning goes left to right; at each place the phrase that goes on matching
+  further wins (the trie tries longer phrases first), so "peer supervision"
+  wins over "peer*". A theme's ``exclude`` phrase wins the
+  same way and swallows its words, but never counts for that theme:
+  session_format excludes "chill and chat", so its "chat" does not fire there
+  while wellbeing still lists "chill and chat" as a phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_WORD = r"[a-z0-9][a-z0-9'+&:.]*\*?"
+_PHRASE = re.compile(rf"{_WORD}(?:[ -]{_WORD})*")
+_REQUIRED = ("id", "label", "description", "phrases")
+_ALLOWED = frozenset(_REQUIRED) | {"exclude"}
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2013": "-", "\u2014": "-"})
+
+# Regex pieces for the special units of a phrase. Their sort keys put literal
+# characters first, so at every branch the longer phrase is tried first.
+_SEP, _HYPHEN, _STEM = "\x01", "\x02", "\x03"
+_UNIT_REGEX = {_SEP: r"[\s/-]+", _HYPHEN: r"[\s-]?", _STEM: r"[a-z0-9]*"}
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme of the taxonomy and the phrases that signal it."""
+
+    id: str
+    label: str
+    description: str
+    phrases: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+def load_taxonomy(path: Path) -> list[Theme]:
+    """Read and validate a taxonomy file; raise ValueError naming file and field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read taxonomy: {exc}") from exc
+    if not isinstance(data, dict) or set(data) != {"themes"}:
+        raise ValueError(f"{path}: the top level must be a mapping with only a 'themes' key")
+    entries = data["themes"]
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: 'themes' must be a non-empty list")
+
+    themes: list[Theme] = []
+    seen_ids: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"{path}: themes[{index}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: each theme must be a mapping")
+        unknown = sorted(set(map(str, entry)) - _ALLOWED)
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        for key in _REQUIRED:
+            if key not in entry:
+                raise ValueError(f"{where}: missing field '{key}'")
+        theme_id = entry["id"]
+        if not isinstance(theme_id, str) or not _ID.fullmatch(theme_id):
+            raise ValueError(f"{where}.id: must be lower_snake_case text, got {theme_id!r}")
+        if theme_id in seen_ids:
+            raise ValueError(f"{where}.id: duplicate id '{theme_id}'")
+        seen_ids.add(theme_id)
+        where = f"{path}: themes[{index}] ({theme_id})"
+        for key in ("label", "description"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise ValueError(f"{where}.{key}: must be non-empty text")
+        phrases = _phrase_list(entry["phrases"], f"{where}.phrases", allow_empty=False)
+        exclude = _phrase_list(entry.get("exclude", []), f"{where}.exclude", allow_empty=True)
+        themes.append(
+            Theme(theme_id, entry["label"].strip(), entry["description"].strip(), phrases, exclude)
+        )
+    try:
+        _phrase_table(themes)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return themes
+
+
+def _phrase_list(value: object, where: str, *, allow_empty: bool) -> tuple[str, ...]:
+    """Validate one theme's phrase list; ``where`` names the field in errors."""
+    if value is None and allow_empty:
+        return ()
+    if not isinstance(value, list) or (not value and not allow_empty):
+        raise ValueError(f"{where}: must be a non-empty list of phrases")
+    seen: set[str] = set()
+    for i, phrase in enumerate(value):
+        if not isinstance(phrase, str) or not _PHRASE.fullmatch(phrase):
+            raise ValueError(
+                f"{where}[{i}]: {phrase!r} is not a phrase (lowercase words, "
+                "single spaces or hyphens, '*' only at the end of a word)"
+            )
+        if phrase in seen:
+            raise ValueError(f"{where}[{i}]: duplicate phrase {phrase!r}")
+        seen.add(phrase)
+    return tuple(value)
+
+
+def _phrase_table(themes: Iterable[Theme]) -> list[tuple[str, tuple[str, ...]]]:
+    """Unique phrases with the theme ids they count for; shared phrases merge.
+
+    An exclude phrase is in the table (so it wins the longest match and
+    swallows its words) but does not count for the theme that excludes it.
+    """
+    table: dict[str, list[str]] = {}
+    for theme in themes:
+        for phrase in (*theme.phrases, *theme.exclude):
+            if not isinstance(phrase, str) or not _PHRASE.fullmatch(phrase):
+                raise ValueError(f"theme '{theme.id}': {phrase!r} is not a valid phrase")
+        both = sorted(set(theme.phrases) & set(theme.exclude))
+        if both:
+            raise ValueError(f"theme '{theme.id}': {both[0]!r} is both a phrase and excluded")
+        for phrase in theme.phrases:
+            owners = table.setdefault(phrase, [])
+            if theme.id not in owners:
+                owners.append(theme.id)
+        for phrase in theme.exclude:
+            table.setdefault(phrase, [])
+    return [(phrase, tuple(owners)) for phrase, owners in table.items()]
+
+
+def _units(phrase: str) -> list[str]:
+    """Split a phrase into trie units: characters plus the special units."""
+    units: list[str] = []
+    for char in phrase:
+        units.append({" ": _SEP, "-": _HYPHEN, "*": _STEM}.get(char, char))
+    return units
+
+
+def _unit_order(unit: str) -> tuple[bool, str]:
+    """Literal characters before the special units, so longer phrases go first."""
+    return unit in _UNIT_REGEX, unit
+
+
+def _trie_regex(phrases: list[str]) -> str:
+    """Build one alternation shaped as a trie, with an empty named group per leaf.
+
+    The engine branches one character at a time instead of trying every
+    phrase at every word, and ``match.lastgroup`` names the phrase that hit.
+    """
+    trie: dict = {}
+    for index, phrase in enumerate(phrases):
+        node = trie
+        for unit in _units(phrase):
+            node = node.setdefault(unit, {})
+        node[("end", index)] = None
+
+    def build(node: dict) -> str:
+        branches = []
+        chars = sorted((k for k in node if isinstance(k, str)), key=_unit_order)
+        for unit in chars:
+            piece = _UNIT_REGEX.get(unit) or re.escape(unit)
+            branches.append(piece + build(node[unit]))
+        for key in (k for k in node if isinstance(k, tuple)):
+            index = key[1]
+            # A stem already ran to the end of its word; a whole word must end here.
+            tail = "" if phrases[index].endswith("*") else "(?![a-z0-9])"
+            branches.append(f"{tail}(?P<p{index}>)")
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return r"(?<![a-z0-9])" + build(trie)
+
+
+class ThemeTagger:
+    """Tags comments with theme ids by matching the taxonomy's phrases."""
+
+    def __init__(self, themes: Iterable[Theme]) -> None:
+        """Compile every theme's phrases into a single regular expression."""
+        self._themes = tuple(themes)
+        self._order = {theme.id: i for i, theme in enumerate(self._themes)}
+        self._table = _phrase_table(self._themes)
+        phrases = [phrase for phrase, _ in self._table]
+        self._regex = re.compile(_trie_regex(phrases)) if phrases else None
+
+    @property
+    def themes(self) -> tuple[Theme, ...]:
+        """The themes this tagger knows, in taxonomy order."""
+        return self._themes
+
+    def explain(self, text: str) -> dict[str, list[str]]:
+        """Map each matched theme id (taxonomy order) to the phrases that matched."""
+        found: dict[str, list[str]] = {}
+        if not text or self._regex is None:
+            return found
+        normalised = text.casefold().translate(_QUOTES)
+        for match in self._regex.finditer(normalised):
+            phrase, owners = self._table[int(match.lastgroup[1:])]
+            for theme_id in owners:
+                hits = found.setdefault(theme_id, [])
+                if phrase not in hits:
+                    hits.append(phrase)
+        return {tid: found[tid] for tid in sorted(found, key=self._order.__getitem__)}
+
+    def tag(self, text: str) -> list[str]:
+        """Return the ids of the themes the text matches, in taxonomy order."""
+        return list(self.explain(text))

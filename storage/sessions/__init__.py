@@ -1,0 +1,1 @@
+"""Implementation-space sessions: models, the repository, outbox events and calendar rules."""

@@ -1,0 +1,244 @@
+"""Repository of series, sessions and registrations: places, the waitlist and attendance.
+
+Every change to a session's registrations first bumps `SpaceSession.version` in the same
+transaction. That UPDATE takes the row lock on PostgreSQL (and the write lock on SQLite), so
+two people taking the last place one after the other get one place and one waitlist spot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.sessions.models import (
+    CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED, WITHDRAWN,
+    Registration, Series, SeriesSubscription, SpaceSession,
+)
+
+ACTIVE = (REGISTERED, WAITLISTED)
+FINISHED = (CANCELLED, HELD)
+
+
+class RegistrationRefused(ValueError):
+    """Registration is not open for this session (closed, cancelled, started or unknown)."""
+
+
+@dataclass(frozen=True)
+class RegistrationDetails:
+    name: str
+    organisation: str
+    role: str
+    reason: str
+    hopes: str
+    access_needs: str
+    wants_updates: bool
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    registration: Registration
+    status: str  # REGISTERED or WAITLISTED
+    new: bool  # False when an existing registration was changed
+
+
+@dataclass(frozen=True)
+class Counts:
+    registered: int
+    waitlisted: int
+    attended: int
+
+
+async def series_by_name(session: AsyncSession, name: str, zone: str) -> tuple[Series, bool]:
+    """The series of that name, created if missing; True when this call created it."""
+    series = await session.scalar(select(Series).where(Series.name == name))
+    if series is not None:
+        return series, False
+    try:
+        async with session.begin_nested():
+            series = Series(name=name, time_zone=zone)
+            session.add(series)
+        return series, True
+    except IntegrityError:  # another replica created it a moment ago
+        return await session.scalar(select(Series).where(Series.name == name)), False
+
+
+async def get_session(session: AsyncSession, session_id: object) -> SpaceSession | None:
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+        return None
+    return await session.get(SpaceSession, session_id)
+
+
+async def upcoming(session: AsyncSession, now: datetime, *, limit: int = 10,
+                   include_cancelled: bool = False) -> list[SpaceSession]:
+    """Sessions not yet ended, soonest first."""
+    query = select(SpaceSession).where(SpaceSession.ends_at > now)
+    if not include_cancelled:
+        query = query.where(SpaceSession.status.not_in(FINISHED))
+    return list(await session.scalars(query.order_by(SpaceSession.starts_at, SpaceSession.id).limit(limit)))
+
+
+async def recent_past(session: AsyncSession, now: datetime, since: datetime, *, limit: int) -> list[SpaceSession]:
+    """Sessions that ended between `since` and now, newest first (for the register after the day)."""
+    return list(await session.scalars(
+        select(SpaceSession).where(SpaceSession.ends_at <= now, SpaceSession.ends_at > since)
+        .order_by(SpaceSession.starts_at.desc()).limit(limit)))
+
+
+async def sessions_between(session: AsyncSession, series_id: str, start: datetime, end: datetime) -> list[SpaceSession]:
+    return list(await session.scalars(
+        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != CANCELLED,
+                                   SpaceSession.starts_at >= start, SpaceSession.starts_at < end)
+        .order_by(SpaceSession.starts_at)))
+
+
+async def latest_session(session: AsyncSession, series_id: str) -> SpaceSession | None:
+    return await session.scalar(
+        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != CANCELLED)
+        .order_by(SpaceSession.starts_at.desc()).limit(1))
+
+
+async def lock(session: AsyncSession, session_id: object) -> SpaceSession | None:
+    """Serialise registration changes for one session (see the module docstring)."""
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+        return None
+    result = await session.execute(
+        update(SpaceSession).where(SpaceSession.id == session_id)
+        .values(version=SpaceSession.version + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return await session.get(SpaceSession, session_id, populate_existing=True)
+
+
+async def registration_of(session: AsyncSession, session_id: str, user_id: str) -> Registration | None:
+    return await session.scalar(select(Registration).where(
+        Registration.session_id == session_id, Registration.user_id == user_id))
+
+
+async def counts(session: AsyncSession, session_id: str) -> Counts:
+    rows = dict((await session.execute(
+        select(Registration.status, func.count()).where(Registration.session_id == session_id)
+        .group_by(Registration.status))).all())
+    attended = await session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.session_id == session_id, Registration.attended_at.is_not(None)))
+    return Counts(rows.get(REGISTERED, 0), rows.get(WAITLISTED, 0), attended or 0)
+
+
+async def register(session: AsyncSession, session_id: str, user_id: str, details: RegistrationDetails,
+                   now: datetime) -> RegistrationResult:
+    """Register (or change the details of) a person; a full session puts them on the waitlist."""
+    space = await lock(session, session_id)
+    if space is None or space.status != REGISTRATION_OPEN or space.starts_at <= now:
+        raise RegistrationRefused(space.status if space else "unknown")
+    existing = await registration_of(session, session_id, user_id)
+    if existing is not None and existing.status in ACTIVE:
+        _apply(existing, details)
+        return RegistrationResult(existing, existing.status, new=False)
+    taken = await session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.session_id == session_id, Registration.status == REGISTERED))
+    status = WAITLISTED if space.capacity is not None and taken >= space.capacity else REGISTERED
+    registration = existing or Registration(session_id=session_id, user_id=user_id)
+    _apply(registration, details)
+    registration.status, registration.registered_at, registration.withdrawn_at = status, now, None
+    if existing is None:
+        session.add(registration)
+    await session.flush()
+    if details.wants_updates:
+        await subscribe(session, space.series_id, user_id, now)
+    return RegistrationResult(registration, status, new=True)
+
+
+def _apply(registration: Registration, details: RegistrationDetails) -> None:
+    for key, value in asdict(details).items():
+        setattr(registration, key, value)
+
+
+async def withdraw(session: AsyncSession, session_id: str, user_id: str,
+                   now: datetime) -> tuple[Registration | None, list[Registration]]:
+    """Give up a place or waitlist spot. Returns it and anyone promoted into the freed place."""
+    space = await lock(session, session_id)
+    registration = await registration_of(session, session_id, user_id) if space else None
+    if space is None or registration is None or registration.status not in ACTIVE:
+        return None, []
+    was_registered = registration.status == REGISTERED
+    registration.status, registration.withdrawn_at = WITHDRAWN, now
+    await session.flush()
+    promoted = await fill_places(session, space) if was_registered else []
+    return registration, promoted
+
+
+async def fill_places(session: AsyncSession, space: SpaceSession) -> list[Registration]:
+    """Promote the longest-waiting people into free places; the caller holds the session lock."""
+    if space.status in FINISHED:
+        return []
+    waiting = select(Registration).where(Registration.session_id == space.id, Registration.status == WAITLISTED)
+    if space.capacity is not None:
+        taken = await session.scalar(select(func.count()).select_from(Registration).where(
+            Registration.session_id == space.id, Registration.status == REGISTERED))
+        free = space.capacity - taken
+        if free <= 0:
+            return []
+        waiting = waiting.limit(free)
+    promoted = list(await session.scalars(waiting.order_by(Registration.registered_at, Registration.id)))
+    for registration in promoted:
+        registration.status = REGISTERED
+    await session.flush()
+    return promoted
+
+
+async def registrations(session: AsyncSession, session_id: str, statuses=ACTIVE) -> list[Registration]:
+    return list(await session.scalars(
+        select(Registration).where(Registration.session_id == session_id, Registration.status.in_(statuses))
+        .order_by(Registration.registered_at, Registration.id)))
+
+
+async def my_registrations(session: AsyncSession, user_id: str, now: datetime) -> list[tuple[Registration, SpaceSession]]:
+    rows = await session.execute(
+        select(Registration, SpaceSession).join(SpaceSession, SpaceSession.id == Registration.session_id)
+        .where(Registration.user_id == user_id, Registration.status.in_(ACTIVE), SpaceSession.ends_at > now)
+        .order_by(SpaceSession.starts_at))
+    return [(r, s) for r, s in rows.all()]
+
+
+async def mark_attended(session: AsyncSession, registration: Registration, now: datetime, by: str) -> bool:
+    """Record attendance once; True when newly recorded."""
+    if registration.attended_at is not None:
+        return False
+    registration.attended_at, registration.attendance_marked_by = now, by[:32]
+    if registration.status == WAITLISTED:  # they were let in on the day
+        registration.status = REGISTERED
+    await session.flush()
+    return True
+
+
+async def subscribe(session: AsyncSession, series_id: str, user_id: str, now: datetime) -> None:
+    if await session.get(SeriesSubscription, (series_id, user_id)) is None:
+        try:
+            async with session.begin_nested():
+                session.add(SeriesSubscription(series_id=series_id, user_id=user_id, subscribed_at=now))
+        except IntegrityError:
+            pass
+
+
+async def unsubscribe(session: AsyncSession, user_id: str) -> int:
+    rows = list(await session.scalars(select(SeriesSubscription).where(SeriesSubscription.user_id == user_id)))
+    for row in rows:
+        await session.delete(row)
+    await session.flush()
+    return len(rows)
+
+
+async def subscribers(session: AsyncSession, series_id: str) -> list[str]:
+    return list(await session.scalars(
+        select(SeriesSubscription.user_id).where(SeriesSubscription.series_id == series_id)))
+
+
+_SUBSCRIPTIONS = select(func.count()).select_from(SeriesSubscription).where(
+    SeriesSubscription.user_id == bindparam("user_id"))  # built once: see storage/feedback/responses.py
+
+
+async def is_subscribed(session: AsyncSession, user_id: str) -> bool:
+    return bool(await session.scalar(_SUBSCRIPTIONS, {"user_id": user_id}))

@@ -1,0 +1,226 @@
+"""Browser end-to-end tests: the real bot, the Microsoft 365 Agents Playground, headless Chromium.
+
+Each test gets its own bot process (fresh migrated SQLite database, development mode) and its own
+Playground, on free ports, then runs one Node scenario from tests/e2e/ against the page. A new
+scenario is one more `tests/e2e/<name>.mjs` (built on tests/e2e/playground.mjs) and one more
+test function calling `playground.run_scenario("<name>.mjs")`.
+
+Without node, node_modules/playwright-core or /usr/bin/chromium the tests skip, unless
+REQUIRE_E2E=1 (as in CI), where they fail and say how to install what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = ROOT / "tests" / "e2e"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+REQUIRE_E2E = os.environ.get("REQUIRE_E2E") == "1"
+# The scenario limits itself to 90 s; this outer limit only catches a wedged node process.
+SCENARIO_TIMEOUT = 150
+START_TIMEOUT = 60
+LOG_TAIL_CHARS = 4000
+
+
+def missing_tools() -> list[str]:
+    """What the browser tests need but cannot find, each with how to install it."""
+    missing = []
+    if shutil.which("node") is None:
+        missing.append("node (apt-get install nodejs npm)")
+    if not (ROOT / "node_modules" / "playwright-core" / "package.json").exists():
+        missing.append("node_modules/playwright-core (run `npm ci` in the repository root)")
+    if _playground_script() is None:
+        missing.append("node_modules/.bin/agentsplayground (run `npm ci` in the repository root)")
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    return missing
+
+
+def require_tools() -> None:
+    """Skip when the browser tools are missing; fail instead when REQUIRE_E2E=1."""
+    missing = missing_tools()
+    if not missing:
+        return
+    message = "browser end-to-end tests need: " + "; ".join(missing)
+    if REQUIRE_E2E:
+        pytest.fail(f"REQUIRE_E2E=1 but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def _playground_script() -> Path | None:
+    bin_dir = ROOT / "node_modules" / ".bin"
+    for name in ("agentsplayground", "teamsapptester"):
+        if (bin_dir / name).exists():
+            return (bin_dir / name).resolve()
+    return None
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the OS picks it, so parallel runs do not collide)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return "(no output)"
+    return text if len(text) <= chars else "..." + text[-chars:]
+
+
+def _wait_http_ok(url: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with code {proc.returncode} during start-up:\n{_tail(log)}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, urllib.error.HTTPError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{what} did not answer {url} within {timeout:.0f} s:\n{_tail(log)}", pytrace=False)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a child started in its own session, with everything it spawned."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@dataclass
+class PlaygroundRun:
+    """A running bot + Playground pair, and the means to run one scenario against it."""
+
+    url: str
+    bot_log: Path
+    playground_log: Path
+    artifacts: Path
+
+    def run_scenario(self, script: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """Run `node tests/e2e/<script>` against this Playground and assert it exits 0."""
+        env = {**os.environ, "PLAYGROUND_URL": self.url, "E2E_ARTIFACTS": str(self.artifacts),
+               "CHROMIUM_PATH": str(CHROMIUM), **(extra_env or {})}
+        # Its own session, so a timeout can stop node together with the Chromium it launched.
+        proc = subprocess.Popen(["node", str(E2E_DIR / script)], cwd=ROOT, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            stdout, stderr = proc.communicate(timeout=SCENARIO_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"{script} did not finish within {SCENARIO_TIMEOUT} s\n{self._report(stdout, stderr)}",
+                        pytrace=False)
+        result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+        assert result.returncode == 0, (
+            f"{script} failed with exit code {result.returncode}\n{self._report(stdout, stderr)}")
+        return result
+
+    def bot_errors(self) -> list[str]:
+        """Lines the bot logged at ERROR level or as a traceback during the test."""
+        text = self.bot_log.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines() if " ERROR " in line or line.startswith("Traceback")]
+
+    def _report(self, stdout: str, stderr: str) -> str:
+        return (f"--- scenario stdout ---\n{stdout}\n--- scenario stderr ---\n{stderr}\n"
+                f"--- bot log ({self.bot_log}) ---\n{_tail(self.bot_log)}\n"
+                f"--- Playground log ({self.playground_log}) ---\n{_tail(self.playground_log, 1500)}")
+
+
+@pytest.fixture
+def playground(tmp_path: Path) -> Iterator[PlaygroundRun]:
+    """The bot on a fresh migrated SQLite database plus the Playground, both on free ports.
+
+    Function-scoped on purpose: the welcome card is sent once per conversation, and the
+    Playground always uses the same conversation, so every scenario needs a fresh database.
+    """
+    require_tools()
+    bot_port = free_port()
+    playground_port = free_port()
+    while playground_port == bot_port:  # both sockets are closed at once, so a repeat can happen
+        playground_port = free_port()
+    bot_env = {
+        **os.environ,
+        "PEERSPACE_DEV": "1",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'peerspace.db'}",
+        "PEERSPACE_HOST": "127.0.0.1",
+        "PEERSPACE_PORT": str(bot_port),
+        # A developer's .env may hold real credentials; the Playground sends no token, so the
+        # bot must run without an app id (environment variables win over .env).
+        "MicrosoftAppId": "",
+        "MicrosoftAppPassword": "",
+        "PYTHONUNBUFFERED": "1",
+    }
+    upgrade = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=bot_env,
+                             capture_output=True, text=True, timeout=120)
+    assert upgrade.returncode == 0, f"db upgrade failed:\n{upgrade.stdout}\n{upgrade.stderr}"
+
+    children: list[subprocess.Popen] = []
+    handles = []
+    bot_log, playground_log = tmp_path / "bot.log", tmp_path / "playground.log"
+    try:
+        handles.append(bot_out := bot_log.open("w"))
+        children.append(bot := subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(bot_port)],
+            cwd=ROOT, env=bot_env, stdout=bot_out, stderr=subprocess.STDOUT, start_new_session=True))
+        _wait_http_ok(f"http://127.0.0.1:{bot_port}/healthz", bot, bot_log, "the bot")
+
+        endpoint = f"http://127.0.0.1:{bot_port}/api/messages"
+        playground_env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "BOT_ENDPOINT": endpoint,
+                          "TEAMSAPPTESTER_PORT": str(playground_port)}
+        # Its own working folder: the Playground writes a devTools/ log folder there and reads
+        # an optional .m365agentsplayground.yml, neither of which belongs to the repository.
+        playground_cwd = tmp_path / "playground"
+        playground_cwd.mkdir()
+        handles.append(pg_out := playground_log.open("w"))
+        children.append(pg := subprocess.Popen(
+            ["node", str(_playground_script()), "start", "-e", endpoint, "-c", "msteams",
+             "-p", str(playground_port), "--disable-telemetry"],
+            cwd=playground_cwd, env=playground_env, stdout=pg_out, stderr=subprocess.STDOUT,
+            start_new_session=True))
+        url = f"http://127.0.0.1:{playground_port}/"
+        _wait_http_ok(url, pg, playground_log, "the Agents Playground")
+
+        artifacts = Path(os.environ.get("E2E_ARTIFACTS") or tmp_path / "artifacts")
+        yield PlaygroundRun(url=url, bot_log=bot_log, playground_log=playground_log, artifacts=artifacts)
+    finally:
+        for child in reversed(children):
+            _stop(child)
+        for handle in handles:
+            handle.close()
+
+
+def test_welcome_menu_about_and_my_data(playground: PlaygroundRun) -> None:
+    """Welcome card, "help" menu, About and privacy (menu row and welcome button), My data round."""
+    result = playground.run_scenario("welcome_menu.mjs")
+    assert "welcome_menu: passed" in result.stdout
+    assert playground.bot_errors() == [], "the bot logged errors:\n" + "\n".join(playground.bot_errors())
