@@ -9,18 +9,34 @@ Placeholders: ``[email]``, ``[link]``, ``[name]``, ``[phone]``,
 
 Documented choices:
 
-* A 10-digit number (contiguous or spaced 3-3-4) that passes the NHS
-  modulus-11 check becomes ``[nhs number]``; one that fails becomes
-  ``[number]``. A mistyped NHS number is still identifying, and feedback has no
+* Ten digits in any grouping, with spaces, dots or dashes between any of them
+  ("943 476 5919", "943.476.5919", "9434 765 919", "943 476-5919"), become
+  ``[nhs number]`` when they pass the NHS modulus-11 check and ``[number]``
+  when not. A mistyped NHS number is still identifying, and feedback has no
   honest use for a 10-digit figure. Shorter numbers ("10 people", "2026",
-  "4/5") are left alone.
-* Known names are matched case-insensitively as whole words. A full name of
-  two or more words is always scrubbed; a single part (first name, surname) is
-  scrubbed on its own only when it has 3+ letters and is not a common English
-  word, so a colleague called "Will Hope" does not wipe out "will" and "hope".
-  A full name made only of such words is matched only when capitalised ("Will
-  Hope", "WILL HOPE"), so "we will hope" survives. Parts of one or two letters
-  ("Jo", "Li") are only caught inside the full name.
+  "4/5", "1.5") are left alone.
+* Emails are caught plain and written out ("jo @ nhs.net", "jo [at] nhs [dot]
+  net", "jo(at)nhs.net", "jo at nhs dot net"), but a plain " at " needs a
+  spelled-out dot: "we met at mind.org.uk" keeps "we met at".
+* Links are caught with a scheme, with "www.", or bare when they end in a real
+  public suffix ("bit.ly/x", "linkedin.com/in/x", "mind.org.uk"). A bare "a.b"
+  with no path is kept when the ending is capitalised ("ward.Then"), when
+  both parts are everyday words ("good.so") or when it is an abbreviation
+  ("e.g.", "i.e.it").
+* Mentions are "@First Last", "@first.last", "@first_last" or "<at>" markup.
+* Known names are matched as whole words, also as "Surname, First",
+  "Surname First", "S. Surname" and "First S." (initials only capitalised).
+  A full name is scrubbed in any case when one of its parts is unusual as a
+  lowercase English word; a name made only of everyday words ("Will Hope")
+  only when capitalised, so "we will hope" survives.
+* A single name part is scrubbed on its own when it has 3+ letters. If it is
+  an everyday English word (pyspellchecker's lowercase counts: "best", "hunt",
+  "law", "hope"), only when it looks like a name: capitalised, and not the
+  first word of a sentence. So "best practice" and "Best wishes" survive and
+  "thanks to Best" does not; "Best said..." at the start of a sentence also
+  survives, because it cannot be told from "Best practice...". Words of this
+  space ("ward", "care", "peer", ``DOMAIN_WORDS``) are never scrubbed alone,
+  and parts of one or two letters ("Jo", "Li") only inside the full name.
 * Everything is scrubbed before the length cap, so a cut can never leave half
   an identifier that the patterns no longer recognise.
 """
@@ -32,9 +48,14 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from storage.identifiers import is_everyday_word, nhs_number_is_valid, scrub_identifiers
+from storage.identifiers import (
+    is_everyday_word,
+    load_word_lists,
+    nhs_number_is_valid,
+    scrub_identifiers,
+)
 
-__all__ = ["DOMAIN_WORDS", "Scrubber", "is_everyday_word", "nhs_number_is_valid"]
+__all__ = ["DOMAIN_WORDS", "Scrubber", "is_everyday_word", "load_word_lists", "nhs_number_is_valid"]
 
 # Words of this space that are also names. A name part among them is only
 # scrubbed as part of the full name, even capitalised: "Ward 3", "Peer Support"

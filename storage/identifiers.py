@@ -22,10 +22,6 @@ from spellchecker import SpellChecker
 # so names sit well below words: "best" 504, "hunt" 24, "burns" 11.7, "bond"
 # 12.4 against "john" 4.2, "sarah" 2.4, "smith" 0.6.
 EVERYDAY_PER_MILLION = 9.0
-# A domain ending that is an everyday word ("so", "me", "one", "care") reads
-# as a missing space unless the rest says otherwise; "net" (8.8) and "online"
-# (13.9) stay domains.
-_EVERYDAY_TLD_PER_MILLION = 20.0
 
 _ATEXT = r"[\w.!#$%&'*+/=?^`{|}~-]"  # what RFC 5322 allows in a local part
 # The lookbehind stops the scanner restarting inside a long token, which would
@@ -37,17 +33,22 @@ _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 _SPELLED_AT = r"\s*[\[(]\s*at\s*[\])]\s*|\s+at\s+"
 _SPELLED_DOT = r"\s*[\[(]\s*dot\s*[\])]\s*|\s+dot\s+"
 _WRITTEN_EMAIL = re.compile(
-    rf"(?<!{_ATEXT}){_ATEXT}{{1,64}}(?P<at>\s*@\s+|@|{_SPELLED_AT})"
+    rf"(?<!{_ATEXT}){_ATEXT}{{1,64}}+(?P<at>\s*@\s+|@|{_SPELLED_AT})"
     rf"(?P<domain>{_LABEL}(?:(?:\.|{_SPELLED_DOT}){_LABEL})+)(?![\w-])",
     re.IGNORECASE,
 )
+# Cheap tests that spare most comments the two costly scans below.
+_WRITTEN_EMAIL_HINT = re.compile(r"@|[\[(]\s*at\s*[\])]|\bdot\b", re.IGNORECASE)
+_DOMAIN_HINT = re.compile(r"[^\W_]\.[^\W\d_]")
 _URL = re.compile(r"(?:\bhttps?://|(?<![\w.])www\.)[^\s<>\"]+", re.IGNORECASE)
 # A domain without a scheme: "bit.ly/x", "linkedin.com/in/x", "mind.org.uk".
 # Whether it really is one is decided in _bare_link.
 _BARE_DOMAIN = re.compile(
-    rf"(?<![\w.@/-])(?P<domain>(?:{_LABEL}\.)+(?P<tld>[^\W\d_]{{2,63}}))(?![\w-]|\.[^\W_])"
+    r"(?<![\w.@/-])(?P<domain>(?:[^\W_][\w-]{0,62}+\.)++(?P<tld>[^\W\d_]{2,63}))(?![\w-]|\.[^\W_])"
     r"(?P<path>(?::[0-9]{1,5})?[/?#][^\s<>\"]*)?"
 )
+# "i.e.it", "e.g.me": two one-letter parts are an abbreviation, not a domain.
+_ABBREVIATION = re.compile(r"(?:[^\W\d_]\.){2}")
 _URL_TRAILER = ".,;:!?)]}'\""
 _MENTION = re.compile(
     r"@([^\W\d_][\w'’-]*(?:\.[^\W\d_][\w'’-]*)*)((?: [^\W\d_][\w'’-]*){0,2})"
@@ -90,11 +91,21 @@ def _suffixes() -> PublicSuffixList:
     return PublicSuffixList(only_icann=True)
 
 
-def is_everyday_word(word: str, per_million: float = EVERYDAY_PER_MILLION) -> bool:
+def load_word_lists() -> None:
+    """Load the word counts and suffix list now (about 1 s, once per process).
+
+    Call at start-up so the first feedback submission does not stall the
+    event loop while they load.
+    """
+    _word_counts()
+    _suffixes()
+
+
+def is_everyday_word(word: str) -> bool:
     """True when ``word`` is common in lowercase English ("best", "hope", "so")."""
     counts = _word_counts()
     word = word.casefold()
-    return word in counts and counts[word] * 1e6 / counts.total_words >= per_million
+    return word in counts and counts[word] * 1e6 / counts.total_words >= EVERYDAY_PER_MILLION
 
 
 def nhs_number_is_valid(digits: str) -> bool:
@@ -117,9 +128,11 @@ def scrub_identifiers(text: str) -> str:
     """
     text = _EMAIL.sub("[email]", text)
     text = _URL.sub(_link, text)
-    text = _WRITTEN_EMAIL.sub(_written_email, text)
+    if _WRITTEN_EMAIL_HINT.search(text):
+        text = _WRITTEN_EMAIL.sub(_written_email, text)
     text = _MENTION.sub(_mention, text)
-    text = _BARE_DOMAIN.sub(_bare_link, text)
+    if _DOMAIN_HINT.search(text):
+        text = _BARE_DOMAIN.sub(_bare_link, text)
     text = _PHONE.sub("[phone]", text)
     text = _TEN_DIGITS.sub(_ten_digits, text)
     return _POSTCODE.sub("[postcode]", text)
@@ -134,11 +147,14 @@ def _reads_as_domain(domain: str, tld: str) -> bool:
     """True when a bare "a.b" with no path is a domain, not a missing space.
 
     "ward.Then" and "good.so" are sentences missing a space: a capitalised
-    ending, or a two-part name ending in an everyday word, is not a domain.
+    ending, two everyday words, or an abbreviation ("i.e.it") is not a
+    domain; "jo.me" and "nhs.net" are.
     """
     if tld[:1].isupper() and not tld.isupper():
         return False
-    if domain.count(".") == 1 and is_everyday_word(tld, _EVERYDAY_TLD_PER_MILLION):
+    if _ABBREVIATION.match(domain):
+        return False
+    if domain.count(".") == 1 and all(map(is_everyday_word, domain.split("."))):
         return False
     return _has_public_suffix(domain)
 
