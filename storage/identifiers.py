@@ -44,7 +44,7 @@ _URL = re.compile(r"(?:\bhttps?://|(?<![\w.])www\.)[^\s<>\"]+", re.IGNORECASE)
 # A domain without a scheme: "bit.ly/x", "linkedin.com/in/x", "mind.org.uk".
 # Whether it really is one is decided in _bare_link.
 _BARE_DOMAIN = re.compile(
-    r"(?<![\w.@/-])(?P<domain>(?:[^\W_][\w-]{0,62}+\.)++(?P<tld>[^\W\d_]{2,63}))(?![\w-]|\.[^\W_])"
+    r"(?<![\w.@/-])(?P<domain>(?:[^\W_][\w-]{0,62}+\.)+(?P<tld>[^\W\d_]{2,63}))(?![\w-]|\.[^\W_])"
     r"(?P<path>(?::[0-9]{1,5})?[/?#][^\s<>\"]*)?"
 )
 # "i.e.it", "e.g.me": two one-letter parts are an abbreviation, not a domain.
