@@ -23,7 +23,7 @@ from dialogs.shared.content import Content, ContentError
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.feedback import responses as store
-from storage.feedback.anonymise import Scrubber
+from storage.feedback.anonymise import Scrubber, load_word_lists
 from storage.models import User
 from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
@@ -82,6 +82,9 @@ class ScrubberCache:
         self._key: tuple | None = None
         self._built = 0.0
         self._scrubber: Scrubber | None = None
+        # At start-up rather than on the first submission, which would stall
+        # every conversation for the second they take to load.
+        load_word_lists()
 
     async def get(self, session: AsyncSession) -> Scrubber:
         key = await store.names_fingerprint(session)

@@ -9,18 +9,34 @@ Placeholders: ``[email]``, ``[link]``, ``[name]``, ``[phone]``,
 
 Documented choices:
 
-* A 10-digit number (contiguous or spaced 3-3-4) that passes the NHS
-  modulus-11 check becomes ``[nhs number]``; one that fails becomes
-  ``[number]``. A mistyped NHS number is still identifying, and feedback has no
+* Ten digits in any grouping, with spaces, dots or dashes between any of them
+  ("943 476 5919", "943.476.5919", "9434 765 919", "943 476-5919"), become
+  ``[nhs number]`` when they pass the NHS modulus-11 check and ``[number]``
+  when not. A mistyped NHS number is still identifying, and feedback has no
   honest use for a 10-digit figure. Shorter numbers ("10 people", "2026",
-  "4/5") are left alone.
-* Known names are matched case-insensitively as whole words. A full name of
-  two or more words is always scrubbed; a single part (first name, surname) is
-  scrubbed on its own only when it has 3+ letters and is not a common English
-  word, so a colleague called "Will Hope" does not wipe out "will" and "hope".
-  A full name made only of such words is matched only when capitalised ("Will
-  Hope", "WILL HOPE"), so "we will hope" survives. Parts of one or two letters
-  ("Jo", "Li") are only caught inside the full name.
+  "4/5", "1.5") are left alone.
+* Emails are caught plain and written out ("jo @ nhs.net", "jo [at] nhs [dot]
+  net", "jo(at)nhs.net", "jo at nhs dot net"), but a plain " at " needs a
+  spelled-out dot: "we met at mind.org.uk" keeps "we met at".
+* Links are caught with a scheme, with "www.", or bare when they end in a real
+  public suffix ("bit.ly/x", "linkedin.com/in/x", "mind.org.uk"). A bare "a.b"
+  with no path is kept when the ending is capitalised ("ward.Then"), when
+  both parts are everyday words ("good.so") or when it is an abbreviation
+  ("e.g.", "i.e.it").
+* Mentions are "@First Last", "@first.last", "@first_last" or "<at>" markup.
+* Known names are matched as whole words, also as "Surname, First",
+  "Surname First", "S. Surname" and "First S." (initials only capitalised).
+  A full name is scrubbed in any case when one of its parts is unusual as a
+  lowercase English word; a name made only of everyday words ("Will Hope")
+  only when capitalised, so "we will hope" survives.
+* A single name part is scrubbed on its own when it has 3+ letters. If it is
+  an everyday English word (pyspellchecker's lowercase counts: "best", "hunt",
+  "law", "hope"), only when it looks like a name: capitalised, and not the
+  first word of a sentence. So "best practice" and "Best wishes" survive and
+  "thanks to Best" does not; "Best said..." at the start of a sentence also
+  survives, because it cannot be told from "Best practice...". Words of this
+  space ("ward", "care", "peer", ``DOMAIN_WORDS``) are never scrubbed alone,
+  and parts of one or two letters ("Jo", "Li") only inside the full name.
 * Everything is scrubbed before the length cap, so a cut can never leave half
   an identifier that the patterns no longer recognise.
 """
@@ -32,93 +48,60 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-# Ordinary words that are also first names or surnames. A name part in this
-# list is only scrubbed as part of the full name. Domain words ("ward", "care",
-# "peer") matter most: losing them would gut the feedback.
-COMMON_WORDS = frozenset(
+from storage.feedback.identifiers import (
+    is_everyday_word,
+    load_word_lists,
+    nhs_number_is_valid,
+    scrub_identifiers,
+)
+
+__all__ = ["DOMAIN_WORDS", "Scrubber", "is_everyday_word", "load_word_lists", "nhs_number_is_valid"]
+
+# Words of this space that are also names. A name part among them is only
+# scrubbed as part of the full name, even capitalised: "Ward 3", "Peer Support"
+# and "Care Plan" are everywhere, and losing them would gut the feedback.
+DOMAIN_WORDS = frozenset(
     """
-    amber april art august autumn baker banks bell bill bishop black bloom brook
-    brown bush cash chase cherry church clay cook crystal daisy dale dawn day dean
-    don eve faith fair field fisher ford fox frank free gay gift glen golden good
-    grace grant gray green grey guy hall hand hardy harmony hazel heather hill
-    holly honey honour hope hunter iris ivy jack jade jay joy june just kind king
-    lake lamb lane lark lee little long love lucky major march mark marsh mason
-    may mercy miles moon moss nick north noble olive page park parks pat patience
-    peace pearl penny poppy power price read rich river robin rock rose ruby rush
-    sage savage scott short sky small snow spring star stone storm summer sunny
-    swan taylor trust turner victor violet walker wall ward warren waters west
-    white will winter wise wood woods young
-    care peer lead nurse support team staff health mind space matron doctor
+    care peer lead nurse support team staff health mind space matron doctor ward
     email link name number phone postcode nhs
     """.split()
 )
 
-# A mention keeps swallowing capitalised words after "@First", but not these
-# sentence starters: "@Sam Thanks for..." must not eat "Thanks".
-_MENTION_STOPS = frozenset(
-    "a an and as at but for from hi hello i if in is it its many me my no not of "
-    "on or please so thank thanks that the then this to was we well what when who "
-    "yes you".split()
-)
-
 _PLACEHOLDER = r"\[(?:email|link|name|phone|nhs number|number|postcode)\]"
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
-
 _AT_TAG = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
-# The lookbehind stops the scanner restarting inside a long token, which would
-# make a paste of one huge "word" quadratic.
-_ATEXT = r"[\w.!#$%&'*+/=?^`{|}~-]"  # what RFC 5322 allows in a local part
-_EMAIL = re.compile(rf"(?<!{_ATEXT}){_ATEXT}{{1,64}}@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"(?:\bhttps?://|(?<![\w.])www\.)[^\s<>\"]+", re.IGNORECASE)
-_URL_TRAILER = ".,;:!?)]}'\""
-_MENTION = re.compile(r"@([^\W\d_][\w'’-]*)((?: [^\W\d_][\w'’-]*){0,2})")
-# National form: optional bracket, trunk 0, then 9-10 more digits. International:
-# +44 / 0044, an optional "(0)", then 9-10 digits. Separators are spaces, dots,
-# dashes and brackets, at most two in a row.
-_PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)44[\s.\-]{0,2}(?:\(0\)[\s.\-]{0,2})?|\(?0)"
-    r"[1-9](?:[\s.\-()]{0,2}[0-9]){8,9}(?![0-9])"
-)
-_TEN_DIGITS = re.compile(r"(?<![0-9])([0-9]{3})([ -]?)([0-9]{3})\2([0-9]{4})(?![0-9])")
-# The letter classes follow the Royal Mail rules (no Q/V/X first, no CIKMOV in
-# the inward code), which also keeps "Q1 2nd" and similar phrases intact.
-_POSTCODE = re.compile(
-    r"\b(?:GIR ?0AA|[A-PR-UWYZ](?:[A-HK-Y][0-9][ABEHMNPRVWXY0-9]?|[0-9][A-HJKPSTUW0-9]?)"
-    r" ?[0-9][ABD-HJLNP-UW-Z]{2})\b",
-    re.IGNORECASE,
-)
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*")
+# What may stand between a sentence's end and its first word: "(Best ...",
+# "- Hope ...", '"Will ...'.
+_OPENERS = " \"'“‘([*•–—-"
 
 
-def nhs_number_is_valid(digits: str) -> bool:
-    """True when a 10-digit string passes the NHS modulus-11 check."""
-    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+def _strip_accents(text: str) -> str:
+    """Drop accents, so "Zoë" and "Zoe" are the same name."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _fold(text: str) -> str:
-    """Lower-case and drop accents, so "Zoë" and "Zoe" are the same name."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lower-case and drop accents."""
+    return _strip_accents(text.casefold())
 
 
 def _name_phrases(
     known_names: Iterable[str], deny_list: Iterable[str]
-) -> tuple[set[str], set[str]]:
-    """Phrases to remove: (any case, exact case).
+) -> tuple[set[str], set[str], set[str]]:
+    """Phrases to remove: (any case, exact case, everyday words).
 
-    Full names, safe name parts and deny terms match in any case. A full name
-    made only of common words ("Will Hope") matches only as capitalised, so
-    "we will hope" survives.
+    Full names, names written "Surname, First", uncommon name parts and deny
+    terms match in any case. Initials ("S. Best", "Sam B.") and full names made
+    only of everyday words ("Will Hope") match only as capitalised. Everyday
+    name parts ("Best") match only as capitalised and are kept at the start
+    of a sentence (see Scrubber.scrub).
     """
     any_case: set[str] = set()
     exact: set[str] = set()
+    everyday: set[str] = set()
     for raw in known_names:
         # Teams display names carry "(She/Her)" or "(Ward 3)" suffixes, and
         # directories list "Surname, First".
@@ -127,25 +110,43 @@ def _name_phrases(
             surname, first = name.split(",")
             name = f"{first} {surname}"
         words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", name)
-        safe = [
-            part
-            for word in words
-            for part in {word, *re.split(r"[-'’]", word)}
-            if len(part) >= 3 and _fold(part) not in COMMON_WORDS
-        ]
-        any_case.update(safe)
+        parts = {part for word in words for part in {word, *re.split(r"[-'’]", word)}}
+        parts = {part for part in parts if len(part) >= 3 and _fold(part) not in DOMAIN_WORDS}
+        common = {part for part in parts if is_everyday_word(part)}
+        any_case.update(parts - common)
+        everyday.update(common)
         if len(words) >= 2:
-            full = " ".join(words)
-            if safe:
-                any_case.add(full)
-            else:
-                exact.update({" ".join(w[:1].upper() + w[1:] for w in words), full.upper()})
+            first, last = words[0], words[-1]
+            full = [" ".join(words), f"{last}, {first}", f"{last} {first}"]
+            (any_case if parts - common else exact).update(full)
+            exact.update({f"{first[0]}. {last}", f"{first} {last[0]}."})
     for term in deny_list:
         term = " ".join(unicodedata.normalize("NFKC", str(term)).split())
         if term:
             any_case.add(term)
     # Add the accent-free spelling too: people type "Zoe" for "Zoë".
-    return {variant for p in any_case for variant in (p.casefold(), _fold(p))}, exact
+    return _spellings(any_case), _capitalised(exact), _capitalised(everyday)
+
+
+def _spellings(phrases: set[str]) -> set[str]:
+    """Lower-case forms, with and without accents."""
+    return {variant for p in phrases for variant in (p.casefold(), _fold(p))}
+
+
+def _capitalised(phrases: set[str]) -> set[str]:
+    """Title-case and upper-case forms, with and without accents."""
+    spellings = {q for p in phrases for q in (p, _strip_accents(p))}
+    titled = {" ".join(w[:1].upper() + w[1:] for w in q.split()) for q in spellings}
+    return titled | {q.upper() for q in spellings}
+
+
+def _starts_sentence(text: str, index: int) -> bool:
+    """True when ``index`` is the first word of a sentence, line or text."""
+    window = text[max(0, index - 20) : index]
+    before = window.rstrip(_OPENERS)
+    if not before:
+        return index <= 20
+    return before[-1] in ".!?…\n"
 
 
 def _trie_pattern(phrases: Iterable[str]) -> str:
@@ -196,12 +197,15 @@ class Scrubber:
             raise ValueError("max_chars must be an integer of at least 2")
         object.__setattr__(self, "known_names", tuple(self.known_names))
         object.__setattr__(self, "deny_list", tuple(self.deny_list))
-        any_case, exact = _name_phrases(self.known_names, self.deny_list)
+        any_case, exact, everyday = _name_phrases(self.known_names, self.deny_list)
+        # Capitalised forms come first: "Sam B." must not lose to "Sam".
         alternatives = []
-        if any_case:
-            alternatives.append(_trie_pattern(any_case))
         if exact:
             alternatives.append(f"(?-i:{_trie_pattern(exact)})")
+        if any_case:
+            alternatives.append(_trie_pattern(any_case))
+        if everyday:
+            alternatives.append(f"(?P<everyday>(?-i:{_trie_pattern(everyday)}))")
         if alternatives:
             # Placeholders are matched first so a deny term such as "link"
             # cannot land inside "[link]".
@@ -219,45 +223,23 @@ class Scrubber:
         text = _SPACES.sub(" ", text)
         text = _BLANK_LINES.sub("\n\n", text).strip()
         text = "\n".join(line.strip() for line in text.split("\n"))
-
-        # Order matters: markup first, then emails (they contain "@", which
-        # would otherwise read as a mention), then links (they contain digits
-        # and words), then mentions and numbers, and names last.
-        text = _AT_TAG.sub("[name]", text)
-        text = _EMAIL.sub("[email]", text)
-        text = _URL.sub(_link, text)
-        text = _MENTION.sub(_mention, text)
-        text = _PHONE.sub("[phone]", text)
-        text = _TEN_DIGITS.sub(_ten_digits, text)
-        text = _POSTCODE.sub("[postcode]", text)
+        # Markup first, then the other identifiers, and names last.
+        text = scrub_identifiers(_AT_TAG.sub("[name]", text))
         if self._names is not None:
-            text = self._names.sub(lambda m: m.group("keep") or "[name]", text)
+            text = self._names.sub(_name, text)
         return _cap(text, self.max_chars)
 
 
-def _link(match: re.Match[str]) -> str:
-    """Replace a URL but hand back punctuation that ended the sentence."""
-    url = match.group(0)
-    stripped = url.rstrip(_URL_TRAILER)
-    return "[link]" + url[len(stripped):]
-
-
-def _mention(match: re.Match[str]) -> str:
-    """Replace "@First Last" with [name], keeping words that start a sentence."""
-    rest = match.group(2).split(" ")[1:]
-    taken = 0
-    for word in rest:
-        if len(word) < 2 or not word[0].isupper() or word.casefold() in _MENTION_STOPS:
-            break
-        taken += 1
-    kept = rest[taken:]
-    return "[name]" + (" " + " ".join(kept) if kept else "")
-
-
-def _ten_digits(match: re.Match[str]) -> str:
-    """Label a 10-digit run: a valid NHS number, or just an identifying number."""
-    digits = match.group(1) + match.group(3) + match.group(4)
-    return "[nhs number]" if nhs_number_is_valid(digits) else "[number]"
+def _name(match: re.Match[str]) -> str:
+    """Replace a known name; keep placeholders and sentence-opening everyday words."""
+    if match.group("keep"):
+        return match.group("keep")
+    if match.groupdict().get("everyday") and _starts_sentence(match.string, match.start()):
+        # "Hope you are well", "Best practice is...": can't be told from a
+        # name here, and these open sentences far more often than names do.
+        return match.group(0)
+    # "Sam B." took the full stop that may end the sentence; hand it back.
+    return "[name]" + ("." if match.group(0).endswith(".") else "")
 
 
 def _cap(text: str, max_chars: int) -> str:
