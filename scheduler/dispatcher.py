@@ -121,8 +121,8 @@ class Dispatcher:
             return
         try:
             result = await self._deliver(message, lambda: self._holdings.confirm(message))
-        except LeaseLost:
-            self._lost(message, stats, "before sending it; not sent")
+        except LeaseLost as exc:
+            self._lost(message, stats, f"before sending it ({exc}); not sent")
             return
         except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
             # Not log.exception: database errors quote statement parameters (names, answers).

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.logs import describe_exception  # SDK-free module
 from scheduler.clock import Clock
 from storage import outbox
 from storage.outbox import ClaimedMessage
@@ -70,9 +69,10 @@ class Holdings:
                 try:
                     await self._renew()
                 except Exception as exc:  # noqa: BLE001 - unconfirmed is as good as lost
-                    raise LeaseLost(describe_exception(exc)) from None
+                    # The type only: database errors quote statement parameters.
+                    raise LeaseLost(f"renewal failed: {type(exc).__name__}") from None
         if not self._secure(message):
-            raise LeaseLost("claimed by another dispatcher or settled")
+            raise LeaseLost("taken over by another dispatcher")
 
     async def stop(self) -> None:
         """Stop renewing (the dispatcher is done with every row, or the process is stopping)."""
@@ -110,4 +110,4 @@ class Holdings:
                     await self._renew()
                 except Exception as exc:  # noqa: BLE001 - try again next time; sends check `confirm`
                     log.error("renewing the outbox lease of %d rows failed: %s", len(self._held),
-                              describe_exception(exc))
+                              type(exc).__name__)
