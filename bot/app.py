@@ -140,7 +140,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     extra = {"sleep": messenger_sleep} if messenger_sleep else {}
     messenger = Messenger(adapter, settings.app_id, limits, **extra)
     delivery = OutboxDelivery(sessions, messenger, on_gone=services.actors.clear)
-    dispatcher = Dispatcher(sessions, delivery.deliver, clock, batch_size=settings.dispatch_batch_size)
+    dispatcher = Dispatcher(sessions, delivery.deliver, clock, batch_size=settings.dispatch_batch_size,
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds))
     state_store = StateStore(engine)
     ledger = ActivityLedger(engine, state_store)
 

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(256 * 1024, ge=1024, validation_alias="PEERSPACE_MAX_BODY_BYTES")
     dispatch_interval_seconds: float = Field(5.0, gt=0, validation_alias="PEERSPACE_DISPATCH_INTERVAL")
     dispatch_batch_size: int = Field(200, ge=1, le=5000, validation_alias="PEERSPACE_DISPATCH_BATCH")
+    # How long a claimed outbox row stays claimed unless renewed (every third of it, while in
+    # flight): after a crash the rows are sent again within this plus one dispatch interval.
+    dispatch_lease_seconds: float = Field(30.0, ge=1, le=600, validation_alias="PEERSPACE_DISPATCH_LEASE")
     scheduler_enabled: bool = Field(True, validation_alias="PEERSPACE_SCHEDULER")
 
     # Proactive rate limits, as Teams documents them.

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.shared.cards import card_activity
 from bot.messenger import Messenger, Outcome
-from scheduler.dispatcher import Delivery, DeliveryResult
+from scheduler.dispatcher import Confirm, Delivery, DeliveryResult
 from storage.models import Conversation
 from storage.outbox import ClaimedMessage
 from storage.users import deactivate_conversation, personal_conversation
@@ -41,7 +41,8 @@ class OutboxDelivery:
     def kinds(self) -> set[str]:
         return set(self._renderers)
 
-    async def deliver(self, message: ClaimedMessage) -> DeliveryResult:
+    async def deliver(self, message: ClaimedMessage, confirm: Confirm | None = None) -> DeliveryResult:
+        """Render and send one row; `confirm` runs before every attempt and may raise to stop it."""
         renderer = self._renderers.get(message.kind)
         if renderer is None:
             return DeliveryResult(Delivery.FAILED, error=f"no renderer for {message.kind}")
@@ -54,7 +55,7 @@ class OutboxDelivery:
             conversation_id = conversation.id
         if activity is None:
             return DeliveryResult(Delivery.SKIPPED, error="no longer wanted")
-        result = await self._messenger.send(reference, activity)
+        result = await self._messenger.send(reference, activity, before_attempt=confirm)
         if result.outcome is Outcome.SENT:
             return DeliveryResult(Delivery.SENT, activity_id=result.activity_id)
         if result.outcome is Outcome.GONE:

@@ -93,8 +93,13 @@ class Messenger:
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def send(self, reference: dict[str, Any], activity: Activity) -> SendResult:
-        """Send one activity into the conversation `reference` points at."""
+    async def send(self, reference: dict[str, Any], activity: Activity, *,
+                   before_attempt: Callable[[], Awaitable[None]] | None = None) -> SendResult:
+        """Send one activity into the conversation `reference` points at.
+
+        `before_attempt` is awaited just before each request, after any wait for the rate limits;
+        whatever it raises abandons the send (the outbox raises when the row is no longer its own).
+        """
         try:
             ref = ConversationReference().deserialize(reference)
         except Exception:  # noqa: BLE001 - a corrupt stored reference is a permanent failure
@@ -105,6 +110,8 @@ class Messenger:
         async with self._slots:
             for attempt in range(1, self._max_attempts + 1):
                 await self._limiter.acquire(key)
+                if before_attempt is not None:
+                    await before_attempt()
                 result, retry_after = await self._attempt(ref, activity)
                 if result.outcome is not Outcome.RETRY_LATER or attempt == self._max_attempts:
                     return result

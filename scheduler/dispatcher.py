@@ -1,6 +1,10 @@
 """Claims due outbox rows and hands them to a delivery function; records every outcome.
 
-SDK-free: the bot layer passes in `deliver`, which renders the row and calls the messenger.
+SDK-free: the bot layer passes in `deliver`, which renders the row and calls the messenger,
+awaiting the `confirm` it is given before every attempt to send: it raises `LeaseLost` once the
+row's claim has passed to another dispatcher (see scheduler/lease.py), so a stalled dispatcher
+stops instead of sending a second copy. An outcome whose claim was lost is logged and counted
+(`DispatchStats.lost`), never recorded over the new holder's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.logs import describe_exception
 from scheduler.clock import Clock
+from scheduler.lease import Holdings, LeaseLost
 from storage import outbox
 from storage.outbox import ClaimedMessage
 
@@ -38,7 +43,9 @@ class DeliveryResult:
     error: str | None = None
 
 
-Deliver = Callable[[ClaimedMessage], Awaitable[DeliveryResult]]
+Confirm = Callable[[], Awaitable[None]]  # raises LeaseLost when the row is no longer ours
+Deliver = Callable[[ClaimedMessage, Confirm], Awaitable[DeliveryResult]]
+DEFAULT_LEASE = timedelta(seconds=30)
 
 
 @dataclass
@@ -48,6 +55,7 @@ class DispatchStats:
     expired: int = 0
     retried: int = 0
     failed: int = 0
+    lost: int = 0  # claims that passed to another dispatcher before the outcome was recorded
 
 
 class Dispatcher:
@@ -58,7 +66,8 @@ class Dispatcher:
         clock: Clock,
         *,
         batch_size: int = 200,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = DEFAULT_LEASE,
+        renew_every: timedelta | None = None,
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(minutes=1),
     ) -> None:
@@ -66,19 +75,28 @@ class Dispatcher:
         self._deliver = deliver
         self._clock = clock
         self._batch_size = batch_size
-        self._lease = lease
+        self._holdings = Holdings(sessions, clock, lease, renew_every or lease / 3)
         self._max_attempts = max_attempts
         self._retry_base = retry_base
 
     async def run_once(self) -> DispatchStats:
-        """Claim one batch and settle every row in it."""
+        """Claim one batch and settle every row in it, renewing the lease until all are settled."""
         stats = DispatchStats()
         now = self._clock.now()
+        lease = self._holdings.lease
         async with self._sessions() as session, session.begin():
-            batch = await outbox.claim_due(session, now=now, limit=self._batch_size, lease=self._lease)
+            batch = await outbox.claim_due(session, now=now, limit=self._batch_size, lease=lease)
         stats.claimed = len(batch)
-        if batch:
+        if not batch:
+            return stats
+        self._holdings.add(batch, now + lease)
+        try:
             await asyncio.gather(*(self._settle(message, stats) for message in batch))
+        finally:
+            for message in batch:
+                self._holdings.release(message)
+            if not self._holdings:
+                await self._holdings.stop()
         return stats
 
     async def drain(self, max_batches: int = 1000) -> DispatchStats:
@@ -86,7 +104,7 @@ class Dispatcher:
         total = DispatchStats()
         for _ in range(max_batches):
             stats = await self.run_once()
-            for field in ("claimed", "sent", "expired", "retried", "failed"):
+            for field in ("claimed", "sent", "expired", "retried", "failed", "lost"):
                 setattr(total, field, getattr(total, field) + getattr(stats, field))
             if stats.claimed == 0:
                 break
@@ -96,11 +114,16 @@ class Dispatcher:
         now = self._clock.now()
         if message.not_after is not None and now > message.not_after:
             async with self._sessions() as session, session.begin():
-                await outbox.mark_expired(session, message)
-            stats.expired += 1
+                if await outbox.mark_expired(session, message):
+                    stats.expired += 1
+                else:
+                    self._lost(message, stats, "before expiring it")
             return
         try:
-            result = await self._deliver(message)
+            result = await self._deliver(message, lambda: self._holdings.confirm(message))
+        except LeaseLost as exc:
+            self._lost(message, stats, f"before sending it ({exc}); not sent")
+            return
         except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
             # Not log.exception: database errors quote statement parameters (names, answers).
             log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
@@ -112,19 +135,30 @@ class Dispatcher:
                       stats: DispatchStats) -> None:
         now = self._clock.now()
         if result.status is Delivery.SENT:
-            await outbox.mark_sent(session, message, at=now, activity_id=result.activity_id)
-            stats.sent += 1
+            kept, counter = await outbox.mark_sent(session, message, at=now, activity_id=result.activity_id), "sent"
         elif result.status is Delivery.RETRY and message.attempts < self._max_attempts:
             retry_at = now + self._retry_base * 2 ** (message.attempts - 1)
             if message.not_after is not None and retry_at > message.not_after:
-                await outbox.mark_expired(session, message)
-                stats.expired += 1
-                return
-            await outbox.mark_retry(session, message, retry_at=retry_at, error=result.error or "retry")
-            stats.retried += 1
+                kept, counter = await outbox.mark_expired(session, message), "expired"
+            else:
+                kept = await outbox.mark_retry(session, message, retry_at=retry_at, error=result.error or "retry")
+                counter = "retried"
         elif result.status is Delivery.SKIPPED:
-            await outbox.mark_cancelled(session, message, reason=result.error or "skipped")
+            kept, counter = await outbox.mark_cancelled(session, message, reason=result.error or "skipped"), ""
         else:
-            await outbox.mark_failed(session, message, error=result.error or result.status.value)
-            stats.failed += 1
+            kept = await outbox.mark_failed(session, message, error=result.error or result.status.value)
+            counter = "failed"
+        if not kept:
+            self._lost(message, stats, f"before recording it as {counter or 'cancelled'}")
+            return
+        if counter:
+            setattr(stats, counter, getattr(stats, counter) + 1)
+        if counter == "failed":
             log.warning("outbox row %s (%s) failed: %s", message.id, message.kind, result.status.value)
+
+    @staticmethod
+    def _lost(message: ClaimedMessage, stats: DispatchStats, when: str) -> None:
+        # Ids and kinds only, as everywhere in these logs: never the payload.
+        stats.lost += 1
+        log.warning("outbox row %s (%s): lease lost %s; left to the dispatcher now holding it",
+                    message.id, message.kind, when)

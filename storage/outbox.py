@@ -1,8 +1,14 @@
 """The outbox: every proactive message is a row here before it is a message in Teams.
 
 `enqueue` is the one way features schedule a message. The dispatcher claims due rows with a
-lease (`claimed_until`): if a process dies after sending but before marking the row sent, the
-lease runs out and the row is sent again, so a crash costs at most one duplicate, never a loss.
+short lease (`claimed_until`, 30 s by default) and a `claim_token`, and renews the lease of
+every row it still holds, in one UPDATE keyed by its tokens, while the sends are in flight: a
+live dispatcher keeps its rows however slow Teams answers, and a dead one's rows are claimable
+again within one lease. Every outcome is recorded only while the claim is still held
+(`WHERE id = ? AND claim_token = ?`); the `mark_*` functions return False when it is not, so
+the dispatcher can log the lost lease instead of recording over the new holder. If a process
+dies after sending but before marking the row sent, the lease runs out and the row is sent
+again, so a crash costs at most one duplicate, never a loss.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -141,45 +148,57 @@ async def claim_due(
     return claimed
 
 
-def _owned(message: ClaimedMessage):
-    return and_(
-        OutboxMessage.id == message.id,
-        OutboxMessage.status == SENDING,
-        OutboxMessage.claim_token == message.claim_token,
+async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until: datetime) -> set[int]:
+    """Extend the lease of every row still claimed under one of `tokens`; returns their ids.
+
+    A row missing from the answer was settled or claimed by someone else: it is no longer ours.
+    A lapsed lease nobody took over is renewed too, since the token still proves the claim.
+    """
+    if not tokens:
+        return set()
+    rows = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claim_token.in_(list(tokens)))
+        .values(claimed_until=until)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     )
+    return set(rows.scalars())
 
 
-async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> None:
-    await session.execute(
-        update(OutboxMessage).where(_owned(message)).values(
-            status=SENT, sent_at=at, activity_id=(activity_id or "")[:200] or None,
-            claimed_until=None, claim_token=None, last_error=None,
+async def _settle(session: AsyncSession, message: ClaimedMessage, status: str, **values: Any) -> bool:
+    """Record an outcome only while `message`'s claim is still held; False if it was lost."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claim_token == message.claim_token,
         )
+        .values(status=status, claimed_until=None, claim_token=None, **values)
     )
+    return result.rowcount == 1
 
 
-async def mark_expired(session: AsyncSession, message: ClaimedMessage) -> None:
-    await session.execute(
-        update(OutboxMessage).where(_owned(message)).values(
-            status=EXPIRED, claimed_until=None, claim_token=None, last_error="past not_after"
-        )
-    )
+async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> bool:
+    return await _settle(session, message, SENT, sent_at=at, activity_id=(activity_id or "")[:200] or None,
+                         last_error=None)
 
 
-async def mark_retry(session: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> None:
-    await session.execute(
-        update(OutboxMessage).where(_owned(message)).values(
-            status=PENDING, due_at=retry_at, claimed_until=None, claim_token=None, last_error=error[:_ERROR_LIMIT]
-        )
-    )
+async def mark_expired(session: AsyncSession, message: ClaimedMessage) -> bool:
+    return await _settle(session, message, EXPIRED, last_error="past not_after")
 
 
-async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: str) -> None:
-    await session.execute(
-        update(OutboxMessage).where(_owned(message)).values(
-            status=FAILED, claimed_until=None, claim_token=None, last_error=error[:_ERROR_LIMIT]
-        )
-    )
+async def mark_retry(session: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> bool:
+    return await _settle(session, message, PENDING, due_at=retry_at, last_error=error[:_ERROR_LIMIT])
+
+
+async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
+    return await _settle(session, message, FAILED, last_error=error[:_ERROR_LIMIT])
+
+
+async def mark_cancelled(session: AsyncSession, message: ClaimedMessage, *, reason: str) -> bool:
+    return await _settle(session, message, CANCELLED, last_error=reason[:_ERROR_LIMIT])
 
 
 async def delete_for_user(session: AsyncSession, user_id: str) -> int:
@@ -196,12 +215,3 @@ async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
         )
     )
     return result.rowcount or 0
-
-
-
-async def mark_cancelled(session: AsyncSession, message: ClaimedMessage, *, reason: str) -> None:
-    await session.execute(
-        update(OutboxMessage).where(_owned(message)).values(
-            status=CANCELLED, claimed_until=None, claim_token=None, last_error=reason[:_ERROR_LIMIT]
-        )
-    )
