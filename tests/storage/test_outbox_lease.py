@@ -17,7 +17,7 @@ from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage
 from tests.conftest import make_settings, start_harness
 from tests.factories import Person
-from tests.test_outbox import _enqueue, _markers, _user_id
+from tests.storage.test_outbox import _enqueue, _markers, _user_id
 
 RECOVERY_TARGET = timedelta(seconds=60)
 
