@@ -1,8 +1,8 @@
 """The HTTP edge: /api/messages and /healthz.
 
 botbuilder alone answers 500 to malformed JSON and to several bad tokens; this wrapper makes
-every bad request a 4xx before any bot code runs, refuses foreign tenants, and drops Teams'
-redeliveries of an activity we already processed.
+every bad request a 4xx before any bot code runs, refuses foreign tenants, and runs each activity
+once however often Teams delivers it (bot/redelivery.py).
 """
 
 from __future__ import annotations

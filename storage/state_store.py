@@ -99,7 +99,7 @@ class StateStore:
                 # The usual case is one document: its statement and commit in one round. Several
                 # documents stay in one transaction, committed when the connection is left.
                 if single:
-                    return (await driver.together((prepared, params), *along))[0]
+                    return await driver.fetch_along(prepared, params, tuple(along))
                 return await driver.fetch(prepared, **params)
 
             for key, change in changes.items():

@@ -210,3 +210,17 @@ async def test_turn_of_a_process_killed_mid_turn_is_run_by_the_retry(db_url, con
                 os.killpg(proc.pid, signal.SIGINT)
         errors = [proc.communicate(timeout=20)[1].decode(errors="replace") for proc in procs]
     assert "Traceback" not in errors[1], errors[1]
+
+
+async def test_a_turn_that_writes_state_makes_its_claim_final_in_that_write(harness, monkeypatch):
+    """The hot path stays at its cost: no statement of its own to finish the claim."""
+    finished = []
+
+    async def separate_finish(self, claim):
+        finished.append(claim)
+
+    monkeypatch.setattr(ActivityLedger, "finish", separate_finish)
+    assert (await harness.say("my data")).status == 200  # starts a dialog: its state is written
+    assert finished == []
+    async with harness.components.services.sessions() as session:
+        assert list(await session.scalars(select(ProcessedActivity.lease_until))) == [None]
