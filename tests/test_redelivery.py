@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from storage.state_store import StateStore
 from tests import factories
 from tests.conftest import make_settings, start_harness
 from tests.factories import ALICE
+from tests.test_replicas import _free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEASE = 0.5
@@ -154,12 +154,6 @@ async def test_only_one_of_many_concurrent_claims_takes_an_expired_one(db_url):
 
 
 # --- real processes -----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(db_url: str, port: int) -> subprocess.Popen:
