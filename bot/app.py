@@ -177,6 +177,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
 
     async def on_cleanup(_app: web.Application) -> None:
         await scheduler.stop()
+        await ledger.flush()
         await engine.dispose()
 
     app.on_startup.append(on_startup)

@@ -127,7 +127,7 @@ class MessagesEndpoint:
         except BaseException:
             self._redelivery.abandon(claim)  # cancelled mid-turn: its lease runs out, a redelivery runs it
             raise
-        await self._redelivery.finish(claim, answer, already_final=finished())
+        self._redelivery.finish(claim, answer, already_final=finished())
         if answer is not None:
             return web.json_response(answer[1], status=answer[0])
         return web.Response(status=200)

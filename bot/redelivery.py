@@ -105,16 +105,12 @@ class Redelivery:
         """The statement making the claim final, for the turn's state write to run along."""
         return self._ledger.finish_step(claim)
 
-    async def finish(self, claim: Claim, answer: tuple[int, Any] | None, *, already_final: bool) -> None:
+    def finish(self, claim: Claim, answer: tuple[int, Any] | None, *, already_final: bool) -> None:
         """The turn completed: make its claim final (unless its state write did) and keep its
         answer in memory for copies arriving here."""
         self._settle(claim, answer)
-        if already_final or claim.token is None:
-            return
-        try:
-            await self._ledger.finish(claim)
-        except Exception as exc:  # noqa: BLE001 - the turn is done; only a late copy may run it again
-            log.error("could not record a finished turn: %s", describe_exception(exc))
+        if not already_final:
+            self._ledger.finish_later(claim)
 
     async def release(self, claim: Claim) -> None:
         """The turn failed: give the claim back so a redelivery (or a waiting copy) runs it."""

@@ -9,6 +9,8 @@ Nothing of an activity's content is kept here: an invoke's answer can hold what 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +24,9 @@ from storage.fastpath import Prepared, driver_connection
 from storage.models import ProcessedActivity, utcnow
 from storage.state_store import StateStore, StoredDocument
 
+log = logging.getLogger(__name__)
 _T = ProcessedActivity.__table__
+FLUSH_SECONDS = 0.2
 Step = tuple[Prepared, dict[str, Any]]
 
 
@@ -46,6 +50,9 @@ class ActivityLedger:
         self._engine = engine
         self._state = state
         self.lease = lease
+        self._pending: list[Step] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Future | None = None
         c = _T.c
         where_mine = (c.conversation_id == bindparam("conversation_id"), c.activity_id == bindparam("activity_id"),
                       c.owner == bindparam("token"))
@@ -73,19 +80,23 @@ class ActivityLedger:
 
     async def claim(self, conversation_id: str, activity_id: str, *, state_key: str | None = None) -> Claim:
         """Take this activity unless another turn holds it or finished it; with `state_key`, also
-        read that state document."""
+        read that state document. Finishes waiting to be recorded go in the same round."""
         key = (conversation_id[:300], activity_id[:200])
         now, token = utcnow(), uuid.uuid4().hex
         claim = {"conversation_id": key[0], "activity_id": key[1], "now": now, "until": now + self.lease,
                  "token": token}
-        async with driver_connection(self._engine) as driver:
-            if state_key is None:
-                return Claim(True, key=key, token=token) if await driver.fetch(self._claim, **claim) else Claim(False)
-            # Read even if this turns out to be a redelivery: one round for both is cheaper.
-            claimed, state = await driver.together((self._claim, claim), self._state.read_step(state_key))
-        if not claimed:
+        # Read even if this turns out to be a redelivery: one round for both is cheaper.
+        steps = [(self._claim, claim)] + ([self._state.read_step(state_key)] if state_key is not None else [])
+        pending, self._pending = self._pending, []
+        try:
+            async with driver_connection(self._engine) as driver:
+                rows = await driver.together(*steps, *pending)
+        except BaseException:
+            self._pending[:0] = pending
+            raise
+        if not rows[0]:
             return Claim(False)
-        return Claim(True, state_key, self._state.document(state), key, token)
+        return Claim(True, state_key, self._state.document(rows[1]) if state_key is not None else None, key, token)
 
     async def is_done(self, conversation_id: str, activity_id: str) -> bool | None:
         """True once the activity's turn finished, False while one holds it, None if nobody does."""
@@ -103,12 +114,41 @@ class ActivityLedger:
         """The statement making the claim final, to run in a database round the turn makes anyway."""
         return (self._finish, self._mine(claim)) if claim.token else None
 
-    async def finish(self, claim: Claim) -> None:
-        """Make the claim final: the turn completed, a redelivery is answered without running it."""
+    def finish_later(self, claim: Claim) -> None:
+        """Make the claim final (the turn completed) with the next claim's database round, or
+        within FLUSH_SECONDS if none comes: a turn that writes no state then costs no round of
+        its own. Until then a copy arriving at another process waits, as for a running turn."""
         step = self.finish_step(claim)
-        if step is not None:
+        if step is None:
+            return
+        self._pending.append(step)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._timer = None
+        if self._pending:
+            self._flushing = asyncio.ensure_future(self._flush_logged())
+
+    async def _flush_logged(self) -> None:
+        try:
+            await self.flush()
+        except Exception as exc:  # noqa: BLE001 - kept, and tried again with the next round
+            log.error("could not record finished turns: %s", type(exc).__name__)
+            if self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush_soon)
+
+    async def flush(self) -> None:
+        """Record the finishes still waiting (also at shutdown)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
             async with driver_connection(self._engine) as driver:
-                await driver.fetch(step[0], **step[1])
+                await driver.together(*pending)
+        except BaseException:
+            self._pending[:0] = pending
+            raise
 
     async def release(self, claim: Claim) -> None:
         """Forget a claim whose processing failed, so a redelivery can try again."""

@@ -146,7 +146,8 @@ async def test_only_one_of_many_concurrent_claims_takes_an_expired_one(db_url):
         claims = await asyncio.gather(*(ledger.claim("c", "a", state_key="k") for _ in range(8)))
         assert sum(c.first_delivery for c in claims) == 1
         [winner] = [c for c in claims if c.first_delivery]
-        await ledger.finish(winner)
+        ledger.finish_later(winner)
+        await ledger.flush()
         assert await ledger.is_done("c", "a") is True
         assert not (await ledger.claim("c", "a")).first_delivery
     finally:
@@ -210,10 +211,7 @@ async def test_a_turn_that_writes_state_makes_its_claim_final_in_that_write(harn
     """The hot path stays at its cost: no statement of its own to finish the claim."""
     finished = []
 
-    async def separate_finish(self, claim):
-        finished.append(claim)
-
-    monkeypatch.setattr(ActivityLedger, "finish", separate_finish)
+    monkeypatch.setattr(ActivityLedger, "finish_later", lambda _self, claim: finished.append(claim))
     assert (await harness.say("my data")).status == 200  # starts a dialog: its state is written
     assert finished == []
     async with harness.components.services.sessions() as session:
