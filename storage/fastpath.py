@@ -31,6 +31,7 @@ class Prepared:
         dialect = engine.dialect
         self._engine, self._statement = engine, statement
         self._with: dict[int, Prepared] = {}
+        self._depth = 0  # WITH clauses already added: each needs its own name
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
@@ -48,8 +49,9 @@ class Prepared:
         statement, which PostgreSQL runs in one round trip. Their parameter names must differ."""
         combined = self._with.get(id(other))
         if combined is None:
-            cte = other._statement.cte(f"along_{len(self._with)}")
+            cte = other._statement.cte(f"along_{self._depth}")
             combined = self._with[id(other)] = Prepared(self._engine, self._statement.add_cte(cte))
+            combined._depth = self._depth + 1
         return combined
 
     def args(self, params: dict[str, Any]) -> list[Any]:
