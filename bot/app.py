@@ -26,6 +26,7 @@ from dialogs.shared.links import LinkSigner
 from bot.http import MessagesEndpoint, health_handler
 from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
+from bot.redelivery import Redelivery
 from bot.state_storage import SqlConversationState, SqlStorage
 from dialogs.shared.context import BotServices
 from dialogs.menu import MenuActions, menu_feature
@@ -143,7 +144,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     dispatcher = Dispatcher(sessions, delivery.deliver, clock, batch_size=settings.dispatch_batch_size,
                             lease=timedelta(seconds=settings.dispatch_lease_seconds))
     state_store = StateStore(engine)
-    ledger = ActivityLedger(engine, state_store)
+    ledger = ActivityLedger(engine, state_store, lease=timedelta(seconds=settings.redelivery_lease_seconds))
 
     scheduler = SchedulerService()
     scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, dispatcher.drain)
@@ -157,7 +158,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     bot = PeerSpaceBot(services, registry, menu_actions, conversation_state)
 
     endpoint = MessagesEndpoint(
-        adapter, bot, ledger, conversation_state,
+        adapter, bot, Redelivery(ledger), conversation_state,
+        already_received=_text_answer(content.text("bot.already_received")),
         max_body_bytes=settings.max_body_bytes,
         auth_required=bool(settings.app_id),
         allowed_tenant=settings.app_tenant_id or None,
@@ -175,6 +177,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
 
     async def on_cleanup(_app: web.Application) -> None:
         await scheduler.stop()
+        await ledger.flush()
         await engine.dispose()
 
     app.on_startup.append(on_startup)
@@ -192,6 +195,11 @@ def _prune(sessions, ledger: ActivityLedger, clock: Clock):
     return prune
 
 
+def _text_answer(text: str) -> dict[str, object]:
+    """A Universal Action answer that shows a short text instead of replacing the card."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
 def _on_turn_error(content: Content, settings: Settings):
     async def on_error(turn_context: TurnContext, error: Exception) -> None:
         log.error("turn failed (%s): %s", turn_context.activity.type, describe_exception(error))
@@ -199,8 +207,7 @@ def _on_turn_error(content: Content, settings: Settings):
         if turn_context.activity.type == ActivityTypes.invoke:
             # An invoke needs an answer in the HTTP response, not a message.
             turn_context.turn_state[_INVOKE_KEY] = SimpleNamespace(
-                value=InvokeResponse(status=200, body={
-                    "statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}),
+                value=InvokeResponse(status=200, body=_text_answer(text)),
             )
             return
         try:

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # flight): after a crash the rows are sent again within this plus one dispatch interval.
     dispatch_lease_seconds: float = Field(30.0, ge=1, le=600, validation_alias="PEERSPACE_DISPATCH_LEASE")
     scheduler_enabled: bool = Field(True, validation_alias="PEERSPACE_SCHEDULER")
+    # How long a turn's redelivery claim outlives its process (kill -9) before a retry takes it
+    # over; the running turn renews it. Teams retries an unanswered turn after about 15 s.
+    redelivery_lease_seconds: float = Field(10.0, ge=0.5, le=60, validation_alias="PEERSPACE_REDELIVERY_LEASE")
 
     # Proactive rate limits, as Teams documents them.
     rate_per_conversation_per_second: float = Field(7.0, gt=0, validation_alias="RATE_CONVERSATION_PER_SECOND")

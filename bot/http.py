@@ -1,26 +1,28 @@
 """The HTTP edge: /api/messages and /healthz.
 
 botbuilder alone answers 500 to malformed JSON and to several bad tokens; this wrapper makes
-every bad request a 4xx before any bot code runs, refuses foreign tenants, and drops Teams'
-redeliveries of an activity we already processed.
+every bad request a 4xx before any bot code runs, refuses foreign tenants, and runs each activity
+once however often Teams delivers it (bot/redelivery.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import Bot, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
 from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.logs import describe_exception
-from bot.state_storage import SqlConversationState, prefetched_state
+from bot.redelivery import Duplicate, Redelivery
+from bot.state_storage import SqlConversationState, along_with_state_write, prefetched_state
 from bot.turns import tenant_of
-from storage.activities import ActivityLedger, Claim
+from storage.activities import Claim
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -31,16 +33,18 @@ class MessagesEndpoint:
         self,
         adapter: CloudAdapter,
         bot: Bot,
-        ledger: ActivityLedger,
+        redelivery: Redelivery,
         conversation_state: SqlConversationState,
         *,
+        already_received: dict[str, Any],
         max_body_bytes: int,
         auth_required: bool,
         allowed_tenant: str | None,
     ) -> None:
         self._adapter = adapter
         self._bot = bot
-        self._ledger = ledger
+        self._redelivery = redelivery
+        self._already_received = already_received
         self._state = conversation_state
         self._max_body = max_body_bytes
         self._auth_required = auth_required
@@ -88,33 +92,44 @@ class MessagesEndpoint:
         conversation_id, activity_id = activity.conversation.id, activity.id
         try:
             # The turn's dialog state is read with the claim, in one database round.
-            claim = (await self._ledger.claim(conversation_id, activity_id, state_key=self._state.key_for(activity))
-                     if activity_id else Claim(True))
+            admitted = (await self._redelivery.admit(conversation_id, activity_id,
+                                                     state_key=self._state.key_for(activity))
+                        if activity_id else Claim(True))
         except Exception as exc:  # noqa: BLE001 - e.g. the database is down: let Teams retry
             log.error("could not record the activity: %s", describe_exception(exc))
             return _error(503, "temporarily unavailable")
-        if not claim.first_delivery:
+        if isinstance(admitted, Duplicate):
             log.info("dropped redelivered %s activity", activity.type)
-            # A redelivered invoke gets the first delivery's answer (the card that replaced
-            # the pressed one), so Teams does not show an error on the card.
-            stored = await self._ledger.response(conversation_id, activity_id)
-            return web.json_response(stored or {}, status=200)
+            if activity.type != ActivityTypes.invoke:
+                return web.Response(status=200)
+            # The first delivery's answer (the card that replaced the pressed one) when this
+            # process still has it, so Teams does not show an error on the card.
+            status, body = admitted.answer or (200, self._already_received)
+            return web.json_response(body, status=status)
+        return await self._run(auth_result, activity, admitted)
+
+    async def _run(self, auth_result: Any, activity: Activity, claim: Claim) -> web.Response:
+        answer = None
         try:
-            with prefetched_state(claim.state_key, claim.state):
-                response = await self._adapter.process_activity(auth_result, activity, self._bot.on_turn)
+            with (prefetched_state(claim.state_key, claim.state),
+                  along_with_state_write(self._redelivery.finish_step(claim)) as finished):
+                async with self._redelivery.leased(claim):
+                    response = await self._adapter.process_activity(auth_result, activity, self._bot.on_turn)
+            if response is not None:
+                answer = (response.status, _invoke_body(response.body))
         except Exception as exc:  # noqa: BLE001 - never a 500; let a redelivery try again
             log.error("turn failed outside the bot's error handler: %s", describe_exception(exc))
-            if activity_id:
-                try:
-                    await self._ledger.release(conversation_id, activity_id)
-                except Exception as release_exc:  # noqa: BLE001 - still answer 503, not 500
-                    log.error("could not release the activity: %s", describe_exception(release_exc))
+            try:
+                await self._redelivery.release(claim)
+            except Exception as release_exc:  # noqa: BLE001 - still answer 503, not 500
+                log.error("could not release the activity: %s", describe_exception(release_exc))
             return _error(503, "temporarily unavailable")
-        if response is not None:
-            body = _invoke_body(response.body)
-            if activity_id and response.status == 200:
-                await self._ledger.remember_response(conversation_id, activity_id, body)
-            return web.json_response(body, status=response.status)
+        except BaseException:
+            self._redelivery.abandon(claim)  # cancelled mid-turn: its lease runs out, a redelivery runs it
+            raise
+        self._redelivery.finish(claim, answer, already_final=finished())
+        if answer is not None:
+            return web.json_response(answer[1], status=answer[0])
         return web.Response(status=200)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import importlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -125,6 +125,32 @@ def _take_prefetched(keys: list[str]) -> dict[str, StoredDocument] | None:
     return {keys[0]: document} if document is not None else {}
 
 
+class _Along:
+    """A statement to run in the turn's next state write, and whether one ran it."""
+
+    def __init__(self, step: tuple[Any, dict[str, Any]]) -> None:
+        self.step: tuple[Any, dict[str, Any]] | None = step
+        self.done = False
+
+
+_ALONG: ContextVar[_Along | None] = ContextVar("peerspace_state_write_along", default=None)
+
+
+@contextmanager
+def along_with_state_write(step: tuple[Any, dict[str, Any]] | None) -> Iterator[Callable[[], bool]]:
+    """Within this block the first state write also runs `step` (a storage statement) in its
+    database round. Yields a function telling whether that happened."""
+    if step is None:
+        yield lambda: False
+        return
+    along = _Along(step)
+    token = _ALONG.set(along)
+    try:
+        yield lambda: along.done
+    finally:
+        _ALONG.reset(token)
+
+
 class SqlStorage(Storage):
     """botbuilder Storage over `StateStore` with optimistic concurrency on eTags."""
 
@@ -159,7 +185,11 @@ class SqlStorage(Storage):
                 if _STATE in document:
                     document[_STATE].pop("e_tag", None)
             pending[key] = PendingWrite(document, expected)
-        new_etags = await self._store.write(pending)
+        along = _ALONG.get()
+        step = along.step if along is not None else None
+        new_etags = await self._store.write(pending, (step,) if step else ())
+        if step is not None:
+            along.step, along.done = None, True
         # Hand the fresh eTag back so a second save in the same turn is not a false conflict.
         for key, etag in new_etags.items():
             _set_etag(changes[key], etag)

@@ -29,6 +29,9 @@ class Prepared:
 
     def __init__(self, engine: AsyncEngine, statement: ClauseElement) -> None:
         dialect = engine.dialect
+        self._engine, self._statement = engine, statement
+        self._with: dict[int, Prepared] = {}
+        self._depth = 0  # WITH clauses already added: each needs its own name
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
@@ -40,6 +43,16 @@ class Prepared:
         self._results: tuple[_Processor, ...] = tuple(
             col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns
         )
+
+    def running_first(self, other: "Prepared") -> "Prepared":
+        """This statement with `other` (a data-changing one) in a WITH clause: both in one
+        statement, which PostgreSQL runs in one round trip. Their parameter names must differ."""
+        combined = self._with.get(id(other))
+        if combined is None:
+            cte = other._statement.cte(f"along_{self._depth}")
+            combined = self._with[id(other)] = Prepared(self._engine, self._statement.add_cte(cte))
+            combined._depth = self._depth + 1
+        return combined
 
     def args(self, params: dict[str, Any]) -> list[Any]:
         return [value if process is None else process(value)
@@ -76,6 +89,18 @@ class Driver:
             return [await self.fetch(prepared, **params) for prepared, params in steps]
         batches = await self._conn.execute_batch([(prepared.sql, prepared.args(params)) for prepared, params in steps])
         return [[prepared.row(r) for r in rows] for (prepared, _), rows in zip(steps, batches)]
+
+    async def fetch_along(self, prepared: Prepared, params: dict[str, Any],
+                          along: tuple[tuple[Prepared, dict[str, Any]], ...]) -> list[tuple[Any, ...]]:
+        """`prepared`'s rows, committed with the `along` statements in the same round: on SQLite
+        the same call into the driver, on PostgreSQL the same statement."""
+        if not self._postgres:
+            return (await self.together((prepared, params), *along))[0]
+        merged = dict(params)
+        for other, other_params in along:
+            prepared = prepared.running_first(other)
+            merged.update(other_params)
+        return await self.fetch(prepared, **merged)
 
     @asynccontextmanager
     async def atomic(self, needed: bool = True) -> AsyncIterator[None]:

@@ -109,14 +109,17 @@ class BotStateItem(Base):
 
 
 class ProcessedActivity(Base):
-    """Activities already taken, so a redelivered one (Teams retries) is processed once."""
+    """Activities taken, so a redelivered one (Teams retries) is processed once. Nothing of the
+    activity's content is kept: an invoke's answer can hold what a person typed."""
 
     __tablename__ = "processed_activities"
 
     conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # an invoke's answer, for redeliveries
+    # While the turn runs, until when its process holds the claim (it renews it); None once done.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owner: Mapped[str] = mapped_column(String(32), default="", server_default="")  # the running turn's token
 
 
 class OutboxMessage(Base):

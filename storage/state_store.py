@@ -9,7 +9,7 @@ on the driver connection); the rarer operations use SQLAlchemy Core.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,8 +84,10 @@ class StateStore:
     def document(rows: list[tuple[Any, ...]]) -> StoredDocument | None:
         return StoredDocument(rows[0][0], rows[0][1]) if rows else None
 
-    async def write(self, changes: Mapping[str, PendingWrite]) -> dict[str, str]:
-        """Write all changes as one unit; returns the new eTag of each key."""
+    async def write(self, changes: Mapping[str, PendingWrite],
+                    along: Sequence[tuple[Prepared, dict[str, Any]]] = ()) -> dict[str, str]:
+        """Write all changes as one unit; returns the new eTag of each key. The `along` statements
+        (the turn's redelivery claim made final) run after them, in the same database round."""
         for key, change in changes.items():
             if change.expected_etag == "":
                 raise ValueError(f"empty eTag for {key!r}: pass None or '*' to overwrite")
@@ -97,7 +99,7 @@ class StateStore:
                 # The usual case is one document: its statement and commit in one round. Several
                 # documents stay in one transaction, committed when the connection is left.
                 if single:
-                    return (await driver.together((prepared, params)))[0]
+                    return await driver.fetch_along(prepared, params, tuple(along))
                 return await driver.fetch(prepared, **params)
 
             for key, change in changes.items():
@@ -108,6 +110,8 @@ class StateStore:
                 elif not await run(self._update, {"expected": change.expected_etag, **params}):
                     await self._recreate(driver, params)
                 new_etags[key] = etag
+            for prepared, params in along if not single else ():
+                await driver.fetch(prepared, **params)
         return new_etags
 
     async def _recreate(self, driver: Driver, params: dict[str, Any]) -> None:
