@@ -130,8 +130,9 @@ def parse_activity(body: bytes) -> Activity:
         raise Refused(400, "malformed activity") from None
     if not activity.conversation or not activity.conversation.id or not activity.service_url:
         raise Refused(400, "activity lacks conversation or serviceUrl")
-    if not _usable_id(activity.conversation.id) or not (activity.id is None or _usable_id(activity.id)):
-        raise Refused(400, "malformed conversation or activity id")
+    # The channel and conversation ids also make the dialog-state key read with the claim.
+    if not all(_usable_id(v) for v in (activity.conversation.id, activity.id, activity.channel_id) if v is not None):
+        raise Refused(400, "malformed conversation, channel or activity id")
     return activity
 
 
