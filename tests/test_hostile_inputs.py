@@ -49,22 +49,13 @@ def _settings(examples: int):
                                            HealthCheck.data_too_large])
 
 
-def channel_event(url: str) -> dict[str, Any]:
-    activity = factories._base("conversationUpdate", ALICE, url, conversation_id="19:general@thread.tacv2",
-                               conversation_type="channel")
-    activity["channelData"].update({"eventType": "channelCreated", "channel": {"id": "19:new@thread.tacv2",
-                                                                                "name": "New"},
-                                    "team": {"id": "19:team@thread.tacv2", "name": "Team"}})
-    return activity
-
-
 BASES = {
     "message": lambda url: factories.message("help", ALICE, service_url=url),
     "submit": lambda url: factories.submit("about.show", {"note": "n"}, service_url=url),
     "invoke": lambda url: factories.execute("my_data.show", {"x": 1}, service_url=url),
     "install": lambda url: factories.installation_update(service_url=url),
     "bot-added": lambda url: factories.bot_added(service_url=url),
-    "channel-event": channel_event,
+    "channel-event": lambda url: factories.channel_created(service_url=url),
 }
 
 BAD_TEXT = st.sampled_from(["\ud800", "\udfff", "a\udc80b", "\x00", "nul\x00", "\x07\x1b[2J", "\u202e\u2066",
