@@ -7,7 +7,6 @@ once however often Teams delivers it (bot/redelivery.py).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -18,11 +17,11 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.logs import describe_exception
+from bot.admission import Admission, Refused, RefusalLog
 from bot.redelivery import Duplicate, Redelivery
 from bot.state_storage import SqlConversationState, along_with_state_write, prefetched_state
-from bot.turns import tenant_of
 from storage.activities import Claim
+from storage.logs import describe_exception
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -46,48 +45,16 @@ class MessagesEndpoint:
         self._redelivery = redelivery
         self._already_received = already_received
         self._state = conversation_state
-        self._max_body = max_body_bytes
-        self._auth_required = auth_required
-        self._tenant = allowed_tenant or None
+        self._admission = Admission(adapter.bot_framework_authentication, max_body_bytes=max_body_bytes,
+                                    auth_required=auth_required, allowed_tenant=allowed_tenant)
+        self._refusals = RefusalLog()
 
     async def handle(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > self._max_body:
-            return _error(413, "body too large")
-        chunks, size = [], 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > self._max_body:
-                return _error(413, "body too large")
-            chunks.append(chunk)
-        body = b"".join(chunks)
         try:
-            payload = json.loads(body)
-            if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-                raise ValueError("not an activity")
-            activity = Activity().deserialize(payload)
-        except (ValueError, TypeError, AttributeError, KeyError):
-            return _error(400, "malformed activity")
-        if not activity.conversation or not activity.conversation.id or not activity.service_url:
-            return _error(400, "activity lacks conversation or serviceUrl")
-        if not _usable_id(activity.conversation.id) or not (activity.id is None or _usable_id(activity.id)):
-            # The ledger keys on these; PostgreSQL refuses NUL characters in text.
-            return _error(400, "malformed conversation or activity id")
-
-        auth_header = request.headers.get("Authorization", "")
-        if not self._auth_required:
-            # Development mode validates nothing; ignoring a stray token avoids a network fetch.
-            auth_header = ""
-        elif not auth_header:
-            return _error(401, "missing bearer token")
-        try:
-            auth_result = await self._adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
-        except Exception as exc:  # noqa: BLE001 - any failure to authenticate is a 401
-            log.info("refused unauthenticated request: %s", type(exc).__name__)
-            return _error(401, "invalid bearer token")
-
-        if self._tenant and (tenant_of(activity) or "").lower() != self._tenant.lower():
-            log.info("refused activity from another tenant")
-            return _error(403, "tenant not allowed")
+            activity, auth_result = await self._admission.admit(request)
+        except Refused as refusal:
+            self._refusals.note(refusal)
+            return _error(refusal.status, refusal.reason)
 
         conversation_id, activity_id = activity.conversation.id, activity.id
         try:
@@ -145,10 +112,6 @@ def _invoke_body(body: object) -> object:
     if isinstance(body, Model):
         return serializer_helper(body)
     return body
-
-
-def _usable_id(value: object) -> bool:
-    return isinstance(value, str) and "\x00" not in value
 
 
 def _error(status: int, reason: str) -> web.Response:

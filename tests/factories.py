@@ -81,3 +81,13 @@ def bot_added(person: Person = ALICE, *, service_url: str, **kw: Any) -> dict[st
     activity = _base("conversationUpdate", person, service_url, **kw)
     activity["membersAdded"] = [{"id": BOT_ID}]
     return activity
+
+
+def channel_created(person: Person = ALICE, *, service_url: str, **kw: Any) -> dict[str, Any]:
+    """A channel event: a team member created a channel in a team the bot is in."""
+    activity = _base("conversationUpdate", person, service_url, conversation_id="19:general@thread.tacv2",
+                     conversation_type="channel", **kw)
+    activity.setdefault("channelData", {}).update({
+        "eventType": "channelCreated", "channel": {"id": "19:new@thread.tacv2", "name": "New"},
+        "team": {"id": "19:team@thread.tacv2", "name": "Team"}})
+    return activity

@@ -767,9 +767,12 @@ async def test_refused_token_does_not_use_up_the_activity_id(secured, keys, outg
     assert len(secured.connector.sent) == 1
 
 
-async def test_malformed_json_with_an_app_id_is_400_not_500(secured, openid):
-    resp = await post_raw(secured, b'{"type": "message", ', headers=bearer("whatever"))
+async def test_malformed_json_with_an_app_id_is_400_not_500(secured, keys):
+    """With a valid token; without one the body is never parsed (a 401, tests/test_edge_admission.py)."""
+    body = b'{"type": "message", '
+    resp = await post_raw(secured, body, headers=bearer(mint(keys.signing, secured.connector.url)))
     assert resp.status == 400
+    assert (await post_raw(secured, body, headers=bearer("whatever"))).status == 401
     await assert_bot_code_never_ran(secured)
 
 
