@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from storage.models import OutboxMessage, User
 from storage.session_models import Registration, SeriesSubscription, SpaceSession
 from tests import factories
+from tests.cards import unescape
 from tests.factories import ALICE, BOB, FACILITATOR, Person
 
 FORM = {"name": "Alice Example", "organisation": "Somerset NHS FT", "role": "Peer lead",
@@ -31,9 +32,10 @@ def nodes(card: Any):
 
 
 def texts(card: dict[str, Any]) -> str:
-    """Every text, title, value and label of a card, joined: enough to look for a sentence."""
-    return "\n".join(n[k] for n in nodes(card) for k in ("text", "title", "value", "label")
-                     if isinstance(n.get(k), str))
+    """Every text, title, value and label of a card as a person reads it (Markdown escapes
+    undone), joined: enough to look for a sentence."""
+    return unescape("\n".join(n[k] for n in nodes(card) for k in ("text", "title", "value", "label")
+                               if isinstance(n.get(k), str)))
 
 
 def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
