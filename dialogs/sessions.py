@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.calendar import calendar_routes
 from bot.exports import export_routes
+from bot.inputs import CONTROL_CHARACTERS
 from dialogs.registry import Feature, FeatureContext, MenuEntry
 from dialogs.sessions_admin import AdminActions
 from dialogs.sessions_browse import BrowseActions
@@ -100,5 +101,8 @@ def _texts(config: SessionsConfig) -> list[str]:
         "presenters", "presenters_long", "unknown_session", "not_open", "not_registered", "not_now",
         "clock_change", "date_time", "in_past", "end_time", "joining_url", "capacity", "not_editable",
         "channel", "no_audience", "unknown_person")]
-    keys += ["my_data.labels.session_registrations", "my_data.labels.session_updates"]
+    keys += [f"sessions.fields.{k}" for k in (
+        "name", "organisation", "role", "reason", "hopes", "access_needs", "title", "topic", "presenters",
+        "joining_url")]
+    keys += ["my_data.labels.session_registrations", "my_data.labels.session_updates", CONTROL_CHARACTERS]
     return keys

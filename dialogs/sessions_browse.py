@@ -95,7 +95,7 @@ class BrowseActions(SessionsBase):
             cleaned[key], error = text_field(data, key, limit, required=required)
             if error:
                 await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
-                                                                error=self.text(error)), replace=True)
+                                                                error=self.error_text(error, key)), replace=True)
                 return
         details = repo.RegistrationDetails(**cleaned, wants_updates=flag(data.get("wants_updates")))
         now = self.services.now()

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, ContentError
+from bot.inputs import CONTROL_CHARACTERS, storable
 from dialogs.context import BotServices, scope_of
 from scheduler.recurrence import ReminderOffset, in_zone, to_utc
 from storage import sessions as repo
@@ -121,6 +122,7 @@ def summary(content: Content, space: SpaceSession, zone: str, counts: repo.Count
 
 
 # --- input checks: each returns (value, error text key or None) ------------------------------
+# The error texts may name the field: format them with `field=` (see SessionsBase.error_text).
 
 def text_field(data: dict[str, Any], key: str, limit: int, *, required: bool) -> tuple[str, str | None]:
     value = data.get(key)
@@ -128,7 +130,10 @@ def text_field(data: dict[str, Any], key: str, limit: int, *, required: bool) ->
         value = ""
     if not isinstance(value, str):
         return "", f"sessions.errors.{key}"
-    value = " ".join(value.split()) if limit <= 500 else value.strip()
+    multiline = limit > 500
+    if not storable(value, multiline=multiline):
+        return "", CONTROL_CHARACTERS
+    value = value.strip() if multiline else " ".join(value.split())
     if required and not value:
         return "", f"sessions.errors.{key}"
     if len(value) > limit:
@@ -140,6 +145,8 @@ def https_url(value: Any) -> tuple[str, str | None]:
     value = value.strip() if isinstance(value, str) else ""
     if not value:
         return "", None
+    if not storable(value, multiline=False):
+        return "", CONTROL_CHARACTERS
     parsed = urlparse(value)
     if parsed.scheme != "https" or not parsed.hostname or len(value) > 2000 or any(c.isspace() for c in value):
         return value, "sessions.errors.joining_url"
@@ -187,6 +194,10 @@ class SessionsBase:
 
     def text(self, key: str, **params: Any) -> str:
         return self.content.text(key, **params)
+
+    def error_text(self, key: str, field: str) -> str:
+        """The message for an input check's error `key` about the form field `field`."""
+        return self.text(key, field=self.text(f"sessions.fields.{field}"))
 
     def facilitator(self, turn_context) -> Any:
         """This turn's scope, once the actor is known to be a facilitator or admin (else NotPermitted)."""

@@ -66,8 +66,13 @@ async def series_by_name(session: AsyncSession, name: str, zone: str) -> tuple[S
         return await session.scalar(select(Series).where(Series.name == name)), False
 
 
+def _is_id(value: object) -> bool:
+    """Ids are ours (hex); anything else a card sends back, a NUL included, matches no row."""
+    return isinstance(value, str) and 0 < len(value) <= 32 and value.isascii() and value.isalnum()
+
+
 async def get_session(session: AsyncSession, session_id: object) -> SpaceSession | None:
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+    if not _is_id(session_id):
         return None
     return await session.get(SpaceSession, session_id)
 
@@ -103,7 +108,7 @@ async def latest_session(session: AsyncSession, series_id: str) -> SpaceSession 
 
 async def lock(session: AsyncSession, session_id: object) -> SpaceSession | None:
     """Serialise registration changes for one session (see the module docstring)."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+    if not _is_id(session_id):
         return None
     result = await session.execute(
         update(SpaceSession).where(SpaceSession.id == session_id)
