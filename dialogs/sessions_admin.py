@@ -141,7 +141,7 @@ class AdminActions(SessionsBase):
             setattr(space, key, value)
         await session.flush()
         if moved:
-            await requeue_session(session, space, space.time_zone, self.config.rules, now)
+            await requeue_session(session, space, self.config.rules, now)
             people = [r.user_id for r in await repo.registrations(session, space.id)]
             await self.tell(session, space, people, f"moved:{stamp(space)}", "sessions.notices.moved_title",
                             "sessions.notices.moved", now)

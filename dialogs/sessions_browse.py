@@ -111,7 +111,7 @@ class BrowseActions(SessionsBase):
             if result is not None:
                 zone = await zone_of(session, user_id, self.config.zone)
                 if result.status == REGISTERED:
-                    await queue_for_attendee(session, space, user_id, zone, self.config.rules, now)
+                    await queue_for_attendee(session, space, user_id, self.config.rules, now)
                 waiting = await repo.registrations(session, space.id, (WAITLISTED,))
         if result is None:
             await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,

@@ -16,7 +16,7 @@ from bot.inputs import CONTROL_CHARACTERS, storable
 from dialogs.context import BotServices, scope_of
 from scheduler.recurrence import ReminderOffset, in_zone, to_utc
 from storage import sessions as repo
-from storage.models import User
+from storage.users import valid_zone, zone_of  # noqa: F401 (the sessions modules take them from here)
 from storage.roles import Role
 from storage.session_models import REGISTRATION_OPEN, Series, SpaceSession
 from storage import outbox
@@ -70,19 +70,6 @@ class SessionsConfig:
             )
         except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
             raise ContentError(f"{where}: invalid or missing field ({type(exc).__name__}: {exc})") from None
-
-
-def valid_zone(zone: str | None, fallback: str) -> str:
-    try:
-        ZoneInfo(zone or "")
-        return zone or fallback
-    except (ZoneInfoNotFoundError, ValueError):
-        return fallback
-
-
-async def zone_of(session: AsyncSession, user_id: str, fallback: str) -> str:
-    user = await session.get(User, user_id) if user_id else None
-    return valid_zone(user.time_zone if user else None, fallback)
 
 
 def when_text(content: Content, start: datetime, end: datetime, zone: str) -> str:
@@ -233,7 +220,6 @@ class SessionsBase:
     async def promoted(self, session: AsyncSession, space: SpaceSession, people: list, now: datetime) -> None:
         """Tell people who moved from the waitlist to a place, and queue their reminders."""
         for registration in people:
-            zone = await zone_of(session, registration.user_id, self.config.zone)
-            await queue_for_attendee(session, space, registration.user_id, zone, self.config.rules, now)
+            await queue_for_attendee(session, space, registration.user_id, self.config.rules, now)
         await self.tell(session, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
                         "sessions.notices.promoted_title", "sessions.notices.promoted", now)

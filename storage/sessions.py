@@ -163,10 +163,17 @@ def _apply(registration: Registration, details: RegistrationDetails) -> None:
 
 async def withdraw(session: AsyncSession, session_id: str, user_id: str,
                    now: datetime) -> tuple[Registration | None, list[Registration]]:
-    """Give up a place or waitlist spot. Returns it and anyone promoted into the freed place."""
+    """Give up a place or waitlist spot. Returns it and anyone promoted into the freed place.
+
+    Someone without a place changes nothing, not even the session's version (the calendar
+    file's SEQUENCE): the lock is only taken once there is something to give up.
+    """
+    registration = await registration_of(session, session_id, user_id) if _is_id(session_id) else None
+    if registration is None or registration.status not in ACTIVE:
+        return None, []
     space = await lock(session, session_id)
-    registration = await registration_of(session, session_id, user_id) if space else None
-    if space is None or registration is None or registration.status not in ACTIVE:
+    await session.refresh(registration)  # as it is now that we hold the lock
+    if space is None or registration.status not in ACTIVE:
         return None, []
     was_registered = registration.status == REGISTERED
     registration.status, registration.withdrawn_at = WITHDRAWN, now
