@@ -11,6 +11,7 @@ from dialogs.sessions_admin import AdminActions
 from dialogs.sessions_browse import BrowseActions
 from dialogs.sessions_common import SessionsConfig, agenda_rows
 from dialogs.sessions_delivery import SessionsDelivery
+from dialogs.sessions_personal import SessionsPersonalData
 from dialogs.sessions_views import ViewActions
 from storage.session_models import CANCELLED, HELD, REGISTERED, REGISTRATION_CLOSED, REGISTRATION_OPEN, \
     SCHEDULED, WAITLISTED, WITHDRAWN
@@ -52,7 +53,7 @@ def install(ctx: FeatureContext) -> None:
     ctx.delivery.register(STARTING, delivery.render_starting)
     ctx.delivery.register(ANNOUNCEMENT, delivery.render_announcement)
     ctx.scheduler.every("sessions.tick", TICK_SECONDS, delivery.tick)
-    services.personal_data.register(delivery.personal_data())
+    services.personal_data.register(SessionsPersonalData(services, config).source())
 
     text = services.content.text
 
@@ -89,7 +90,7 @@ def _texts(config: SessionsConfig) -> list[str]:
         "notices.cancelled_title", "notices.cancelled",
         "starting.recorded", "starting.not_recorded", "starting.support",
         "plan.quarter", "plan.title", "plan.text", "plan.no_proposal",
-        "my_data.line", "my_data.subscribed", "my_data.not_subscribed",
+        "my_data.line", "my_data.detail", "my_data.attended",
         "admin.new_title", "admin.edit_title", "admin.zone_note", "admin.saved", "admin.opened", "admin.closed",
         "admin.cancelled", "admin.announced", "admin.unnamed_channel", "admin.no_channels",
         "admin.subscriber_count",
@@ -104,5 +105,7 @@ def _texts(config: SessionsConfig) -> list[str]:
     keys += [f"sessions.fields.{k}" for k in (
         "name", "organisation", "role", "reason", "hopes", "access_needs", "title", "topic", "presenters",
         "joining_url")]
-    keys += ["my_data.labels.session_registrations", "my_data.labels.session_updates", CONTROL_CHARACTERS]
+    keys += [f"my_data.labels.{k}" for k in (
+        "session_registration", "session_updates", "sessions_created", "attendance_marked")]
+    keys += [CONTROL_CHARACTERS]
     return keys

@@ -78,6 +78,7 @@ class BrowseActions(SessionsBase):
             zone = await zone_of(session, user_id, self.config.zone)
             if values is None:
                 existing = await repo.registration_of(session, space.id, user_id)
+                existing = existing if existing is not None and existing.status in repo.ACTIVE else None
                 user = await session.get(User, user_id)
                 values = {k: getattr(existing, k) for k, *_ in FIELDS} if existing else {"name": user.name if user else ""}
                 values["wants_updates"] = bool(existing.wants_updates) if existing else False

@@ -38,6 +38,12 @@ class RegistrationDetails:
     wants_updates: bool
 
 
+# What a withdrawn registration keeps of the details typed: nothing. The row stays with its
+# status and times only, for the facilitators' counts and for a later registration to reuse.
+GIVEN_UP = RegistrationDetails(name="", organisation="", role="", reason="", hopes="", access_needs="",
+                               wants_updates=False)
+
+
 @dataclass(frozen=True)
 class RegistrationResult:
     registration: Registration
@@ -177,6 +183,7 @@ async def withdraw(session: AsyncSession, session_id: str, user_id: str,
         return None, []
     was_registered = registration.status == REGISTERED
     registration.status, registration.withdrawn_at = WITHDRAWN, now
+    _apply(registration, GIVEN_UP)
     await session.flush()
     promoted = await fill_places(session, space) if was_registered else []
     return registration, promoted
