@@ -13,6 +13,7 @@ from bot.inputs import printable, storable
 from storage.models import User
 from storage.session_models import Registration, SpaceSession
 from tests.factories import ALICE, FACILITATOR, Person
+from tests.test_feedback_loop import GOOD, card_text, make_session, responses
 from tests.test_sessions_admin import NEW, save
 from tests.test_sessions_register import card_of, count, first_session, register, rows, texts
 
@@ -81,3 +82,14 @@ async def test_a_teams_display_name_with_control_characters_is_stored_without_th
     assert names == ["Eve[31m Example"]
     async with harness.components.services.sessions() as session:
         assert await session.scalar(select(User.name).where(User.name.contains("\x1b"))) is None
+
+
+async def test_feedback_answers_refuse_control_characters_and_store_nothing(harness):
+    await harness.say("hi", ALICE)
+    sid = await make_session(harness, attendees=[ALICE])
+    for key in ("helpful", "better"):
+        body = await harness.press("feedback.submit", {"session": sid, **GOOD, key: "Evil\x00text"}, ALICE)
+        assert "contains an invisible control character" in card_text(body["value"]), key
+    assert await responses(harness) == []
+    body = await harness.press("feedback.submit", {"session": sid, **GOOD, "helpful": "One\nTwo\tthree"}, ALICE)
+    assert "Thank you" in card_text(body["value"]), "line breaks and tabs are fine in a long answer"
