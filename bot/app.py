@@ -119,11 +119,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
 
+    configured_roles = ConfiguredRoles.of(settings.admin_ids, settings.facilitator_ids)
     services = BotServices(
         sessions=sessions,
         content=content,
-        personal_data=PersonalDataRegistry(),
-        configured_roles=ConfiguredRoles.of(settings.admin_ids, settings.facilitator_ids),
+        personal_data=PersonalDataRegistry(configured_roles),
+        configured_roles=configured_roles,
         default_zone=settings.default_time_zone,
         min_group_size=settings.min_group_size,
         support_name=settings.support_contact_name,

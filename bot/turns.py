@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
+from dialogs.shared.inputs import printable
 from storage.users import SeenConversation, SeenUser
 
 
@@ -69,7 +70,7 @@ def seen_user(activity: Activity) -> SeenUser | None:
     return SeenUser(
         teams_id=sender.id[:200],
         aad_object_id=(sender.aad_object_id or None) and sender.aad_object_id[:64],
-        name=(sender.name or "")[:200],
+        name=printable(sender.name or "")[:200],
         tenant_id=tenant_of(activity),
         time_zone=time_zone_of(activity),
         locale=(activity.locale or None) and activity.locale[:20],
@@ -92,6 +93,6 @@ def seen_conversation(activity: Activity) -> SeenConversation | None:
         conversation_type=(conv.conversation_type or "personal")[:20],
         tenant_id=tenant,
         team_id=team_of(activity),
-        name=(conv.name or None) and conv.name[:200],
+        name=printable(conv.name or "")[:200] or None,
         reference=reference,
     )

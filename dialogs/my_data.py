@@ -78,7 +78,8 @@ def my_data_feature(services: BotServices) -> Feature:
         dialogs=[MyDataDialog(services)],
         starts={"my_data.show": MyDataDialog.ID},
         texts=[f"my_data.labels.{k}" for k in
-               ("name", "time_zone", "first_seen", "chats", "granted_roles", "pending_messages")]
+               ("name", "account", "time_zone", "locale", "first_seen", "chats", "granted_roles", "configured_roles",
+                   "pending_messages")]
         + ["my_data.kept", "my_data.none", "notice.deleted_title", "notice.deleted_text", "notice.kept_title"],
         cards=["my_data", "my_data_confirm", "notice"],
     )

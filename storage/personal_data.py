@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, OutboxMessage, RoleGrant, User
 from storage.outbox import PENDING, delete_for_user
+from storage.roles import ConfiguredRoles, Role
 
 
 @dataclass(frozen=True)
@@ -46,33 +47,46 @@ _COUNTS = select(
 _ROLES = select(RoleGrant.role).where(RoleGrant.aad_object_id == bindparam("aad_object_id"))
 
 
-async def _describe_profile(session: AsyncSession, user: User) -> list[DataItem]:
-    chats, pending = (await session.execute(_COUNTS, {"user_id": user.id})).one()
-    roles = await session.scalars(_ROLES, {"aad_object_id": user.aad_object_id or ""})
-    return [
-        DataItem("name", (user.name,) if user.name else ()),
-        DataItem("time_zone", (user.time_zone,)),
-        DataItem("first_seen", (user.created_at.date().isoformat(),)),
-        DataItem("chats", (str(chats or 0),)),
-        DataItem("granted_roles", tuple(sorted(roles)), value_prefix="roles"),
-        DataItem("pending_messages", (str(pending or 0),)),
-    ]
+def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
+    """The person themselves: what Teams told us, their chats, roles and waiting messages."""
 
+    async def describe(session: AsyncSession, user: User) -> list[DataItem]:
+        chats, pending = (await session.execute(_COUNTS, {"user_id": user.id})).one()
+        aad = (user.aad_object_id or "").lower()
+        roles = await session.scalars(_ROLES, {"aad_object_id": aad})
+        named = [r.value for r, ids in ((Role.ADMIN, configured.admins), (Role.FACILITATOR, configured.facilitators))
+                 if aad and aad in ids]
+        return [
+            DataItem("name", (user.name,) if user.name else ()),
+            DataItem("account", tuple(v for v in (user.teams_id, user.aad_object_id, user.tenant_id) if v)),
+            DataItem("time_zone", (user.time_zone,)),
+            DataItem("locale", (user.locale,) if user.locale else ()),
+            DataItem("first_seen", (user.created_at.date().isoformat(),)),
+            DataItem("chats", (str(chats or 0),)),
+            DataItem("granted_roles", tuple(sorted(roles)), value_prefix="roles"),
+            DataItem("configured_roles", tuple(named), value_prefix="roles"),
+            DataItem("pending_messages", (str(pending or 0),)),
+        ]
 
-async def _erase_profile(session: AsyncSession, user: User) -> None:
-    await delete_for_user(session, user.id)
-    await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
-    await session.delete(user)
+    async def erase(session: AsyncSession, user: User) -> None:
+        await delete_for_user(session, user.id)
+        await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
+        if user.aad_object_id:  # roles given to them go with them; configured ones live in settings
+            await session.execute(delete(RoleGrant).where(RoleGrant.aad_object_id == user.aad_object_id.lower()))
+        await session.delete(user)
 
-
-PROFILE = PersonalDataSource("profile", _describe_profile, _erase_profile)
+    return PersonalDataSource("profile", describe, erase)
 
 
 class PersonalDataRegistry:
-    """Sources in registration order; the profile always goes last so foreign keys hold."""
+    """Sources in registration order; the profile always goes last so foreign keys hold.
 
-    def __init__(self) -> None:
+    `configured` names the roles settings give people, listed (but not deletable) as such.
+    """
+
+    def __init__(self, configured: ConfiguredRoles | None = None) -> None:
         self._sources: list[PersonalDataSource] = []
+        self._profile = _profile(configured or ConfiguredRoles.of([], []))
 
     def register(self, source: PersonalDataSource) -> None:
         if any(s.name == source.name for s in self._sources):
@@ -81,7 +95,7 @@ class PersonalDataRegistry:
 
     @property
     def sources(self) -> list[PersonalDataSource]:
-        return [*self._sources, PROFILE]
+        return [*self._sources, self._profile]
 
     async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
         items: list[DataItem] = []

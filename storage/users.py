@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +35,20 @@ class SeenConversation:
     team_id: str | None
     name: str | None
     reference: dict[str, Any]
+
+
+def valid_zone(zone: str | None, fallback: str) -> str:
+    try:
+        ZoneInfo(zone or "")
+        return zone or fallback
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+async def zone_of(session: AsyncSession, user_id: str | None, fallback: str) -> str:
+    """The zone a person's times are shown and reminded in: theirs from Teams, else `fallback`."""
+    user = await session.get(User, user_id) if user_id else None
+    return valid_zone(user.time_zone if user else None, fallback)
 
 
 async def upsert_user(session: AsyncSession, seen: SeenUser, default_zone: str) -> User:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content, ContentError
+from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.feedback import responses as store
@@ -232,6 +233,9 @@ class FeedbackForm:
         texts = [data.get("helpful"), data.get("better")]
         if not all(t is None or isinstance(t, str) for t in texts):
             return text("bot.invalid_input"), None
+        for key, value in zip(("helpful", "better"), texts):
+            if value and not storable(value, multiline=True):
+                return text(CONTROL_CHARACTERS, field=text(f"feedback.questions.{key}")), None
         return "", store.ResponseDraft(int(ratings[0]), int(ratings[1]), int(ratings[2]), topics,
                                        texts[0] or None, texts[1] or None)
 
@@ -303,7 +307,8 @@ FORM_TEXTS = (
     + [f"feedback.errors.{k}" for k in ("ratings", "topics", "share", "session")]
     + [f"feedback.list.{k}" for k in ("title", "intro", "none", "give", "change", "answered", "waiting")]
     + [f"feedback.thanks.{k}" for k in ("title", "text", "replaced")]
-    + ["feedback.topic_other", "my_data.labels.feedback_offers", "my_data.labels.feedback_answered"]
+    + ["feedback.topic_other", "my_data.labels.feedback_offers", "my_data.labels.feedback_answered",
+       CONTROL_CHARACTERS]
 )
 
 

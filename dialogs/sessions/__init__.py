@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dialogs.sessions.calendar import calendar_routes
 from dialogs.sessions.export import export_routes
+from dialogs.shared.inputs import CONTROL_CHARACTERS
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.sessions.admin import AdminActions
 from dialogs.sessions.browse import BrowseActions
 from dialogs.sessions.common import SessionsConfig, agenda_rows
 from dialogs.sessions.delivery import SessionsDelivery
+from dialogs.sessions.personal import SessionsPersonalData
 from dialogs.sessions.views import ViewActions
 from storage.sessions.models import CANCELLED, HELD, REGISTERED, REGISTRATION_CLOSED, REGISTRATION_OPEN, \
     SCHEDULED, WAITLISTED, WITHDRAWN
@@ -51,7 +53,7 @@ def install(ctx: FeatureContext) -> None:
     ctx.delivery.register(STARTING, delivery.render_starting)
     ctx.delivery.register(ANNOUNCEMENT, delivery.render_announcement)
     ctx.scheduler.every("sessions.tick", TICK_SECONDS, delivery.tick)
-    services.personal_data.register(delivery.personal_data())
+    services.personal_data.register(SessionsPersonalData(services, config).source())
 
     text = services.content.text
 
@@ -88,7 +90,7 @@ def _texts(config: SessionsConfig) -> list[str]:
         "notices.cancelled_title", "notices.cancelled",
         "starting.recorded", "starting.not_recorded", "starting.support",
         "plan.quarter", "plan.title", "plan.text", "plan.no_proposal",
-        "my_data.line", "my_data.subscribed", "my_data.not_subscribed",
+        "my_data.line", "my_data.detail", "my_data.attended",
         "admin.new_title", "admin.edit_title", "admin.zone_note", "admin.saved", "admin.opened", "admin.closed",
         "admin.cancelled", "admin.announced", "admin.unnamed_channel", "admin.no_channels",
         "admin.subscriber_count",
@@ -100,5 +102,10 @@ def _texts(config: SessionsConfig) -> list[str]:
         "presenters", "presenters_long", "unknown_session", "not_open", "not_registered", "not_now",
         "clock_change", "date_time", "in_past", "end_time", "joining_url", "capacity", "not_editable",
         "channel", "no_audience", "unknown_person")]
-    keys += ["my_data.labels.session_registrations", "my_data.labels.session_updates"]
+    keys += [f"sessions.fields.{k}" for k in (
+        "name", "organisation", "role", "reason", "hopes", "access_needs", "title", "topic", "presenters",
+        "joining_url")]
+    keys += [f"my_data.labels.{k}" for k in (
+        "session_registration", "session_updates", "sessions_created", "attendance_marked")]
+    keys += [CONTROL_CHARACTERS]
     return keys

@@ -76,25 +76,26 @@ class AdminActions(SessionsBase):
         })
 
     def _check(self, data: dict[str, Any], zone: str, now: datetime) -> tuple[dict[str, Any], str | None]:
+        """The form's values, or the message saying what to correct."""
         out: dict[str, Any] = {}
         for key, limit, required in (("title", 200, True), ("topic", 500, False), ("presenters", 500, False)):
             out[key], error = text_field(data, key, limit, required=required)
             if error:
-                return out, error
+                return out, self.error_text(error, key)
         try:
             out["starts_at"] = local_instant(data.get("date"), data.get("start"), zone)
             out["ends_at"] = local_instant(data.get("date"), data.get("end"), zone)
         except NonexistentLocalTime:
-            return out, "sessions.errors.clock_change"
+            return out, self.text("sessions.errors.clock_change")
         except ValueError:
-            return out, "sessions.errors.date_time"
+            return out, self.text("sessions.errors.date_time")
         if out["starts_at"] <= now:
-            return out, "sessions.errors.in_past"
+            return out, self.text("sessions.errors.in_past")
         if not timedelta(0) < out["ends_at"] - out["starts_at"] <= MAX_LENGTH:
-            return out, "sessions.errors.end_time"
+            return out, self.text("sessions.errors.end_time")
         out["joining_url"], error = https_url(data.get("joining_url"))
         if error:
-            return out, error
+            return out, self.error_text(error, "joining_url")
         capacity = data.get("capacity")
         capacity = capacity.strip() if isinstance(capacity, str) else capacity
         if capacity in (None, ""):
@@ -102,7 +103,7 @@ class AdminActions(SessionsBase):
         elif isinstance(capacity, str) and capacity.isdigit() and 0 < int(capacity) <= MAX_CAPACITY:
             out["capacity"] = int(capacity)
         else:
-            return out, "sessions.errors.capacity"
+            return out, self.text("sessions.errors.capacity")
         out["recorded"] = flag(data.get("recorded"))
         return out, None
 
@@ -117,12 +118,11 @@ class AdminActions(SessionsBase):
             if not error and session_id is not None:
                 space = await repo.lock(session, session_id) if isinstance(session_id, str) else None
                 if space is None or space.status in (CANCELLED, "held"):
-                    error = "sessions.errors.not_editable"
+                    error = self.text("sessions.errors.not_editable")
             if not error:
                 space = await self._apply(session, space, values, user_id, now)
         if error:
-            await show(turn_context, await self._form(user_id, session_id, values=data, error=self.text(error)),
-                       replace=True)
+            await show(turn_context, await self._form(user_id, session_id, values=data, error=error), replace=True)
             return
         await show(turn_context, await self._manage.card(turn_context, space.id,
                                                          message=self.text("sessions.admin.saved")), replace=True)
@@ -141,7 +141,7 @@ class AdminActions(SessionsBase):
             setattr(space, key, value)
         await session.flush()
         if moved:
-            await requeue_session(session, space, space.time_zone, self.config.rules, now)
+            await requeue_session(session, space, self.config.rules, now)
             people = [r.user_id for r in await repo.registrations(session, space.id)]
             await self.tell(session, space, people, f"moved:{stamp(space)}", "sessions.notices.moved_title",
                             "sessions.notices.moved", now)

@@ -78,6 +78,7 @@ class BrowseActions(SessionsBase):
             zone = await zone_of(session, user_id, self.config.zone)
             if values is None:
                 existing = await repo.registration_of(session, space.id, user_id)
+                existing = existing if existing is not None and existing.status in repo.ACTIVE else None
                 user = await session.get(User, user_id)
                 values = {k: getattr(existing, k) for k, *_ in FIELDS} if existing else {"name": user.name if user else ""}
                 values["wants_updates"] = bool(existing.wants_updates) if existing else False
@@ -95,7 +96,7 @@ class BrowseActions(SessionsBase):
             cleaned[key], error = text_field(data, key, limit, required=required)
             if error:
                 await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
-                                                                error=self.text(error)), replace=True)
+                                                                error=self.error_text(error, key)), replace=True)
                 return
         details = repo.RegistrationDetails(**cleaned, wants_updates=flag(data.get("wants_updates")))
         now = self.services.now()
@@ -111,7 +112,7 @@ class BrowseActions(SessionsBase):
             if result is not None:
                 zone = await zone_of(session, user_id, self.config.zone)
                 if result.status == REGISTERED:
-                    await queue_for_attendee(session, space, user_id, zone, self.config.rules, now)
+                    await queue_for_attendee(session, space, user_id, self.config.rules, now)
                 waiting = await repo.registrations(session, space.id, (WAITLISTED,))
         if result is None:
             await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,

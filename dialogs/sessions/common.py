@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.content import Content, ContentError
+from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
 from dialogs.shared.context import BotServices, scope_of
 from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
-from storage.models import User
+from storage.users import valid_zone, zone_of  # noqa: F401 (the sessions modules take them from here)
 from storage.roles import Role
 from storage.sessions.models import REGISTRATION_OPEN, Series, SpaceSession
 from storage import outbox
@@ -71,19 +72,6 @@ class SessionsConfig:
             raise ContentError(f"{where}: invalid or missing field ({type(exc).__name__}: {exc})") from None
 
 
-def valid_zone(zone: str | None, fallback: str) -> str:
-    try:
-        ZoneInfo(zone or "")
-        return zone or fallback
-    except (ZoneInfoNotFoundError, ValueError):
-        return fallback
-
-
-async def zone_of(session: AsyncSession, user_id: str, fallback: str) -> str:
-    user = await session.get(User, user_id) if user_id else None
-    return valid_zone(user.time_zone if user else None, fallback)
-
-
 def when_text(content: Content, start: datetime, end: datetime, zone: str) -> str:
     """"Friday 26 June 2026, 14:00 to 16:00 (Europe/London)" in `zone`."""
     s, e = in_zone(start, zone), in_zone(end, zone)
@@ -121,6 +109,7 @@ def summary(content: Content, space: SpaceSession, zone: str, counts: repo.Count
 
 
 # --- input checks: each returns (value, error text key or None) ------------------------------
+# The error texts may name the field: format them with `field=` (see SessionsBase.error_text).
 
 def text_field(data: dict[str, Any], key: str, limit: int, *, required: bool) -> tuple[str, str | None]:
     value = data.get(key)
@@ -128,7 +117,10 @@ def text_field(data: dict[str, Any], key: str, limit: int, *, required: bool) ->
         value = ""
     if not isinstance(value, str):
         return "", f"sessions.errors.{key}"
-    value = " ".join(value.split()) if limit <= 500 else value.strip()
+    multiline = limit > 500
+    if not storable(value, multiline=multiline):
+        return "", CONTROL_CHARACTERS
+    value = value.strip() if multiline else " ".join(value.split())
     if required and not value:
         return "", f"sessions.errors.{key}"
     if len(value) > limit:
@@ -140,6 +132,8 @@ def https_url(value: Any) -> tuple[str, str | None]:
     value = value.strip() if isinstance(value, str) else ""
     if not value:
         return "", None
+    if not storable(value, multiline=False):
+        return "", CONTROL_CHARACTERS
     parsed = urlparse(value)
     if parsed.scheme != "https" or not parsed.hostname or len(value) > 2000 or any(c.isspace() for c in value):
         return value, "sessions.errors.joining_url"
@@ -188,6 +182,10 @@ class SessionsBase:
     def text(self, key: str, **params: Any) -> str:
         return self.content.text(key, **params)
 
+    def error_text(self, key: str, field: str) -> str:
+        """The message for an input check's error `key` about the form field `field`."""
+        return self.text(key, field=self.text(f"sessions.fields.{field}"))
+
     def facilitator(self, turn_context) -> Any:
         """This turn's scope, once the actor is known to be a facilitator or admin (else NotPermitted)."""
         scope = scope_of(turn_context)
@@ -222,7 +220,6 @@ class SessionsBase:
     async def promoted(self, session: AsyncSession, space: SpaceSession, people: list, now: datetime) -> None:
         """Tell people who moved from the waitlist to a place, and queue their reminders."""
         for registration in people:
-            zone = await zone_of(session, registration.user_id, self.config.zone)
-            await queue_for_attendee(session, space, registration.user_id, zone, self.config.rules, now)
+            await queue_for_attendee(session, space, registration.user_id, self.config.rules, now)
         await self.tell(session, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
                         "sessions.notices.promoted_title", "sessions.notices.promoted", now)

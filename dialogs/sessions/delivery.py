@@ -1,4 +1,4 @@
-"""Proactive side of sessions: outbox renderers, the periodic job, and personal data.
+"""Proactive side of sessions: outbox renderers and the periodic job.
 
 Renderers build the card when the message goes out, from the session as it is then: a changed
 joining link is in the reminder, and a withdrawn place or a moved session sends nothing.
@@ -11,34 +11,25 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.schema import Activity
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.cards import card_activity
 from dialogs.sessions.common import (
-    SessionsBase, agenda_rows, default_series, principle_rows, summary, valid_zone, when_text, zone_of,
+    SessionsBase, agenda_rows, default_series, principle_rows, summary, when_text, zone_of,
 )
 from storage.sessions.recurrence import planning_due, propose_next, quarter_bounds
 from storage import outbox
 from storage.sessions import repository as repo
 from storage.models import Conversation, RoleGrant, User
 from storage.outbox import ClaimedMessage
-from storage.personal_data import DataItem, PersonalDataSource
 from storage.roles import Role
-from storage.sessions.models import (
-    CANCELLED, HELD, REGISTERED, Registration, SeriesSubscription, SpaceSession,
-)
+from storage.sessions.models import CANCELLED, HELD, REGISTERED, SpaceSession
 from storage.sessions.events import finish_ended, materialise, stamp
 from storage.feedback.you_said import recent_actions
 
 log = logging.getLogger(__name__)
 MAX_YOU_SAID = 5
-# Built once (see storage/feedback/responses.py): a person's registrations for "my data".
-_MY_REGISTRATIONS = (
-    select(SpaceSession.title, SpaceSession.starts_at, SpaceSession.ends_at, Registration.status)
-    .join(SpaceSession, SpaceSession.id == Registration.session_id)
-    .where(Registration.user_id == bindparam("user_id")).order_by(SpaceSession.starts_at)
-)
 
 
 class SessionsDelivery(SessionsBase):
@@ -153,29 +144,3 @@ class SessionsDelivery(SessionsBase):
         with_chat = set(await session.scalars(select(Conversation.user_id).where(
             Conversation.conversation_type == "personal", Conversation.active.is_(True))))
         return [u for u in users if u.aad_object_id.lower() in ids and u.id in with_chat]
-
-    # --- personal data -------------------------------------------------------------------
-
-    def personal_data(self) -> PersonalDataSource:
-        return PersonalDataSource("sessions", self._describe, self._erase)
-
-    async def _describe(self, session: AsyncSession, user: User) -> list[DataItem]:
-        rows = await session.execute(_MY_REGISTRATIONS, {"user_id": user.id})
-        zone = valid_zone(user.time_zone, self.config.zone)
-        values = tuple(self.text("sessions.my_data.line", title=title, when=when_text(
-            self.content, starts_at, ends_at, zone), status=self.text(f"sessions.mine_status.{status}"))
-            for title, starts_at, ends_at, status in rows.all())
-        subscribed = await repo.is_subscribed(session, user.id)
-        return [DataItem("session_registrations", values),
-                DataItem("session_updates", (self.text("sessions.my_data.subscribed" if subscribed
-                                                       else "sessions.my_data.not_subscribed"),))]
-
-    async def _erase(self, session: AsyncSession, user: User) -> None:
-        now = self.services.now()
-        ids = list(await session.scalars(select(Registration.session_id).where(
-            Registration.user_id == user.id, Registration.status == REGISTERED)))
-        for session_id in ids:  # free their places for the waitlist first
-            _, promoted = await repo.withdraw(session, session_id, user.id, now)
-            await self.promoted(session, await repo.get_session(session, session_id), promoted, now)
-        await session.execute(delete(Registration).where(Registration.user_id == user.id))
-        await session.execute(delete(SeriesSubscription).where(SeriesSubscription.user_id == user.id))

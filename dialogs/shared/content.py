@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from dialogs.shared.templating import BindingError, bind, with_submit_fallback
+from dialogs.shared.templating import BindingError, Prose, as_markdown, bind, with_submit_fallback
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 80 * 1024
@@ -43,12 +43,16 @@ class Content:
     files: dict[str, Path] = field(default_factory=dict)  # where each card ("x.json") or YAML file came from
     _bound: OrderedDict[tuple[str, str], str] = field(default_factory=OrderedDict, repr=False)
 
-    def text(self, key: str, **params: Any) -> str:
+    def text(self, key: str, **params: Any) -> Prose:
+        """The text at `key`, with `params` formatted in. Its Markdown is kept on cards; the
+        params' is not (they may be what someone typed: see `dialogs.shared.templating.Prose`)."""
         try:
             template = self.texts[key]
         except KeyError:
             raise ContentError(f"{self.root / 'messages.yaml'}: missing text {key!r}") from None
-        return template.format(**params) if params else template
+        if not params:
+            return Prose(template)
+        return Prose(template.format(**params), template.format(**{k: as_markdown(v) for k, v in params.items()}))
 
     def card(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
         """A bound Adaptive Card with its Submit fallbacks, checked against the Teams size limit."""
@@ -57,7 +61,7 @@ class Content:
         except KeyError:
             raise ContentError(f"{self.root / 'cards'}: no card named {name!r}") from None
         try:
-            key = (name, json.dumps(data, sort_keys=True, separators=(",", ":")))
+            key = (name, json.dumps(_with_prose_marked(data), sort_keys=True, separators=(",", ":")))
         except (TypeError, ValueError):
             key = None  # data that is not plain JSON is bound every time
         if key is not None and key in self._bound:
@@ -92,6 +96,17 @@ class Content:
 
     def command_verb(self, text: str) -> str | None:
         return self.commands.get(self.normalise(text))
+
+
+def _with_prose_marked(value: Any) -> Any:
+    """`value` for a cache key: prose and the same words typed by someone bind differently."""
+    if isinstance(value, Prose):
+        return {"\0prose": value.markdown}
+    if isinstance(value, dict):
+        return {k: _with_prose_marked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_prose_marked(v) for v in value]
+    return value
 
 
 def load_content(root: Path) -> Content:

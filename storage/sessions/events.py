@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.sessions.recurrence import ReminderOffset, reminder_instant, reminder_window
 from storage import outbox
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, User
 from storage.sessions.models import (
     CANCELLED, HELD, REGISTERED, Registration, SpaceSession,
 )
+from storage.users import zone_of
 
 REMINDER, STARTING, FEEDBACK_REQUEST, ANNOUNCEMENT = (
     "session_reminder", "session_starting", "feedback_request", "session_announcement",
@@ -44,9 +45,15 @@ def person_prefix(session_id: str, user_id: str) -> str:
     return f"session:{session_id}:{user_id}:"
 
 
-async def queue_for_attendee(session: AsyncSession, space: SpaceSession, user_id: str, zone: str,
+async def queue_for_attendee(session: AsyncSession, space: SpaceSession, user_id: str,
                              rules: EventRules, now: datetime) -> int:
-    """Reminders still ahead and the "starting now" card for one registered person."""
+    """Reminders still ahead and the "starting now" card for one registered person.
+
+    One rule, whichever path queues them (registration, promotion, a moved session, the safety
+    net): whole-day reminders keep the start's wall-clock time in the attendee's own zone, the
+    one their cards show, else the session's.
+    """
+    zone = await zone_of(session, user_id, space.time_zone)
     queued = 0
     base = f"{person_prefix(space.id, user_id)}{stamp(space)}"
     for offset in rules.offsets:
@@ -83,19 +90,20 @@ async def cancel_for_session(session: AsyncSession, session_id: str) -> int:
     return await outbox.cancel_where_key_starts(session, session_prefix(session_id))
 
 
-async def requeue_session(session: AsyncSession, space: SpaceSession, zone: str, rules: EventRules,
-                          now: datetime) -> int:
+async def requeue_session(session: AsyncSession, space: SpaceSession, rules: EventRules, now: datetime) -> int:
     """After a reschedule: drop every pending message of the old time, queue the new ones."""
     await _drop_pending(session, session_prefix(space.id))
     queued = 0
-    for registration in await _registered(session, space.id):
-        queued += await queue_for_attendee(session, space, registration.user_id, zone, rules, now)
+    for user_id in await _registered(session, space.id):
+        queued += await queue_for_attendee(session, space, user_id, rules, now)
     return queued
 
 
-async def _registered(session: AsyncSession, session_id: str) -> list[Registration]:
-    return list(await session.scalars(select(Registration).where(
-        Registration.session_id == session_id, Registration.status == REGISTERED)))
+async def _registered(session: AsyncSession, session_id: str) -> list[str]:
+    """Who has a place; their users are loaded too, so each one's zone costs no further query."""
+    users = await session.scalars(select(User).join(Registration, Registration.user_id == User.id).where(
+        Registration.session_id == session_id, Registration.status == REGISTERED))
+    return [user.id for user in users]
 
 
 async def queue_feedback_request(session: AsyncSession, session_id: str, user_id: str, rules: EventRules,
@@ -118,8 +126,8 @@ async def materialise(session: AsyncSession, rules: EventRules, now: datetime) -
     spaces = await session.scalars(select(SpaceSession).where(
         SpaceSession.ends_at > now, SpaceSession.starts_at <= horizon, SpaceSession.status.not_in((CANCELLED, HELD))))
     for space in list(spaces):
-        for registration in await _registered(session, space.id):
-            queued += await queue_for_attendee(session, space, registration.user_id, space.time_zone, rules, now)
+        for user_id in await _registered(session, space.id):
+            queued += await queue_for_attendee(session, space, user_id, rules, now)
     return queued
 
 

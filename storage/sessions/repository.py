@@ -38,6 +38,12 @@ class RegistrationDetails:
     wants_updates: bool
 
 
+# What a withdrawn registration keeps of the details typed: nothing. The row stays with its
+# status and times only, for the facilitators' counts and for a later registration to reuse.
+GIVEN_UP = RegistrationDetails(name="", organisation="", role="", reason="", hopes="", access_needs="",
+                               wants_updates=False)
+
+
 @dataclass(frozen=True)
 class RegistrationResult:
     registration: Registration
@@ -66,8 +72,13 @@ async def series_by_name(session: AsyncSession, name: str, zone: str) -> tuple[S
         return await session.scalar(select(Series).where(Series.name == name)), False
 
 
+def _is_id(value: object) -> bool:
+    """Ids are ours (hex); anything else a card sends back, a NUL included, matches no row."""
+    return isinstance(value, str) and 0 < len(value) <= 32 and value.isascii() and value.isalnum()
+
+
 async def get_session(session: AsyncSession, session_id: object) -> SpaceSession | None:
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+    if not _is_id(session_id):
         return None
     return await session.get(SpaceSession, session_id)
 
@@ -103,7 +114,7 @@ async def latest_session(session: AsyncSession, series_id: str) -> SpaceSession 
 
 async def lock(session: AsyncSession, session_id: object) -> SpaceSession | None:
     """Serialise registration changes for one session (see the module docstring)."""
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
+    if not _is_id(session_id):
         return None
     result = await session.execute(
         update(SpaceSession).where(SpaceSession.id == session_id)
@@ -158,13 +169,21 @@ def _apply(registration: Registration, details: RegistrationDetails) -> None:
 
 async def withdraw(session: AsyncSession, session_id: str, user_id: str,
                    now: datetime) -> tuple[Registration | None, list[Registration]]:
-    """Give up a place or waitlist spot. Returns it and anyone promoted into the freed place."""
+    """Give up a place or waitlist spot. Returns it and anyone promoted into the freed place.
+
+    Someone without a place changes nothing, not even the session's version (the calendar
+    file's SEQUENCE): the lock is only taken once there is something to give up.
+    """
+    registration = await registration_of(session, session_id, user_id) if _is_id(session_id) else None
+    if registration is None or registration.status not in ACTIVE:
+        return None, []
     space = await lock(session, session_id)
-    registration = await registration_of(session, session_id, user_id) if space else None
-    if space is None or registration is None or registration.status not in ACTIVE:
+    await session.refresh(registration)  # as it is now that we hold the lock
+    if space is None or registration.status not in ACTIVE:
         return None, []
     was_registered = registration.status == REGISTERED
     registration.status, registration.withdrawn_at = WITHDRAWN, now
+    _apply(registration, GIVEN_UP)
     await session.flush()
     promoted = await fill_places(session, space) if was_registered else []
     return registration, promoted

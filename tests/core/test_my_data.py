@@ -7,10 +7,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from storage import outbox
-from storage.models import BotStateItem, Conversation, OutboxMessage, User
+from storage.models import Base, BotStateItem, Conversation, OutboxMessage, RoleGrant, User
+from storage.sessions.models import Registration
 from tests import factories
+from tests.cards import unescape
 from tests.conftest import start_harness
-from tests.factories import ALICE, BOB
+from tests.factories import ALICE, BOB, FACILITATOR
+from tests.core.test_roles import ADMIN
+from tests.sessions.test_sessions_admin import NEW, save, user_id
+from tests.sessions.test_sessions_register import card_of, first_session, register, rows
 
 
 async def _count(sessions, model, *where):
@@ -84,3 +89,78 @@ async def test_submit_fallback_drives_the_same_dialog(harness):
     await harness.say("my data")
     await harness.post(factories.submit("my_data.delete", service_url=harness.connector.url))
     assert "Delete everything" in harness.connector.sent[-1].cards[0]["body"][0]["text"]
+
+
+# --- every field held, and deletion of all of it (issue 8, item 5) -------------------------------
+
+def _facts(card) -> list[tuple[str, str]]:
+    return [(unescape(f["title"]), unescape(f["value"])) for b in card["body"] if b["type"] == "FactSet"
+            for f in b["facts"]]
+
+
+async def _my_data(harness, person=ALICE) -> dict[str, str]:
+    await harness.say("my data", person)
+    return dict(_facts(harness.connector.sent[-1].cards[0]))
+
+
+async def test_my_data_lists_the_registration_details_typed_and_the_series_followed(harness):
+    sid = await first_session(harness)
+    await register(harness, sid, ALICE, access_needs="Captions, please")
+    facts = await _my_data(harness)
+    registration = facts["Session registration"]
+    for shown in ("You have a place", "Your name: Alice Example", "Organisation: Somerset NHS FT",
+                  "Role or department: Peer lead", "What brings you here?: Setting up PSW roles",
+                  "What would you most like from the session?: Supervision ideas",
+                  "Access needs or reasonable adjustments: Captions, please"):
+        assert shown in registration, shown
+    assert facts["Series you hear about new sessions of"] == "Peer Support Implementation Space"
+    assert ALICE.aad in facts["Your Teams account (ids)"] and facts["Language setting"] == "en-GB"
+
+
+async def test_an_administrator_named_in_configuration_sees_that_role(harness):
+    facts = await _my_data(harness, ADMIN)
+    assert facts["Roles the bot's configuration gives you (they stay until it changes)"] == "administrators"
+    assert facts["Roles given to you"] == "None"
+
+
+async def test_cancelling_a_place_deletes_the_details_typed(harness):
+    sid = await first_session(harness)
+    await register(harness, sid, ALICE, access_needs="Captions, please")
+    await card_of(harness, "sessions.withdraw", {"session_id": sid})
+    [left] = await rows(harness, Registration)
+    assert left.status == "withdrawn"
+    assert (left.name, left.organisation, left.role, left.reason, left.hopes, left.access_needs) == ("",) * 6
+    form = await card_of(harness, "sessions.register.form", {"session_id": sid})
+    values = {i["id"]: i.get("value") for i in form["body"] if i.get("id")}
+    assert values["organisation"] == "" and values["access_needs"] == "", "nothing comes back pre-filled"
+    assert values["name"] == ALICE.name, "the Teams name is offered, as for anyone new"
+    registration = (await _my_data(harness))["Session registration"]
+    assert registration.endswith(": Cancelled"), "listed as cancelled, with nothing else"
+    assert "Somerset" not in registration and "Captions" not in registration
+
+
+async def test_delete_leaves_no_row_naming_the_person_in_any_table(harness):
+    """Every column that refers to a person (a foreign key to users, or the marks facilitators
+    leave) holds nothing of theirs after "delete my data", whatever feature wrote it."""
+    await harness.say("hi", FACILITATOR)
+    await harness.say("hi", ADMIN)
+    sid = await first_session(harness)
+    await register(harness, sid, FACILITATOR)
+    await card_of(harness, "sessions.attendance.save", {"session_id": sid, "attended": ""}, FACILITATOR)
+    await save(harness, NEW, person=FACILITATOR)
+    await harness.press("roles.grant", {"person": await user_id(harness, FACILITATOR), "role": "line_manager"},
+                        ADMIN)
+    fran = await user_id(harness, FACILITATOR)
+    facts = await _my_data(harness, FACILITATOR)
+    assert facts["Sessions you created"] == "1" and facts["Roles given to you"] == "line managers"
+    await harness.press("my_data.delete", person=FACILITATOR)
+    await harness.press("my_data.delete.confirm", person=FACILITATOR)
+    async with harness.components.services.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if any(fk.column.table.name == "users" for fk in column.foreign_keys) \
+                        or column.name in ("attendance_marked_by", "created_by"):
+                    held = await session.scalar(select(func.count()).select_from(table).where(column == fran))
+                    assert held == 0, f"{table.name}.{column.name}"
+        assert await session.scalar(select(func.count()).select_from(RoleGrant).where(
+            RoleGrant.aad_object_id == FACILITATOR.aad)) == 0
