@@ -206,7 +206,7 @@ def test_an_organisation_s_own_icons_are_shipped(tmp_path):
      r"outline\.png: pixel \(8, 8\) is #005EB8, not white; Teams needs a 32x32 PNG, white on a transparent"),
     ("outline", _png(32, (255, 255, 255, 255), mode="RGB"), r"outline\.png: has no transparent pixels"),
     ("outline", b"not an image", r"outline\.png: not a readable PNG image"),
-])
+], ids=["colour 180px", "colour JPEG", "outline 64px", "outline blue", "outline opaque", "outline not an image"])
 def test_an_icon_teams_would_refuse_is_refused_naming_file_and_rule(tmp_path, name, data, problem):
     folder = _own_content(tmp_path, **{name: data})
     with pytest.raises(ValueError, match=problem):
