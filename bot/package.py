@@ -1,11 +1,12 @@
-"""Build the sideloadable Teams app package: manifest.json plus two generated icons.
+"""Build the sideloadable Teams app package: manifest.json plus the two icons.
 
-All wording comes from ``content/manifest.yaml``; this module only assembles it,
-checks it against Teams' limits and draws the icons.
+All wording comes from ``content/manifest.yaml`` and the icons from ``content/icons/``; this
+module only assembles them and checks them against Teams' limits (Pillow reads the icons).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -18,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from PIL import Image, UnidentifiedImageError
 
-from dialogs.shared import png
 from bot.config import Settings
 
 # Newest schema shipped by npm @microsoft/app-manifest (build/json-schemas/teams/v1.NN).
@@ -32,8 +33,11 @@ CONTENT_FILE = "manifest.yaml"
 SCOPES = ("personal", "team", "groupChat")
 # Bot sign-in cards open this host; Teams only lets the app talk to listed domains.
 TOKEN_DOMAIN = "token.botframework.com"
-BRAND_BLUE = "#005EB8"
-BRAND_LIGHT_BLUE = "#41B6E6"
+# Icons ship as files an organisation replaces in its content folder; sizes are Teams' rules.
+ICON_DIR = "icons"
+COLOR, OUTLINE = "color.png", "outline.png"
+ICONS = {COLOR: (192, "a 192x192 full-colour PNG"),
+         OUTLINE: (32, "a 32x32 PNG, white on a transparent background")}
 WHITE = (255, 255, 255)
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -205,7 +209,7 @@ def build_manifest(settings: Settings, *, version: str | None = None) -> dict[st
         "developer": developer,
         "name": content["name"],
         "description": content["description"],
-        "icons": {"color": "color.png", "outline": "outline.png"},
+        "icons": {"color": COLOR, "outline": OUTLINE},
         "accentColor": content["accent_color"],
         "bots": [{
             "botId": app_id,
@@ -218,44 +222,47 @@ def build_manifest(settings: Settings, *, version: str | None = None) -> dict[st
     }
 
 
-def render_color_icon(size: int = 192) -> bytes:
-    """Full-colour icon: two overlapping white rings (peers) on an NHS-blue rounded square."""
-    blue, light = png.hex_rgb(BRAND_BLUE), png.hex_rgb(BRAND_LIGHT_BLUE)
-    s = size / 192  # design units are for 192 px
-    centre, offset, radius, stroke = 96 * s, 21 * s, 35 * s, 10 * s
-    left, right = centre - offset, centre + offset
-    rows = []
-    for y in range(size):
-        row = []
-        for x in range(size):
-            px, py = x + 0.5, y + 0.5
-            colour = png.over((0.0, 0.0, 0.0, 0.0), blue,
-                              png.coverage(png.rounded_square(px, py, size, 40 * s)))
-            # The shared lens between the two rings marks the common ground.
-            lens = max(png.circle(px, py, left, centre, radius), png.circle(px, py, right, centre, radius))
-            colour = png.over(colour, light, png.coverage(lens))
-            rings = min(png.ring(px, py, left, centre, radius, stroke),
-                        png.ring(px, py, right, centre, radius, stroke))
-            row.append(png.to_pixel(png.over(colour, WHITE, png.coverage(rings))))
-        rows.append(row)
-    return png.write_png(size, size, rows)
+def load_icons(content_dir: Path) -> dict[str, bytes]:
+    """The two icon files from ``content_dir/icons``, checked against Teams' rules; name -> bytes.
+
+    An organisation replaces them in its own content folder. Raises ``ValueError`` naming the
+    file and the problem: missing, not a PNG, the wrong size, or (outline) not white on transparent.
+    """
+    icons = {}
+    for name, (size, what) in ICONS.items():
+        path = Path(content_dir) / ICON_DIR / name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot be read ({exc.strerror or exc}); Teams needs {what}") from exc
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                # The header alone gives the size: check it before decoding any pixels.
+                if image.size != (size, size):
+                    width, height = image.size
+                    raise ValueError(f"{path}: {width}x{height} pixels; Teams needs {what}")
+                if name == OUTLINE:
+                    _check_outline(path, image.convert("RGBA"), what)
+                else:
+                    image.load()  # a truncated or corrupt file fails here, not in Teams
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+            raise ValueError(f"{path}: not a readable PNG image ({exc}); Teams needs {what}") from exc
+        icons[name] = data
+    return icons
 
 
-def render_outline_icon(size: int = 32) -> bytes:
-    """Outline icon: the same two rings in white on transparent, as Teams requires."""
-    s = size / 32
-    centre, offset, radius, stroke = 16 * s, 5.5 * s, 9 * s, 2.4 * s
-    rows = []
-    for y in range(size):
-        row = []
-        for x in range(size):
-            px, py = x + 0.5, y + 0.5
-            d = min(png.ring(px, py, centre - offset, centre, radius, stroke),
-                    png.ring(px, py, centre + offset, centre, radius, stroke))
-            # Only alpha varies: every pixel stays pure white, even fully transparent ones.
-            row.append((*WHITE, round(png.coverage(d) * 255)))
-        rows.append(row)
-    return png.write_png(size, size, rows)
+def _check_outline(path: Path, image: Image.Image, what: str) -> None:
+    """Teams draws the outline icon on its own backgrounds: only white, and some transparency."""
+    width, pixels = image.width, image.tobytes()
+    alpha_seen = False
+    for index in range(width * image.height):
+        r, g, b, a = pixels[index * 4:index * 4 + 4]
+        if a and (r, g, b) != WHITE:
+            raise ValueError(f"{path}: pixel ({index % width}, {index // width}) is "
+                             f"#{r:02X}{g:02X}{b:02X}, not white; Teams needs {what}")
+        alpha_seen = alpha_seen or a < 255
+    if not alpha_seen:
+        raise ValueError(f"{path}: has no transparent pixels; Teams needs {what}")
 
 
 def build_package(settings: Settings, out_dir: Path, *, version: str | None = None) -> Path:
@@ -267,8 +274,7 @@ def build_package(settings: Settings, out_dir: Path, *, version: str | None = No
     manifest = build_manifest(settings, version=version)
     files = {
         "manifest.json": json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"),
-        "color.png": render_color_icon(),
-        "outline.png": render_outline_icon(),
+        **load_icons(settings.content_dir),
     }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

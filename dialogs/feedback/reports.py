@@ -13,7 +13,7 @@ from botbuilder.core import TurnContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.feedback.chart import chart_data_uri
+from dialogs.feedback.chart import rating_charts
 from dialogs.feedback.export import EXPORT_PATH, EXPORT_PURPOSE, export_handler
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.feedback.form import FeedbackConfig, load_tagger, local_date
@@ -142,14 +142,13 @@ class FeedbackReports:
         counts = [{"label": t("report.responses"), "value": str(figures.responses)}]
         if series_view:
             counts.append({"label": t("report.sessions"), "value": str(figures.sessions)})
-        bars = [(g.count, sum(h.count for h in groups)) for groups in figures.ratings.values() for g in groups]
         token = self._services.links.token(EXPORT_PURPOSE, export_subject(maker, scope_key),
                                            self._services.now() + timedelta(minutes=self._config.export_minutes))
         return self._services.content.card("feedback_report", {
             "title": title, "error": error, "confirmation": confirmation, "hidden": hidden,
             "shown": figures.shown, "note": t("report.series_note") if series_view else "",
             "counts": counts,
-            "chart": chart_data_uri(bars, [n for _, n in themes]) if figures.shown and (bars or themes) else "",
+            "charts": rating_charts(figures, t),
             "ratings": [{"label": t(f"rating_short.{q}"), "value": " · ".join(
                 t("report.rating_group", band=t(f"band.{g.key}"), count=g.count) for g in figures.ratings[q])
                 if q in figures.ratings else t("report.rating_hidden", k=self.k)}
@@ -168,8 +167,8 @@ class FeedbackReports:
             "scope": scope_key,
             "export_url": self._services.links.url(EXPORT_PATH, token) if figures.shown else "",
             "labels": {key: t(f"report.{key}") for key in (
-                "chart_title", "chart_alt", "ratings", "themes", "topics", "actions_title", "action_theme",
-                "action_text", "action_record", "export", "back")},
+                "chart_title", "chart_alt", "chart_band", "chart_people", "ratings", "themes", "topics",
+                "actions_title", "action_theme", "action_text", "action_record", "export", "back")},
         })
 
     def theme_label(self, theme: str) -> str:
@@ -224,7 +223,7 @@ REPORT_TEXTS = (
     + [f"feedback.report.{k}" for k in (
         "session_title", "series_title", "hidden", "series_hidden", "responses", "sessions", "series_note",
         "ratings", "rating_group", "rating_hidden", "themes", "themes_none", "theme_count", "topics", "topics_none",
-        "topic_count", "chart_alt", "chart_title", "actions_title", "actions_none", "action_line",
+        "topic_count", "chart_alt", "chart_title", "chart_band", "chart_people", "actions_title", "actions_none", "action_line",
         "action_theme", "action_text", "action_record", "action_recorded", "action_bad_theme",
         "action_bad_text", "export", "back")]
     + [f"feedback.rating_short.{q}" for q in reports.QUESTIONS]

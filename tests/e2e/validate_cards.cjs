@@ -2,11 +2,13 @@
 //
 // stdin:  a JSON array of card objects.
 // stdout: a JSON array, one entry per card, in order:
-//   { index, eventCount, events: [...], validation: [...] }
+//   { index, eventCount, events: [...], validation: [...], rendered: {...} }
 // where `events` are the parser's own events (unknown element or action types, invalid property
 // values: what `ctx.eventCount` counts) and `validation` are the events of the card's
 // `validateProperties()` pass (duplicate ids, inputs without an id). Each event is
-// { phase, event, message, source } with the enum names spelled out.
+// { phase, event, message, source } with the enum names spelled out. `rendered` is the card as the
+// parser understood it: an element type it does not know (Teams' Chart.* elements) is replaced by
+// its `fallback` there, so it shows what a client without that element would draw.
 // Exit code: 0 when the input could be read (whatever the cards contain), 2 when it could not.
 //
 // Load `dist/`, not `lib/`: `lib/` is ES modules that need a bundler.
@@ -32,7 +34,7 @@ function check(card, index) {
   const events = [];
   for (let i = 0; i < ctx.eventCount; i += 1) events.push(describe(ctx.getEventAt(i)));
   const validation = parsed.validateProperties().validationEvents.map(describe);
-  return { index, eventCount: ctx.eventCount, events, validation };
+  return { index, eventCount: ctx.eventCount, events, validation, rendered: parsed.toJSON() };
 }
 
 function main(input) {

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
-import struct
+import shutil
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.exceptions import NoSuchResource
@@ -62,42 +63,16 @@ def _refuse_network(uri: str):
     raise NoSuchResource(ref=uri)
 
 
-def read_png(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Decode an 8-bit RGBA, non-interlaced PNG independently of bot.png."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
-        assert zlib.crc32(kind + body) == crc, f"bad CRC in {kind!r}"
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    width, height, depth, colour_type, _, _, interlace = header
-    assert (depth, colour_type, interlace) == (8, 6, 0)
-    raw, stride, rows, prev = zlib.decompress(idat), width * 4, [], bytearray(width * 4)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
-        for i in range(stride):
-            a = line[i - 4] if i >= 4 else 0
-            b, c = prev[i], prev[i - 4] if i >= 4 else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return width, height, rows
+def read_png(data: bytes) -> Image.Image:
+    """A PNG from the package, decoded by Pillow into RGBA whatever its own colour type."""
+    image = Image.open(io.BytesIO(data), formats=["PNG"])
+    assert image.format == "PNG"
+    return image.convert("RGBA")
+
+
+def pixels(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    raw = image.tobytes()
+    return [tuple(raw[i:i + 4]) for i in range(0, len(raw), 4)]
 
 
 @pytest.fixture
@@ -167,24 +142,83 @@ def test_http_public_url_is_refused():
 
 def test_icon_sizes(package):
     files = package[1]
-    assert read_png(files["color.png"])[:2] == (192, 192)
-    assert read_png(files["outline.png"])[:2] == (32, 32)
+    assert read_png(files["color.png"]).size == (192, 192)
+    assert read_png(files["outline.png"]).size == (32, 32)
+
+
+def test_icons_are_the_files_in_content(package):
+    """The package ships content/icons/ byte for byte: nothing is drawn at package time."""
+    for name in ("color.png", "outline.png"):
+        assert package[1][name] == (REPO / "content" / "icons" / name).read_bytes()
 
 
 def test_colour_icon_is_nhs_blue_with_white_rings(package):
-    _, _, rows = read_png(package[1]["color.png"])
-    pixels = {tuple(row[i:i + 4]) for row in rows for i in range(0, len(row), 4)}
-    assert (0x00, 0x5E, 0xB8, 255) in pixels
-    assert (255, 255, 255, 255) in pixels
+    seen = set(pixels(read_png(package[1]["color.png"])))
+    assert (0x00, 0x5E, 0xB8, 255) in seen
+    assert (255, 255, 255, 255) in seen
 
 
 def test_outline_icon_is_only_white_or_transparent(package):
-    _, _, rows = read_png(package[1]["outline.png"])
-    pixels = [tuple(row[i:i + 4]) for row in rows for i in range(0, len(row), 4)]
-    offenders = [p for p in pixels if p[3] != 0 and p[:3] != (255, 255, 255)]
+    seen = pixels(read_png(package[1]["outline.png"]))
+    offenders = [p for p in seen if p[3] != 0 and p[:3] != (255, 255, 255)]
     assert not offenders, offenders[:5]
-    assert pixels[0][3] == 0, "background must be transparent"
-    assert sum(p[3] == 255 for p in pixels) > 50, "outline must be visible"
+    assert seen[0][3] == 0, "background must be transparent"
+    assert sum(p[3] == 255 for p in seen) > 50, "outline must be visible"
+
+
+# --- an organisation's own icons ----------------------------------------------------------------
+
+def _png(size: int, colour: tuple[int, int, int, int], mode: str = "RGBA", **draw) -> bytes:
+    """A test icon: `colour` everywhere, then a square of `draw["square"]` colour in the middle."""
+    image = Image.new("RGBA", (size, size), colour)
+    if "square" in draw:
+        image.paste(draw["square"], (size // 4, size // 4, size * 3 // 4, size * 3 // 4))
+    out = io.BytesIO()
+    image.convert(mode).save(out, format=draw.get("format", "PNG"))
+    return out.getvalue()
+
+
+def _own_content(tmp_path: Path, **icons: bytes) -> Path:
+    """A copy of content/ whose icons are replaced by `icons` (name without .png -> bytes)."""
+    folder = tmp_path / "content"
+    shutil.copytree(REPO / "content", folder)
+    for name, data in icons.items():
+        (folder / "icons" / f"{name}.png").write_bytes(data)
+    return folder
+
+
+def test_an_organisation_s_own_icons_are_shipped(tmp_path):
+    # Palette and grey-with-alpha PNGs are fine too: Teams asks for PNG and a size, not a colour type.
+    colour = _png(192, (200, 16, 46, 255), mode="P")
+    outline = _png(32, (255, 255, 255, 0), mode="LA", square=(255, 255, 255, 255))
+    folder = _own_content(tmp_path, color=colour, outline=outline)
+    path = build_package(make_settings(content_dir=folder), tmp_path / "out")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("color.png") == colour and archive.read("outline.png") == outline
+
+
+@pytest.mark.parametrize(("name", "data", "problem"), [
+    ("color", _png(180, (0, 94, 184, 255)), r"color\.png: 180x180 pixels; Teams needs a 192x192 full-colour PNG"),
+    ("color", _png(192, (0, 94, 184, 255), mode="RGB", format="JPEG"),
+     r"color\.png: not a readable PNG image .*Teams needs a 192x192"),
+    ("outline", _png(64, (255, 255, 255, 0)), r"outline\.png: 64x64 pixels; Teams needs a 32x32 PNG"),
+    ("outline", _png(32, (255, 255, 255, 0), square=(0, 94, 184, 255)),
+     r"outline\.png: pixel \(8, 8\) is #005EB8, not white; Teams needs a 32x32 PNG, white on a transparent"),
+    ("outline", _png(32, (255, 255, 255, 255), mode="RGB"), r"outline\.png: has no transparent pixels"),
+    ("outline", b"not an image", r"outline\.png: not a readable PNG image"),
+], ids=["colour 180px", "colour JPEG", "outline 64px", "outline blue", "outline opaque", "outline not an image"])
+def test_an_icon_teams_would_refuse_is_refused_naming_file_and_rule(tmp_path, name, data, problem):
+    folder = _own_content(tmp_path, **{name: data})
+    with pytest.raises(ValueError, match=problem):
+        build_package(make_settings(content_dir=folder), tmp_path / "out")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_missing_icon_is_refused_naming_file(tmp_path):
+    folder = _own_content(tmp_path)
+    (folder / "icons" / "outline.png").unlink()
+    with pytest.raises(ValueError, match=r"icons/outline\.png: cannot be read .*Teams needs a 32x32 PNG"):
+        build_package(make_settings(content_dir=folder), tmp_path / "out")
 
 
 def test_dev_mode_without_app_id_is_refused(tmp_path):

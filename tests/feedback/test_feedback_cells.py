@@ -122,7 +122,7 @@ def _facts(card) -> list:
 async def _everything_seen(harness, verb: str, data: dict) -> tuple:
     """The figures, rating facts, chart and CSV rows (less the scope column) of one report."""
     card = (await harness.press(verb, data, FACILITATOR))["value"]
-    chart = [el["url"] for c in card["body"] for el in c.get("items", []) if el.get("type") == "Image"]
+    chart = [el for c in card["body"] for el in c.get("items", []) if el.get("type") == "Chart.HorizontalBar"]
     hidden = [b["text"] for b in card["body"] if b.get("type") == "TextBlock" and "answered" in b["text"]]
     rows = []
     url = next((a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"), "")
