@@ -21,7 +21,7 @@ from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.feedback import responses as store
 from storage.feedback import reports
 from storage.roles import Role
-from storage.sessions.models import Series, SpaceSession
+from storage.sessions.models import Series, SessionStatus, SpaceSession
 from storage.feedback.themes import ThemeTagger
 from storage.feedback.you_said import FeedbackAction, recent_actions
 
@@ -116,7 +116,7 @@ class FeedbackReports:
         kind, _, rest = scope_key.partition(":")
         if kind == "session":
             target = await session.get(SpaceSession, rest) if 0 < len(rest) <= 32 else None
-            if target is None or target.status == "cancelled" or target.ends_at > now - window:
+            if target is None or target.status == SessionStatus.CANCELLED or target.ends_at > now - window:
                 return None  # unknown, or its feedback is still open: figures not final yet
             figures = (await reports.figures_for(session, [target.id], self.k))[target.id]
             when = local_date(target.starts_at, target.time_zone)

@@ -17,7 +17,7 @@ from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
 from storage.models import User
 from storage.roles import Role
-from storage.sessions.models import REGISTRATION_OPEN, Series, SpaceSession
+from storage.sessions.models import Series, SessionStatus, SpaceSession
 from storage import outbox
 from storage.sessions.events import EventRules, queue_for_attendee
 
@@ -116,7 +116,7 @@ def summary(content: Content, space: SpaceSession, zone: str, counts: repo.Count
         "status": status_text(content, space.status), "places": places,
         "recorded": content.text("sessions.recorded.yes" if space.recorded else "sessions.recorded.no"),
         "joining_url": space.joining_url, "has_link": bool(space.joining_url),
-        "open": space.status == REGISTRATION_OPEN,
+        "open": space.status == SessionStatus.REGISTRATION_OPEN,
     }
 
 
@@ -172,7 +172,8 @@ async def default_series(session: AsyncSession, config: SessionsConfig, now: dat
             end = to_utc(item.day, item.end, config.zone)
             if end > now:
                 session.add(SpaceSession(series_id=series.id, title=config.default_title, starts_at=start,
-                                         ends_at=end, time_zone=config.zone, status=REGISTRATION_OPEN))
+                                         ends_at=end, time_zone=config.zone,
+                                         status=SessionStatus.REGISTRATION_OPEN))
         await session.flush()
     return series
 

@@ -25,9 +25,7 @@ from storage.models import Conversation, RoleGrant, User
 from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
 from storage.roles import Role
-from storage.sessions.models import (
-    CANCELLED, HELD, REGISTERED, Registration, SeriesSubscription, SpaceSession,
-)
+from storage.sessions.models import FINISHED, Registration, RegistrationStatus, SeriesSubscription, SpaceSession
 from storage.sessions.events import finish_ended, materialise, stamp
 from storage.feedback.you_said import recent_actions
 
@@ -45,13 +43,13 @@ class SessionsDelivery(SessionsBase):
     async def _live(self, session: AsyncSession, message: ClaimedMessage) -> SpaceSession | None:
         """The session, unless cancelled, over, or moved since the message was queued."""
         space = await repo.get_session(session, message.payload.get("session_id"))
-        if space is None or space.status in (CANCELLED, HELD) or message.payload.get("starts_at") != stamp(space):
+        if space is None or space.status in FINISHED or message.payload.get("starts_at") != stamp(space):
             return None
         return space
 
     async def _attending(self, session: AsyncSession, space: SpaceSession, user_id: str | None) -> bool:
         registration = await repo.registration_of(session, space.id, user_id) if user_id else None
-        return registration is not None and registration.status == REGISTERED
+        return registration is not None and registration.status == RegistrationStatus.REGISTERED
 
     async def render_reminder(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
         space = await self._live(session, message)
@@ -173,7 +171,7 @@ class SessionsDelivery(SessionsBase):
     async def _erase(self, session: AsyncSession, user: User) -> None:
         now = self.services.now()
         ids = list(await session.scalars(select(Registration.session_id).where(
-            Registration.user_id == user.id, Registration.status == REGISTERED)))
+            Registration.user_id == user.id, Registration.status == RegistrationStatus.REGISTERED)))
         for session_id in ids:  # free their places for the waitlist first
             _, promoted = await repo.withdraw(session, session_id, user.id, now)
             await self.promoted(session, await repo.get_session(session, session_id), promoted, now)

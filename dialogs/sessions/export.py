@@ -19,7 +19,7 @@ from aiohttp import web
 from dialogs.shared.links import InvalidLink
 from storage.sessions import repository as repo
 from storage.roles import still_facilitator
-from storage.sessions.models import REGISTERED, WAITLISTED, SpaceSession
+from storage.sessions.models import ACTIVE, SpaceSession
 
 log = logging.getLogger(__name__)
 EXPORT_PURPOSE = "register_csv"
@@ -61,7 +61,7 @@ def export_routes(router: Any, *, sessions, links, now: Callable[[], datetime], 
             space = await session.get(SpaceSession, session_id)
             if space is None:
                 raise web.HTTPNotFound()
-            rows = await repo.registrations(session, space.id, (REGISTERED, WAITLISTED))
+            rows = await repo.registrations(session, space.id, ACTIVE)
         body = register_csv(space, rows, headers=headers(), yes=yes(), no=no(), status_text=status_text)
         log.info("register exported (%d rows)", len(rows))
         return web.Response(body=body, content_type="text/csv", charset="utf-8", headers={

@@ -16,10 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.sessions.recurrence import ReminderOffset, reminder_instant, reminder_window
 from storage import outbox
-from storage.models import OutboxMessage
-from storage.sessions.models import (
-    CANCELLED, HELD, REGISTERED, Registration, SpaceSession,
-)
+from storage.models import OutboxMessage, OutboxStatus
+from storage.sessions.models import FINISHED, Registration, RegistrationStatus, SessionStatus, SpaceSession
 
 REMINDER, STARTING, FEEDBACK_REQUEST, ANNOUNCEMENT = (
     "session_reminder", "session_starting", "feedback_request", "session_announcement",
@@ -70,7 +68,7 @@ async def _drop_pending(session: AsyncSession, prefix: str) -> int:
     who gives up a place and takes it back, or a session moved and then moved back."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     result = await session.execute(delete(OutboxMessage).where(
-        OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"), OutboxMessage.status == outbox.PENDING))
+        OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"), OutboxMessage.status == OutboxStatus.PENDING))
     return result.rowcount or 0
 
 
@@ -95,7 +93,7 @@ async def requeue_session(session: AsyncSession, space: SpaceSession, zone: str,
 
 async def _registered(session: AsyncSession, session_id: str) -> list[Registration]:
     return list(await session.scalars(select(Registration).where(
-        Registration.session_id == session_id, Registration.status == REGISTERED)))
+        Registration.session_id == session_id, Registration.status == RegistrationStatus.REGISTERED)))
 
 
 async def queue_feedback_request(session: AsyncSession, session_id: str, user_id: str, rules: EventRules,
@@ -116,7 +114,7 @@ async def materialise(session: AsyncSession, rules: EventRules, now: datetime) -
     queued = 0
     horizon = now + max((o.lead for o in rules.offsets), default=timedelta(0)) + timedelta(days=1)
     spaces = await session.scalars(select(SpaceSession).where(
-        SpaceSession.ends_at > now, SpaceSession.starts_at <= horizon, SpaceSession.status.not_in((CANCELLED, HELD))))
+        SpaceSession.ends_at > now, SpaceSession.starts_at <= horizon, SpaceSession.status.not_in(FINISHED)))
     for space in list(spaces):
         for registration in await _registered(session, space.id):
             queued += await queue_for_attendee(session, space, registration.user_id, space.time_zone, rules, now)
@@ -126,12 +124,13 @@ async def materialise(session: AsyncSession, rules: EventRules, now: datetime) -
 async def finish_ended(session: AsyncSession, rules: EventRules, now: datetime) -> list[str]:
     """Mark ended sessions held and ask their attendees for feedback. Returns the session ids."""
     ended = list(await session.scalars(select(SpaceSession).where(
-        SpaceSession.ends_at <= now, SpaceSession.status.not_in((CANCELLED, HELD)))))
+        SpaceSession.ends_at <= now, SpaceSession.status.not_in(FINISHED))))
     done = []
     for space in ended:
         result = await session.execute(
-            update(SpaceSession).where(SpaceSession.id == space.id, SpaceSession.status.not_in((CANCELLED, HELD)))
-            .values(status=HELD, version=SpaceSession.version + 1).execution_options(synchronize_session=False))
+            update(SpaceSession).where(SpaceSession.id == space.id, SpaceSession.status.not_in(FINISHED))
+            .values(status=SessionStatus.HELD, version=SpaceSession.version + 1)
+            .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             continue  # another replica got there first
         attendees = await session.scalars(select(Registration.user_id).where(
