@@ -146,17 +146,25 @@ class AdminActions(SessionsBase):
         await self.promoted(session, space, await repo.fill_places(session, space), now)
         return space
 
+    async def _lock_unfinished(self, session, scope) -> SpaceSession | None:
+        """The card's session, locked for a change, unless it is unknown, cancelled or held."""
+        space = await repo.lock(session, scope.input.data.get("session_id") or "")
+        return space if space is not None and space.status not in FINISHED else None
+
+    async def _back_to_manage(self, turn_context: TurnContext, scope, key: str) -> None:
+        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
+                                                         message=self.text(key)), replace=True)
+
     async def set_registration(self, turn_context: TurnContext, *, open_: bool) -> None:
         scope = self.facilitator(turn_context)
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
-            space = await repo.lock(session, scope.input.data.get("session_id") or "")
-            allowed = space is not None and space.status not in FINISHED and space.starts_at > now
+            space = await self._lock_unfinished(session, scope)
+            allowed = space is not None and space.starts_at > now
             if allowed:
                 space.status = SessionStatus.REGISTRATION_OPEN if open_ else SessionStatus.REGISTRATION_CLOSED
         key = ("sessions.admin.opened" if open_ else "sessions.admin.closed") if allowed else "sessions.errors.not_editable"
-        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
-                                                         message=self.text(key)), replace=True)
+        await self._back_to_manage(turn_context, scope, key)
 
     async def open(self, turn_context: TurnContext) -> None:
         await self.set_registration(turn_context, open_=True)
@@ -179,8 +187,8 @@ class AdminActions(SessionsBase):
         scope = self.facilitator(turn_context)
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
-            space = await repo.lock(session, scope.input.data.get("session_id") or "")
-            done = space is not None and space.status not in FINISHED and space.ends_at > now
+            space = await self._lock_unfinished(session, scope)
+            done = space is not None and space.ends_at > now
             if done:
                 space.status = SessionStatus.CANCELLED
                 await cancel_for_session(session, space.id)
@@ -189,8 +197,7 @@ class AdminActions(SessionsBase):
                 await self.tell(session, space, people, "cancelled", "sessions.notices.cancelled_title",
                                 "sessions.notices.cancelled", now)
         key = "sessions.admin.cancelled" if done else "sessions.errors.not_editable"
-        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
-                                                         message=self.text(key)), replace=True)
+        await self._back_to_manage(turn_context, scope, key)
 
     async def announce(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)

@@ -9,11 +9,12 @@ from botbuilder.core import TurnContext
 
 from dialogs.shared.context import scope_of, show
 from dialogs.sessions.common import (
-    FACILITATORS, SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
+    SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
 )
 from storage import outbox
 from storage.sessions import repository as repo
 from storage.models import User
+from storage.roles import FACILITATORS
 from storage.sessions.models import ACTIVE, RegistrationStatus, SessionStatus
 from storage.sessions.events import cancel_for_attendee, queue_feedback_request, queue_for_attendee
 

@@ -16,13 +16,12 @@ from dialogs.shared.context import BotServices, scope_of
 from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
 from storage.models import User
-from storage.roles import Role
+from storage.roles import FACILITATORS
 from storage.sessions.models import Series, SessionStatus, SpaceSession
 from storage import outbox
 from storage.sessions.events import EventRules, queue_for_attendee
 
 CALENDAR_LINK_DAYS = 400
-FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
 NOTICE_WINDOW = timedelta(days=7)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.shared.context import show
+from dialogs.shared.text import cut
 from dialogs.sessions.common import SessionsBase, choices, summary, zone_of
 from storage.sessions import repository as repo
 from storage.sessions.models import ACTIVE, FINISHED, RegistrationStatus, SessionStatus
@@ -21,10 +22,6 @@ MAX_NEEDS = 30
 NEEDS_SHOWN = 300  # characters of each person's access needs on the card; the CSV has them all
 MAX_REGISTER = 80  # people listed on the attendance card; the CSV has everyone
 PERSON_SHOWN = 120
-
-
-def _cut(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def export_subject(session_id: str, user_id: str) -> str:
@@ -57,7 +54,7 @@ class ViewActions(SessionsBase):
                                 capacity=space.capacity if space.capacity else self.text("sessions.view.no_limit")),
             "by_organisation": self._groups(r.organisation for r in registered),
             "by_role": self._groups(r.role for r in registered),
-            "access_needs": [{"name": r.name, "needs": _cut(r.access_needs, NEEDS_SHOWN)}
+            "access_needs": [{"name": r.name, "needs": cut(r.access_needs, NEEDS_SHOWN)}
                              for r in people if r.access_needs][:MAX_NEEDS],
             "no_needs": "" if any(r.access_needs for r in people) else self.text("sessions.view.no_access_needs"),
             "live": live, "can_open": live and space.status != SessionStatus.REGISTRATION_OPEN,
@@ -67,7 +64,7 @@ class ViewActions(SessionsBase):
         })
 
     def _groups(self, values) -> list[dict[str, str]]:
-        counted = Counter(_cut(v.strip(), 100) for v in values if v and v.strip())
+        counted = Counter(cut(v.strip(), 100) for v in values if v and v.strip())
         rows = [{"name": name, "count": str(n)} for name, n in counted.most_common(MAX_GROUPS)]
         return rows or [{"name": self.text("sessions.view.nobody_yet"), "count": "0"}]
 
@@ -84,7 +81,7 @@ class ViewActions(SessionsBase):
         shown = people[:MAX_REGISTER]
         return self.content.card("session_attendance", {
             "session_id": space.id, "title": space.title, "message": message, "error": error,
-            "people": [{"title": _cut(self.text("sessions.view.person", name=r.name, organisation=r.organisation,
+            "people": [{"title": cut(self.text("sessions.view.person", name=r.name, organisation=r.organisation,
                                                 status=self.text(f"sessions.mine_status.{r.status}")), PERSON_SHOWN),
                         "value": r.id}
                        for r in shown],

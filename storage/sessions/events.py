@@ -100,7 +100,7 @@ async def queue_feedback_request(session: AsyncSession, session_id: str, user_id
                                  now: datetime) -> bool:
     """The feedback feature renders it; we only say who attended which session."""
     return await outbox.enqueue(
-        session, kind=FEEDBACK_REQUEST, idempotency_key=f"feedback_request:{session_id}:{user_id}",
+        session, kind=FEEDBACK_REQUEST, idempotency_key=f"{FEEDBACK_REQUEST}:{session_id}:{user_id}",
         user_id=user_id, due_at=now, not_after=now + rules.feedback_window, payload={"session_id": session_id})
 
 
