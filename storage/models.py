@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -122,6 +123,19 @@ class ProcessedActivity(Base):
     owner: Mapped[str] = mapped_column(String(32), default="", server_default="")  # the running turn's token
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox row stands (storage/outbox.py moves it): pending -> sending -> sent, expired
+    or failed; a pending row can be cancelled, and a failed attempt goes back to pending. Stored as
+    the plain value (a StrEnum is a str)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 class OutboxMessage(Base):
     """A proactive message to deliver: the only way anything in the bot schedules a message."""
 
@@ -139,7 +153,7 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(32))

@@ -23,12 +23,10 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
-from storage.models import OutboxMessage, utcnow
+from storage.models import OutboxMessage, OutboxStatus, utcnow
 
-PENDING, SENDING, SENT, EXPIRED, FAILED, CANCELLED = (
-    "pending", "sending", "sent", "expired", "failed", "cancelled",
-)
 _ERROR_LIMIT = 300
+_SETTLED = (OutboxStatus.SENT, OutboxStatus.EXPIRED, OutboxStatus.FAILED, OutboxStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ async def enqueue(
         payload=payload or {},
         due_at=due_at,
         not_after=not_after,
-        status=PENDING,
+        status=OutboxStatus.PENDING,
         attempts=0,
         created_at=utcnow(),
     )
@@ -86,7 +84,7 @@ async def reschedule(
     """Move a pending message (for example when a session is rescheduled)."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.idempotency_key == idempotency_key, OutboxMessage.status == PENDING)
+        .where(OutboxMessage.idempotency_key == idempotency_key, OutboxMessage.status == OutboxStatus.PENDING)
         .values(due_at=due_at, not_after=not_after)
     )
     return result.rowcount == 1
@@ -99,9 +97,9 @@ async def cancel_where_key_starts(session: AsyncSession, prefix: str) -> int:
         update(OutboxMessage)
         .where(
             OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"),
-            OutboxMessage.status == PENDING,
+            OutboxMessage.status == OutboxStatus.PENDING,
         )
-        .values(status=CANCELLED)
+        .values(status=OutboxStatus.CANCELLED)
     )
     return result.rowcount or 0
 
@@ -120,8 +118,8 @@ async def claim_due(
         .where(
             OutboxMessage.due_at <= now,
             or_(
-                OutboxMessage.status == PENDING,
-                and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until <= now),
+                OutboxMessage.status == OutboxStatus.PENDING,
+                and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until <= now),
             ),
         )
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
@@ -132,7 +130,7 @@ async def claim_due(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .values(
-            status=SENDING,
+            status=OutboxStatus.SENDING,
             claimed_until=now + lease,
             attempts=OutboxMessage.attempts + 1,
             claim_token=token,
@@ -158,7 +156,7 @@ async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until:
         return set()
     rows = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == SENDING, OutboxMessage.claim_token.in_(list(tokens)))
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claim_token.in_(list(tokens)))
         .values(claimed_until=until)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
@@ -166,13 +164,13 @@ async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until:
     return set(rows.scalars())
 
 
-async def _settle(session: AsyncSession, message: ClaimedMessage, status: str, **values: Any) -> bool:
+async def _settle(session: AsyncSession, message: ClaimedMessage, status: OutboxStatus, **values: Any) -> bool:
     """Record an outcome only while `message`'s claim is still held; False if it was lost."""
     result = await session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message.id,
-            OutboxMessage.status == SENDING,
+            OutboxMessage.status == OutboxStatus.SENDING,
             OutboxMessage.claim_token == message.claim_token,
         )
         .values(status=status, claimed_until=None, claim_token=None, **values)
@@ -181,24 +179,24 @@ async def _settle(session: AsyncSession, message: ClaimedMessage, status: str, *
 
 
 async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> bool:
-    return await _settle(session, message, SENT, sent_at=at, activity_id=(activity_id or "")[:200] or None,
-                         last_error=None)
+    return await _settle(session, message, OutboxStatus.SENT, sent_at=at,
+                         activity_id=(activity_id or "")[:200] or None, last_error=None)
 
 
 async def mark_expired(session: AsyncSession, message: ClaimedMessage) -> bool:
-    return await _settle(session, message, EXPIRED, last_error="past not_after")
+    return await _settle(session, message, OutboxStatus.EXPIRED, last_error="past not_after")
 
 
 async def mark_retry(session: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> bool:
-    return await _settle(session, message, PENDING, due_at=retry_at, last_error=error[:_ERROR_LIMIT])
+    return await _settle(session, message, OutboxStatus.PENDING, due_at=retry_at, last_error=error[:_ERROR_LIMIT])
 
 
 async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
-    return await _settle(session, message, FAILED, last_error=error[:_ERROR_LIMIT])
+    return await _settle(session, message, OutboxStatus.FAILED, last_error=error[:_ERROR_LIMIT])
 
 
 async def mark_cancelled(session: AsyncSession, message: ClaimedMessage, *, reason: str) -> bool:
-    return await _settle(session, message, CANCELLED, last_error=reason[:_ERROR_LIMIT])
+    return await _settle(session, message, OutboxStatus.CANCELLED, last_error=reason[:_ERROR_LIMIT])
 
 
 async def delete_for_user(session: AsyncSession, user_id: str) -> int:
@@ -210,7 +208,7 @@ async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
     """Drop settled rows older than `before`: payloads may name sessions a person attended."""
     result = await session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.status.in_([SENT, EXPIRED, FAILED, CANCELLED]),
+            OutboxMessage.status.in_(_SETTLED),
             OutboxMessage.created_at < before,
         )
     )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, OutboxMessage, RoleGrant, User
-from storage.outbox import PENDING, delete_for_user
+from storage.models import Conversation, OutboxMessage, OutboxStatus, RoleGrant, User
+from storage.outbox import delete_for_user
 from storage.roles import ConfiguredRoles, Role
 
 
@@ -42,7 +42,7 @@ _COUNTS = select(
     select(func.count()).select_from(Conversation).where(Conversation.user_id == bindparam("user_id"))
     .scalar_subquery(),
     select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.user_id == bindparam("user_id"), OutboxMessage.status == PENDING).scalar_subquery(),
+        OutboxMessage.user_id == bindparam("user_id"), OutboxMessage.status == OutboxStatus.PENDING).scalar_subquery(),
 )
 _ROLES = select(RoleGrant.role).where(RoleGrant.aad_object_id == bindparam("aad_object_id"))
 

@@ -21,6 +21,10 @@ class Role(str, Enum):
     ADMIN = "admin"
 
 
+# The roles that run sessions and read their feedback: every facilitator action asks for one of them.
+FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
+
+
 class NotPermitted(PermissionError):
     """The actor lacks every role the action allows; nothing was changed."""
 
@@ -95,4 +99,4 @@ async def still_facilitator(session: AsyncSession, user_id: str, configured_role
     (a link outlives the card it came from; a role taken away must stop it)."""
     user = await session.get(User, user_id)
     roles = await roles_of(session, user.aad_object_id if user else None, configured_roles)
-    return bool(roles & {Role.FACILITATOR, Role.ADMIN})
+    return bool(roles.intersection(FACILITATORS))

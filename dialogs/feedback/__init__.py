@@ -8,6 +8,9 @@ from dialogs.shared.registry import FeatureContext
 
 
 def install(ctx: FeatureContext) -> None:
-    """Install the form, then the reports (the menu lists them in that order)."""
-    form.install(ctx)
-    reports.install(ctx)
+    """Read the settings and the theme taxonomy once, then install the form and the reports (the
+    menu lists them in that order)."""
+    config = form.FeedbackConfig.from_content(ctx.services.content)
+    tagger = form.load_tagger(ctx.services.content)
+    form.install(ctx, config, tagger)
+    reports.install(ctx, config, tagger)

@@ -11,14 +11,13 @@ neutralised.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from dialogs.shared.links import InvalidLink
+from dialogs.shared.spreadsheet import csv_bytes
 from storage.roles import still_facilitator
 
 if TYPE_CHECKING:
@@ -29,20 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 EXPORT_PURPOSE = "feedback.csv"
 EXPORT_PATH = "/feedback/export/{token}"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 class ReportSource(Protocol):
@@ -74,9 +59,6 @@ def export_handler(view: ReportSource, services: "BotServices"):
         if built is None:
             return web.Response(status=404, text=t("feedback.csv.link_invalid"))
         title, figures, _series = built
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([t(f"feedback.csv.{k}") for k in ("scope", "section", "item", "value")])
         rows: list[tuple[str, str, object]] = []
         if figures.shown:
             rows.append((t("feedback.csv.responses"), "", figures.responses))
@@ -92,10 +74,9 @@ def export_handler(view: ReportSource, services: "BotServices"):
                 rows.append((t("feedback.csv.theme"), view.theme_label(theme), count))
             for topic, count in sorted(figures.topics.items()):
                 rows.append((t("feedback.csv.topic"), view.topic_label(topic), count))
-        for section, item, value in rows:
-            writer.writerow([_cell(title), _cell(section), _cell(item), _cell(value)])
-        body = "\ufeff" + out.getvalue()
-        return web.Response(body=body.encode("utf-8"), headers={
+        header = [t(f"feedback.csv.{k}") for k in ("scope", "section", "item", "value")]
+        body = csv_bytes([header, *([title, section, item, value] for section, item, value in rows)])
+        return web.Response(body=body, headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": 'attachment; filename="feedback.csv"',
             "Cache-Control": "no-store",

@@ -23,15 +23,16 @@ from dialogs.shared.content import Content, ContentError
 from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from dialogs.shared.text import text_of
 from storage.feedback import responses as store
 from storage.feedback.anonymise import Scrubber, load_word_lists
 from storage.models import User
 from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
+from storage.sessions.events import FEEDBACK_REQUEST
 from storage.sessions.models import SpaceSession
 from storage.feedback.themes import ThemeTagger, load_taxonomy
 
-KIND = "feedback_request"
 OTHER = "other"
 RATING_VALUES = ("1", "2", "3", "4", "5")
 SCRUBBER_MAX_AGE = 600.0  # seconds: also rebuilt at once when a new name appears
@@ -161,7 +162,7 @@ class FeedbackForm:
             "labels": labels,
             "ratings": [{"title": text(f"feedback.ratings.{v}"), "value": v} for v in RATING_VALUES],
             "topics": self._topic_choices(),
-            "values": {key: _text_value(values.get(key)) for key in
+            "values": {key: text_of(values.get(key)) for key in
                        ("overall", "presentation", "discussion", "helpful", "better", "topics")}
             | {"share": "true" if values.get("share") == "true" else "false"},
             "max_chars": self._config.max_chars,
@@ -290,10 +291,6 @@ def _months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-def _text_value(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 async def _teams_id(session: AsyncSession, user_id: str) -> str:
     """The person's stable Teams id: receipts survive a "my data" erase and a return visit."""
     return await session.scalar(select(User.teams_id).where(User.id == user_id)) or f"user:{user_id}"
@@ -319,10 +316,10 @@ def load_tagger(content: Content) -> ThemeTagger:
         raise ContentError(str(exc)) from None
 
 
-def install(ctx: FeatureContext) -> None:
+def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+    """The form, its outbox renderer, personal data and housekeeping (dialogs/feedback/__init__.py)."""
     services: BotServices = ctx.services
-    config = FeedbackConfig.from_content(services.content)
-    form = FeedbackForm(services, config, load_tagger(services.content))
+    form = FeedbackForm(services, config, tagger)
     ctx.registry.add(Feature(
         name="feedback",
         menu=[MenuEntry("feedback", "feedback.list", order=300)],
@@ -330,6 +327,6 @@ def install(ctx: FeatureContext) -> None:
         texts=list(FORM_TEXTS),
         cards=["feedback_sessions", "feedback_form", "notice"],
     ))
-    ctx.delivery.register(KIND, form.render_request)
+    ctx.delivery.register(FEEDBACK_REQUEST, form.render_request)
     services.personal_data.register(PersonalDataSource("feedback", form.describe, form.erase))
     ctx.scheduler.every("feedback.housekeeping", 3600, form.housekeeping, run_at_start=True)

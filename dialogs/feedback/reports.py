@@ -16,16 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.feedback.chart import rating_charts
 from dialogs.feedback.export import EXPORT_PATH, EXPORT_PURPOSE, export_handler
 from dialogs.shared.context import BotServices, scope_of, show
-from dialogs.feedback.form import FeedbackConfig, load_tagger, local_date
+from dialogs.feedback.form import FeedbackConfig, local_date
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from dialogs.shared.text import cut, text_of
 from storage.feedback import responses as store
 from storage.feedback import reports
-from storage.roles import Role
-from storage.sessions.models import Series, SpaceSession
+from storage.roles import FACILITATORS
+from storage.sessions.models import Series, SessionStatus, SpaceSession
 from storage.feedback.themes import ThemeTagger
 from storage.feedback.you_said import FeedbackAction, recent_actions
 
-FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
 MAX_SESSIONS_LISTED = 40
 MAX_ACTION = 500
 QUOTE_CHARS = 300  # a quote on the card is cut to this (keeps the card under Teams' 80 KB)
@@ -91,12 +91,13 @@ class FeedbackReports:
 
     async def session_report(self, turn_context: TurnContext) -> None:
         scope_of(turn_context).actor.require(*FACILITATORS)
-        await self._report(turn_context, f"session:{_str(scope_of(turn_context).input.data.get('session'))}")
+        await self._report(turn_context, f"session:{text_of(scope_of(turn_context).input.data.get('session'))}")
 
     async def series_report(self, turn_context: TurnContext) -> None:
         scope_of(turn_context).actor.require(*FACILITATORS)
         data = scope_of(turn_context).input.data
-        await self._report(turn_context, f"series:{_str(data.get('series'))}:{_str(data.get('period')) or 'all'}")
+        series, period = text_of(data.get("series")), text_of(data.get("period")) or "all"
+        await self._report(turn_context, f"series:{series}:{period}")
 
     async def _report(self, turn_context: TurnContext, scope_key: str, **extra: Any) -> None:
         async with self._services.sessions() as session:
@@ -116,7 +117,7 @@ class FeedbackReports:
         kind, _, rest = scope_key.partition(":")
         if kind == "session":
             target = await session.get(SpaceSession, rest) if 0 < len(rest) <= 32 else None
-            if target is None or target.status == "cancelled" or target.ends_at > now - window:
+            if target is None or target.status == SessionStatus.CANCELLED or target.ends_at > now - window:
                 return None  # unknown, or its feedback is still open: figures not final yet
             figures = (await reports.figures_for(session, [target.id], self.k))[target.id]
             when = local_date(target.starts_at, target.time_zone)
@@ -155,7 +156,7 @@ class FeedbackReports:
                 for q in reports.QUESTIONS if figures.shown],
             "themes_none": "" if themes or not figures.shown else t("report.themes_none", k=self.k),
             "themes": [{"heading": t("report.theme_count", label=self._labels.get(theme, theme), count=n),
-                        "quotes": [f"{t(f'quote_kind.{kind}')}: “{_cut(quote)}”" for kind, quote in
+                        "quotes": [f"{t(f'quote_kind.{kind}')}: “{cut(quote, QUOTE_CHARS)}”" for kind, quote in
                                    figures.quotes.get(theme, [])]} for theme, n in themes],
             "topics_none": "" if figures.topics or not figures.shown else t("report.topics_none", k=self.k),
             "topics": [{"label": self.topic_label(topic), "value": t("report.topic_count", count=n)}
@@ -183,8 +184,8 @@ class FeedbackReports:
         scope = scope_of(turn_context)
         scope.actor.require(*FACILITATORS)
         data = scope.input.data
-        scope_key = _str(data.get("scope"))
-        theme, action = _str(data.get("theme")), _str(data.get("action")).strip()
+        scope_key = text_of(data.get("scope"))
+        theme, action = text_of(data.get("theme")), text_of(data.get("action")).strip()
         values = {"theme": theme, "action": action}
         if theme not in self._labels:
             await self._report(turn_context, scope_key, error=self._text("report.action_bad_theme"), values=values)
@@ -208,14 +209,6 @@ def export_subject(maker: str, scope_key: str) -> str:
     return f"{maker}:{scope_key}"
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS - 1].rstrip() + "…"
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 REPORT_TEXTS = (
     [f"feedback.reports.{k}" for k in (
         "title", "intro", "session_label", "series_label", "period_label", "all_periods", "view_session",
@@ -235,10 +228,10 @@ REPORT_TEXTS = (
 )
 
 
-def install(ctx: FeatureContext) -> None:
+def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+    """Facilitators' reports and their CSV export route (dialogs/feedback/__init__.py)."""
     services: BotServices = ctx.services
-    config = FeedbackConfig.from_content(services.content)
-    view = FeedbackReports(services, config, load_tagger(services.content))
+    view = FeedbackReports(services, config, tagger)
     ctx.registry.add(Feature(
         name="feedback_reports",
         menu=[MenuEntry("feedback_reports", "feedback.reports", order=310, roles=FACILITATORS)],

@@ -13,8 +13,7 @@ from dialogs.sessions.common import SessionsConfig, agenda_rows
 from dialogs.sessions.delivery import SessionsDelivery
 from dialogs.sessions.personal import SessionsPersonalData
 from dialogs.sessions.views import ViewActions
-from storage.sessions.models import CANCELLED, HELD, REGISTERED, REGISTRATION_CLOSED, REGISTRATION_OPEN, \
-    SCHEDULED, WAITLISTED, WITHDRAWN
+from storage.sessions.models import RegistrationStatus, SessionStatus
 from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
 
 TICK_SECONDS = 60
@@ -76,8 +75,8 @@ EXPORT_COLUMNS = ("name", "organisation", "role", "registered_at", "status", "at
 
 
 def _texts(config: SessionsConfig) -> list[str]:
-    keys = [f"sessions.status.{s}" for s in (SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED, CANCELLED, HELD)]
-    keys += [f"sessions.mine_status.{s}" for s in (REGISTERED, WAITLISTED, WITHDRAWN)]
+    keys = [f"sessions.status.{s}" for s in SessionStatus]
+    keys += [f"sessions.mine_status.{s}" for s in RegistrationStatus]
     keys += [f"sessions.reminder.lead_{o.unit}" for o in config.rules.offsets]
     keys += [f"sessions.export.{k}" for k in (*EXPORT_COLUMNS, "yes", "no")]
     keys += [f"sessions.{k}" for k in (

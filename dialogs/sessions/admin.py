@@ -21,9 +21,7 @@ from storage.sessions.recurrence import NonexistentLocalTime, in_zone, propose_n
 from storage import outbox
 from storage.sessions import repository as repo
 from storage.models import Conversation
-from storage.sessions.models import (
-    CANCELLED, REGISTRATION_CLOSED, REGISTRATION_OPEN, SCHEDULED, SpaceSession,
-)
+from storage.sessions.models import FINISHED, SessionStatus, SpaceSession
 from storage.sessions.events import ANNOUNCEMENT, cancel_for_session, requeue_session, stamp
 
 MAX_CAPACITY = 10_000
@@ -117,7 +115,7 @@ class AdminActions(SessionsBase):
             space = None
             if not error and session_id is not None:
                 space = await repo.lock(session, session_id) if isinstance(session_id, str) else None
-                if space is None or space.status in (CANCELLED, "held"):
+                if space is None or space.status in FINISHED:
                     error = self.text("sessions.errors.not_editable")
             if not error:
                 space = await self._apply(session, space, values, user_id, now)
@@ -131,8 +129,8 @@ class AdminActions(SessionsBase):
                      now: datetime) -> SpaceSession:
         if space is None:
             series = await default_series(session, self.config, now)
-            space = SpaceSession(series_id=series.id, time_zone=series.time_zone, status=SCHEDULED,
-                                 created_by=user_id, **values)
+            space = SpaceSession(series_id=series.id, time_zone=series.time_zone,
+                                 status=SessionStatus.SCHEDULED, created_by=user_id, **values)
             session.add(space)
             await session.flush()
             return space
@@ -148,18 +146,25 @@ class AdminActions(SessionsBase):
         await self.promoted(session, space, await repo.fill_places(session, space), now)
         return space
 
+    async def _lock_unfinished(self, session, scope) -> SpaceSession | None:
+        """The card's session, locked for a change, unless it is unknown, cancelled or held."""
+        space = await repo.lock(session, scope.input.data.get("session_id") or "")
+        return space if space is not None and space.status not in FINISHED else None
+
+    async def _back_to_manage(self, turn_context: TurnContext, scope, key: str) -> None:
+        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
+                                                         message=self.text(key)), replace=True)
+
     async def set_registration(self, turn_context: TurnContext, *, open_: bool) -> None:
         scope = self.facilitator(turn_context)
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
-            space = await repo.lock(session, scope.input.data.get("session_id") or "")
-            allowed = space is not None and space.status in (SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED) \
-                and space.starts_at > now
+            space = await self._lock_unfinished(session, scope)
+            allowed = space is not None and space.starts_at > now
             if allowed:
-                space.status = REGISTRATION_OPEN if open_ else REGISTRATION_CLOSED
+                space.status = SessionStatus.REGISTRATION_OPEN if open_ else SessionStatus.REGISTRATION_CLOSED
         key = ("sessions.admin.opened" if open_ else "sessions.admin.closed") if allowed else "sessions.errors.not_editable"
-        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
-                                                         message=self.text(key)), replace=True)
+        await self._back_to_manage(turn_context, scope, key)
 
     async def open(self, turn_context: TurnContext) -> None:
         await self.set_registration(turn_context, open_=True)
@@ -182,18 +187,17 @@ class AdminActions(SessionsBase):
         scope = self.facilitator(turn_context)
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
-            space = await repo.lock(session, scope.input.data.get("session_id") or "")
-            done = space is not None and space.status not in (CANCELLED, "held") and space.ends_at > now
+            space = await self._lock_unfinished(session, scope)
+            done = space is not None and space.ends_at > now
             if done:
-                space.status = CANCELLED
+                space.status = SessionStatus.CANCELLED
                 await cancel_for_session(session, space.id)
                 await outbox.cancel_where_key_starts(session, f"session_announce:{space.id}:")
                 people = [r.user_id for r in await repo.registrations(session, space.id)]
                 await self.tell(session, space, people, "cancelled", "sessions.notices.cancelled_title",
                                 "sessions.notices.cancelled", now)
         key = "sessions.admin.cancelled" if done else "sessions.errors.not_editable"
-        await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
-                                                         message=self.text(key)), replace=True)
+        await self._back_to_manage(turn_context, scope, key)
 
     async def announce(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
@@ -229,7 +233,7 @@ class AdminActions(SessionsBase):
             space = await repo.get_session(session, data.get("session_id"))
             known = {c.id for c in await self._channels(session)}
             error = None
-            if space is None or space.status in (CANCELLED, "held") or space.starts_at <= now:
+            if space is None or space.status in FINISHED or space.starts_at <= now:
                 error = "sessions.errors.not_editable"
             elif not wanted <= known:
                 error = "sessions.errors.channel"

@@ -9,12 +9,13 @@ from botbuilder.core import TurnContext
 
 from dialogs.shared.context import scope_of, show
 from dialogs.sessions.common import (
-    FACILITATORS, SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
+    SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
 )
 from storage import outbox
 from storage.sessions import repository as repo
 from storage.models import User
-from storage.sessions.models import CANCELLED, HELD, REGISTERED, WAITLISTED
+from storage.roles import FACILITATORS
+from storage.sessions.models import ACTIVE, RegistrationStatus, SessionStatus
 from storage.sessions.events import cancel_for_attendee, queue_feedback_request, queue_for_attendee
 
 MAX_LISTED = 8
@@ -44,8 +45,8 @@ class BrowseActions(SessionsBase):
             for space in await repo.upcoming(session, now, limit=MAX_LISTED):
                 mine = await repo.registration_of(session, space.id, actor.user_id)
                 item = summary(self.content, space, zone, await repo.counts(session, space.id))
-                item["mine"] = self.text(f"sessions.mine_status.{mine.status}") if mine and mine.status in (
-                    REGISTERED, WAITLISTED) else ""
+                active = mine is not None and mine.status in ACTIVE
+                item["mine"] = self.text(f"sessions.mine_status.{mine.status}") if active else ""
                 rows.append(item)
             past = [summary(self.content, space, zone) for space in await repo.recent_past(
                 session, now, now - RECENT, limit=MAX_RECENT)] if facilitator else []
@@ -111,9 +112,9 @@ class BrowseActions(SessionsBase):
                     result = None
             if result is not None:
                 zone = await zone_of(session, user_id, self.config.zone)
-                if result.status == REGISTERED:
+                if result.status == RegistrationStatus.REGISTERED:
                     await queue_for_attendee(session, space, user_id, self.config.rules, now)
-                waiting = await repo.registrations(session, space.id, (WAITLISTED,))
+                waiting = await repo.registrations(session, space.id, (RegistrationStatus.WAITLISTED,))
         if result is None:
             await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
                                                             error=self.text("sessions.errors.not_open")), replace=True)
@@ -122,7 +123,7 @@ class BrowseActions(SessionsBase):
         await show(turn_context, self.confirmation(space, zone, result, position), replace=True)
 
     def confirmation(self, space, zone: str, result: repo.RegistrationResult, position: int) -> dict[str, Any]:
-        registered = result.status == REGISTERED
+        registered = result.status == RegistrationStatus.REGISTERED
         key = "registered" if registered else "waitlisted"
         return self.content.card("session_confirmation", {
             **summary(self.content, space, zone),
@@ -178,15 +179,15 @@ class BrowseActions(SessionsBase):
         async with self.services.sessions() as session, session.begin():
             space = await repo.get_session(session, scope.input.data.get("session_id"))
             registration = await repo.registration_of(session, space.id, user_id) if space else None
-            if registration is None or registration.status not in (REGISTERED, WAITLISTED):
+            if registration is None or registration.status not in ACTIVE:
                 key = "sessions.errors.not_registered"
             elif not space.starts_at - self.config.attendance_opens <= now <= space.ends_at \
-                    or space.status == CANCELLED:
+                    or space.status == SessionStatus.CANCELLED:
                 key = "sessions.errors.not_now"
             else:
                 await repo.lock(session, space.id)
                 await repo.mark_attended(session, registration, now, user_id)
-                if space.status == HELD:
+                if space.status == SessionStatus.HELD:
                     await queue_feedback_request(session, space.id, user_id, self.config.rules, now)
                 zone = await zone_of(session, user_id, self.config.zone)
                 card = await self.starting_card(session, space, zone, message=self.text("sessions.here_recorded"))

@@ -17,7 +17,7 @@ from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
 
 from dialogs.shared.links import InvalidLink
-from storage.sessions.models import CANCELLED, SpaceSession
+from storage.sessions.models import SessionStatus, SpaceSession
 
 log = logging.getLogger(__name__)
 PRODID = "-//PeerSpace//Implementation space sessions//EN"
@@ -46,7 +46,7 @@ def build_calendar(spaces: list[SpaceSession], *, name: str, now: datetime,
         event.add("summary", space.title)
         event.add("description", describe(space))
         event.add("sequence", space.version)
-        event.add("status", "CANCELLED" if space.status == CANCELLED else "CONFIRMED")
+        event.add("status", "CANCELLED" if space.status == SessionStatus.CANCELLED else "CONFIRMED")
         if with_links and space.joining_url:
             event.add("url", space.joining_url)
             event.add("location", space.joining_url)

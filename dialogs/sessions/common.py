@@ -17,13 +17,12 @@ from dialogs.shared.context import BotServices, scope_of
 from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
 from storage.users import valid_zone, zone_of  # noqa: F401 (the sessions modules take them from here)
-from storage.roles import Role
-from storage.sessions.models import REGISTRATION_OPEN, Series, SpaceSession
+from storage.roles import FACILITATORS
+from storage.sessions.models import Series, SessionStatus, SpaceSession
 from storage import outbox
 from storage.sessions.events import EventRules, queue_for_attendee
 
 CALENDAR_LINK_DAYS = 400
-FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
 NOTICE_WINDOW = timedelta(days=7)
 
 
@@ -104,7 +103,7 @@ def summary(content: Content, space: SpaceSession, zone: str, counts: repo.Count
         "status": status_text(content, space.status), "places": places,
         "recorded": content.text("sessions.recorded.yes" if space.recorded else "sessions.recorded.no"),
         "joining_url": space.joining_url, "has_link": bool(space.joining_url),
-        "open": space.status == REGISTRATION_OPEN,
+        "open": space.status == SessionStatus.REGISTRATION_OPEN,
     }
 
 
@@ -166,7 +165,8 @@ async def default_series(session: AsyncSession, config: SessionsConfig, now: dat
             end = to_utc(item.day, item.end, config.zone)
             if end > now:
                 session.add(SpaceSession(series_id=series.id, title=config.default_title, starts_at=start,
-                                         ends_at=end, time_zone=config.zone, status=REGISTRATION_OPEN))
+                                         ends_at=end, time_zone=config.zone,
+                                         status=SessionStatus.REGISTRATION_OPEN))
         await session.flush()
     return series
 

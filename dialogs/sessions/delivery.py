@@ -24,7 +24,7 @@ from storage.sessions import repository as repo
 from storage.models import Conversation, RoleGrant, User
 from storage.outbox import ClaimedMessage
 from storage.roles import Role
-from storage.sessions.models import CANCELLED, HELD, REGISTERED, SpaceSession
+from storage.sessions.models import FINISHED, RegistrationStatus, SpaceSession
 from storage.sessions.events import finish_ended, materialise, stamp
 from storage.feedback.you_said import recent_actions
 
@@ -36,13 +36,13 @@ class SessionsDelivery(SessionsBase):
     async def _live(self, session: AsyncSession, message: ClaimedMessage) -> SpaceSession | None:
         """The session, unless cancelled, over, or moved since the message was queued."""
         space = await repo.get_session(session, message.payload.get("session_id"))
-        if space is None or space.status in (CANCELLED, HELD) or message.payload.get("starts_at") != stamp(space):
+        if space is None or space.status in FINISHED or message.payload.get("starts_at") != stamp(space):
             return None
         return space
 
     async def _attending(self, session: AsyncSession, space: SpaceSession, user_id: str | None) -> bool:
         registration = await repo.registration_of(session, space.id, user_id) if user_id else None
-        return registration is not None and registration.status == REGISTERED
+        return registration is not None and registration.status == RegistrationStatus.REGISTERED
 
     async def render_reminder(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
         space = await self._live(session, message)

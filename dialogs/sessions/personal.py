@@ -10,7 +10,7 @@ from dialogs.sessions.common import SessionsBase, valid_zone, when_text
 from storage.sessions import repository as repo
 from storage.models import User
 from storage.personal_data import DataItem, PersonalDataSource
-from storage.sessions.models import REGISTERED, Registration, Series, SeriesSubscription, SpaceSession
+from storage.sessions.models import Registration, Series, SeriesSubscription, SpaceSession, RegistrationStatus
 
 DETAILS = ("name", "organisation", "role", "reason", "hopes", "access_needs")
 DETAIL_SHOWN = 300  # characters of each typed detail on the card, which must stay under 80 KB
@@ -62,7 +62,7 @@ class SessionsPersonalData(SessionsBase):
     async def erase(self, session: AsyncSession, user: User) -> None:
         now = self.services.now()
         ids = list(await session.scalars(select(Registration.session_id).where(
-            Registration.user_id == user.id, Registration.status == REGISTERED)))
+            Registration.user_id == user.id, Registration.status == RegistrationStatus.REGISTERED)))
         for session_id in ids:  # free their places for the waitlist first
             _, promoted = await repo.withdraw(session, session_id, user.id, now)
             await self.promoted(session, await repo.get_session(session, session_id), promoted, now)

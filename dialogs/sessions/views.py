@@ -10,9 +10,10 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.shared.context import show
+from dialogs.shared.text import cut
 from dialogs.sessions.common import SessionsBase, choices, summary, zone_of
 from storage.sessions import repository as repo
-from storage.sessions.models import CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED
+from storage.sessions.models import ACTIVE, FINISHED, RegistrationStatus, SessionStatus
 from storage.sessions.events import queue_feedback_request
 
 EXPORT_LINK_LIFETIME = timedelta(minutes=30)
@@ -21,10 +22,6 @@ MAX_NEEDS = 30
 NEEDS_SHOWN = 300  # characters of each person's access needs on the card; the CSV has them all
 MAX_REGISTER = 80  # people listed on the attendance card; the CSV has everyone
 PERSON_SHOWN = 120
-
-
-def _cut(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def export_subject(session_id: str, user_id: str) -> str:
@@ -45,8 +42,8 @@ class ViewActions(SessionsBase):
             zone = await zone_of(session, actor.user_id, self.config.zone)
             counts = await repo.counts(session, space.id)
             people = await repo.registrations(session, space.id)
-        registered = [r for r in people if r.status == REGISTERED]
-        live = space.status not in (CANCELLED, HELD)
+        registered = [r for r in people if r.status == RegistrationStatus.REGISTERED]
+        live = space.status not in FINISHED
         now = self.services.now()
         links = self.services.links
         token = links.token("register_csv", export_subject(space.id, actor.user_id), now + EXPORT_LINK_LIFETIME)
@@ -57,17 +54,17 @@ class ViewActions(SessionsBase):
                                 capacity=space.capacity if space.capacity else self.text("sessions.view.no_limit")),
             "by_organisation": self._groups(r.organisation for r in registered),
             "by_role": self._groups(r.role for r in registered),
-            "access_needs": [{"name": r.name, "needs": _cut(r.access_needs, NEEDS_SHOWN)}
+            "access_needs": [{"name": r.name, "needs": cut(r.access_needs, NEEDS_SHOWN)}
                              for r in people if r.access_needs][:MAX_NEEDS],
             "no_needs": "" if any(r.access_needs for r in people) else self.text("sessions.view.no_access_needs"),
-            "live": live, "can_open": live and space.status != REGISTRATION_OPEN,
-            "can_close": live and space.status == REGISTRATION_OPEN,
+            "live": live, "can_open": live and space.status != SessionStatus.REGISTRATION_OPEN,
+            "can_close": live and space.status == SessionStatus.REGISTRATION_OPEN,
             "export_url": links.url("/exports/register/{token}.csv", token),
             "export_note": self.text("sessions.view.export_note", minutes=int(EXPORT_LINK_LIFETIME.total_seconds() // 60)),
         })
 
     def _groups(self, values) -> list[dict[str, str]]:
-        counted = Counter(_cut(v.strip(), 100) for v in values if v and v.strip())
+        counted = Counter(cut(v.strip(), 100) for v in values if v and v.strip())
         rows = [{"name": name, "count": str(n)} for name, n in counted.most_common(MAX_GROUPS)]
         return rows or [{"name": self.text("sessions.view.nobody_yet"), "count": "0"}]
 
@@ -84,7 +81,7 @@ class ViewActions(SessionsBase):
         shown = people[:MAX_REGISTER]
         return self.content.card("session_attendance", {
             "session_id": space.id, "title": space.title, "message": message, "error": error,
-            "people": [{"title": _cut(self.text("sessions.view.person", name=r.name, organisation=r.organisation,
+            "people": [{"title": cut(self.text("sessions.view.person", name=r.name, organisation=r.organisation,
                                                 status=self.text(f"sessions.mine_status.{r.status}")), PERSON_SHOWN),
                         "value": r.id}
                        for r in shown],
@@ -105,17 +102,16 @@ class ViewActions(SessionsBase):
                 error = "sessions.errors.unknown_session"
             elif not wanted <= set(people):
                 error = "sessions.errors.unknown_person"
-            elif space.status == CANCELLED or now < space.starts_at - self.config.attendance_opens:
+            elif space.status == SessionStatus.CANCELLED or now < space.starts_at - self.config.attendance_opens:
                 error = "sessions.errors.not_now"
             else:
                 error = None
                 for rid, registration in people.items():
                     if rid in wanted and await repo.mark_attended(session, registration, now, scope.actor.user_id):
-                        if space.status == HELD:
+                        if space.status == SessionStatus.HELD:
                             await queue_feedback_request(session, space.id, registration.user_id,
                                                          self.config.rules, now)
-                    elif rid not in wanted and registration.attended_at is not None and registration.status in (
-                            REGISTERED, WAITLISTED):
+                    elif rid not in wanted and registration.attended_at is not None and registration.status in ACTIVE:
                         registration.attended_at, registration.attendance_marked_by = None, None
         if error:
             await show(turn_context, await self._attendance_card(data.get("session_id"), error=self.text(error)),

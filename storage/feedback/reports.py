@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.feedback.models import FeedbackResponse
-from storage.sessions.models import Series, SpaceSession
+from storage.sessions.models import Series, SessionStatus, SpaceSession
 
 QUESTIONS = ("overall", "presentation", "discussion")
 RATINGS = (1, 2, 3, 4, 5)
@@ -171,7 +171,8 @@ async def closed_sessions(
     session: AsyncSession, now: datetime, window: timedelta, *, series_id: str | None = None, limit: int = 200
 ) -> list[SpaceSession]:
     """Sessions whose feedback window has closed (their figures are final), newest first."""
-    query = select(SpaceSession).where(SpaceSession.ends_at <= now - window, SpaceSession.status != "cancelled")
+    query = select(SpaceSession).where(SpaceSession.ends_at <= now - window,
+                                       SpaceSession.status != SessionStatus.CANCELLED)
     if series_id is not None:
         query = query.where(SpaceSession.series_id == series_id)
     return list(await session.scalars(query.order_by(SpaceSession.starts_at.desc()).limit(limit)))

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import insert_for
 from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
-from storage.sessions.models import WITHDRAWN, Registration, Series, SpaceSession
+from storage.sessions.models import Registration, RegistrationStatus, Series, SessionStatus, SpaceSession
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def window_closes(session: SpaceSession, window: timedelta) -> datetime:
 
 def is_open(session: SpaceSession, now: datetime, window: timedelta) -> bool:
     """Feedback is taken from the session's end until `window` later (cancelled sessions: never)."""
-    return session.status != "cancelled" and session.ends_at <= now < window_closes(session, window)
+    return session.status != SessionStatus.CANCELLED and session.ends_at <= now < window_closes(session, window)
 
 
 # Built once: a statement's cache key is worked out on first use and kept on the object, and
@@ -85,10 +85,10 @@ _ATTENDED_OPEN = (
     .where(
         Registration.user_id == bindparam("user_id"),
         Registration.attended_at.is_not(None),
-        Registration.status != WITHDRAWN,
+        Registration.status != RegistrationStatus.WITHDRAWN,
         SpaceSession.ends_at <= bindparam("now", type_=SpaceSession.ends_at.type),
         SpaceSession.ends_at > bindparam("since", type_=SpaceSession.ends_at.type),
-        SpaceSession.status != "cancelled",
+        SpaceSession.status != SessionStatus.CANCELLED,
     )
     .order_by(SpaceSession.ends_at.desc())
 )

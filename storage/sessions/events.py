@@ -16,10 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.sessions.recurrence import ReminderOffset, reminder_instant, reminder_window
 from storage import outbox
-from storage.models import OutboxMessage, User
-from storage.sessions.models import (
-    CANCELLED, HELD, REGISTERED, Registration, SpaceSession,
-)
+from storage.models import OutboxMessage, OutboxStatus, User
+from storage.sessions.models import FINISHED, Registration, RegistrationStatus, SessionStatus, SpaceSession
 from storage.users import zone_of
 
 REMINDER, STARTING, FEEDBACK_REQUEST, ANNOUNCEMENT = (
@@ -77,7 +75,7 @@ async def _drop_pending(session: AsyncSession, prefix: str) -> int:
     who gives up a place and takes it back, or a session moved and then moved back."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     result = await session.execute(delete(OutboxMessage).where(
-        OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"), OutboxMessage.status == outbox.PENDING))
+        OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"), OutboxMessage.status == OutboxStatus.PENDING))
     return result.rowcount or 0
 
 
@@ -102,7 +100,7 @@ async def requeue_session(session: AsyncSession, space: SpaceSession, rules: Eve
 async def _registered(session: AsyncSession, session_id: str) -> list[str]:
     """Who has a place; their users are loaded too, so each one's zone costs no further query."""
     users = await session.scalars(select(User).join(Registration, Registration.user_id == User.id).where(
-        Registration.session_id == session_id, Registration.status == REGISTERED))
+        Registration.session_id == session_id, Registration.status == RegistrationStatus.REGISTERED))
     return [user.id for user in users]
 
 
@@ -110,7 +108,7 @@ async def queue_feedback_request(session: AsyncSession, session_id: str, user_id
                                  now: datetime) -> bool:
     """The feedback feature renders it; we only say who attended which session."""
     return await outbox.enqueue(
-        session, kind=FEEDBACK_REQUEST, idempotency_key=f"feedback_request:{session_id}:{user_id}",
+        session, kind=FEEDBACK_REQUEST, idempotency_key=f"{FEEDBACK_REQUEST}:{session_id}:{user_id}",
         user_id=user_id, due_at=now, not_after=now + rules.feedback_window, payload={"session_id": session_id})
 
 
@@ -124,7 +122,7 @@ async def materialise(session: AsyncSession, rules: EventRules, now: datetime) -
     queued = 0
     horizon = now + max((o.lead for o in rules.offsets), default=timedelta(0)) + timedelta(days=1)
     spaces = await session.scalars(select(SpaceSession).where(
-        SpaceSession.ends_at > now, SpaceSession.starts_at <= horizon, SpaceSession.status.not_in((CANCELLED, HELD))))
+        SpaceSession.ends_at > now, SpaceSession.starts_at <= horizon, SpaceSession.status.not_in(FINISHED)))
     for space in list(spaces):
         for user_id in await _registered(session, space.id):
             queued += await queue_for_attendee(session, space, user_id, rules, now)
@@ -134,12 +132,13 @@ async def materialise(session: AsyncSession, rules: EventRules, now: datetime) -
 async def finish_ended(session: AsyncSession, rules: EventRules, now: datetime) -> list[str]:
     """Mark ended sessions held and ask their attendees for feedback. Returns the session ids."""
     ended = list(await session.scalars(select(SpaceSession).where(
-        SpaceSession.ends_at <= now, SpaceSession.status.not_in((CANCELLED, HELD)))))
+        SpaceSession.ends_at <= now, SpaceSession.status.not_in(FINISHED))))
     done = []
     for space in ended:
         result = await session.execute(
-            update(SpaceSession).where(SpaceSession.id == space.id, SpaceSession.status.not_in((CANCELLED, HELD)))
-            .values(status=HELD, version=SpaceSession.version + 1).execution_options(synchronize_session=False))
+            update(SpaceSession).where(SpaceSession.id == space.id, SpaceSession.status.not_in(FINISHED))
+            .values(status=SessionStatus.HELD, version=SpaceSession.version + 1)
+            .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             continue  # another replica got there first
         attendees = await session.scalars(select(Registration.user_id).where(

@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, UTCDateTime, new_id, utcnow
 
-# Session status values (a session's life: scheduled -> registration_open -> registration_closed
-# -> held, or cancelled at any point before it is held).
-SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED, CANCELLED, HELD = (
-    "scheduled", "registration_open", "registration_closed", "cancelled", "held",
-)
-# Registration status values.
-REGISTERED, WAITLISTED, WITHDRAWN = "registered", "waitlisted", "withdrawn"
+
+class SessionStatus(StrEnum):
+    """A session's life: scheduled -> registration_open -> registration_closed -> held, or
+    cancelled at any point before it is held. Stored as the plain value (a StrEnum is a str)."""
+
+    SCHEDULED = "scheduled"
+    REGISTRATION_OPEN = "registration_open"
+    REGISTRATION_CLOSED = "registration_closed"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class RegistrationStatus(StrEnum):
+    """A person's place at a session; attendance is `Registration.attended_at`, not a status."""
+
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "withdrawn"
+
+
+# A session that is over (nothing more to send or change) and a registration that holds a place or a
+# waitlist spot. Tuples, so they go straight into `Column.in_` / `not_in`.
+FINISHED = (SessionStatus.CANCELLED, SessionStatus.HELD)
+ACTIVE = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 
 
 class Series(Base):
@@ -46,7 +64,7 @@ class SpaceSession(Base):
     joining_url: Mapped[str] = mapped_column(String(2000), default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     recorded: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(24), default=SCHEDULED)
+    status: Mapped[str] = mapped_column(String(24), default=SessionStatus.SCHEDULED)
     # Bumped by every registration change: updating this row first serialises concurrent
     # registrations for one session on SQLite and PostgreSQL alike (no lost last place).
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -74,7 +92,7 @@ class Registration(Base):
     hopes: Mapped[str] = mapped_column(Text, default="")  # what they would most like from it
     access_needs: Mapped[str] = mapped_column(Text, default="")
     wants_updates: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12), default=REGISTERED)
+    status: Mapped[str] = mapped_column(String(12), default=RegistrationStatus.REGISTERED)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,12 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.sessions.models import (
-    CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED, WITHDRAWN,
-    Registration, Series, SeriesSubscription, SpaceSession,
+    ACTIVE, FINISHED, Registration, RegistrationStatus, Series, SeriesSubscription, SessionStatus, SpaceSession,
 )
-
-ACTIVE = (REGISTERED, WAITLISTED)
-FINISHED = (CANCELLED, HELD)
 
 
 class RegistrationRefused(ValueError):
@@ -47,7 +43,7 @@ GIVEN_UP = RegistrationDetails(name="", organisation="", role="", reason="", hop
 @dataclass(frozen=True)
 class RegistrationResult:
     registration: Registration
-    status: str  # REGISTERED or WAITLISTED
+    status: RegistrationStatus  # REGISTERED or WAITLISTED
     new: bool  # False when an existing registration was changed
 
 
@@ -101,14 +97,14 @@ async def recent_past(session: AsyncSession, now: datetime, since: datetime, *, 
 
 async def sessions_between(session: AsyncSession, series_id: str, start: datetime, end: datetime) -> list[SpaceSession]:
     return list(await session.scalars(
-        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != CANCELLED,
+        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != SessionStatus.CANCELLED,
                                    SpaceSession.starts_at >= start, SpaceSession.starts_at < end)
         .order_by(SpaceSession.starts_at)))
 
 
 async def latest_session(session: AsyncSession, series_id: str) -> SpaceSession | None:
     return await session.scalar(
-        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != CANCELLED)
+        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != SessionStatus.CANCELLED)
         .order_by(SpaceSession.starts_at.desc()).limit(1))
 
 
@@ -135,22 +131,24 @@ async def counts(session: AsyncSession, session_id: str) -> Counts:
         .group_by(Registration.status))).all())
     attended = await session.scalar(select(func.count()).select_from(Registration).where(
         Registration.session_id == session_id, Registration.attended_at.is_not(None)))
-    return Counts(rows.get(REGISTERED, 0), rows.get(WAITLISTED, 0), attended or 0)
+    return Counts(rows.get(RegistrationStatus.REGISTERED, 0), rows.get(RegistrationStatus.WAITLISTED, 0),
+                  attended or 0)
 
 
 async def register(session: AsyncSession, session_id: str, user_id: str, details: RegistrationDetails,
                    now: datetime) -> RegistrationResult:
     """Register (or change the details of) a person; a full session puts them on the waitlist."""
     space = await lock(session, session_id)
-    if space is None or space.status != REGISTRATION_OPEN or space.starts_at <= now:
+    if space is None or space.status != SessionStatus.REGISTRATION_OPEN or space.starts_at <= now:
         raise RegistrationRefused(space.status if space else "unknown")
     existing = await registration_of(session, session_id, user_id)
     if existing is not None and existing.status in ACTIVE:
         _apply(existing, details)
         return RegistrationResult(existing, existing.status, new=False)
     taken = await session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.session_id == session_id, Registration.status == REGISTERED))
-    status = WAITLISTED if space.capacity is not None and taken >= space.capacity else REGISTERED
+        Registration.session_id == session_id, Registration.status == RegistrationStatus.REGISTERED))
+    full = space.capacity is not None and taken >= space.capacity
+    status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
     registration = existing or Registration(session_id=session_id, user_id=user_id)
     _apply(registration, details)
     registration.status, registration.registered_at, registration.withdrawn_at = status, now, None
@@ -181,8 +179,8 @@ async def withdraw(session: AsyncSession, session_id: str, user_id: str,
     await session.refresh(registration)  # as it is now that we hold the lock
     if space is None or registration.status not in ACTIVE:
         return None, []
-    was_registered = registration.status == REGISTERED
-    registration.status, registration.withdrawn_at = WITHDRAWN, now
+    was_registered = registration.status == RegistrationStatus.REGISTERED
+    registration.status, registration.withdrawn_at = RegistrationStatus.WITHDRAWN, now
     _apply(registration, GIVEN_UP)
     await session.flush()
     promoted = await fill_places(session, space) if was_registered else []
@@ -193,17 +191,18 @@ async def fill_places(session: AsyncSession, space: SpaceSession) -> list[Regist
     """Promote the longest-waiting people into free places; the caller holds the session lock."""
     if space.status in FINISHED:
         return []
-    waiting = select(Registration).where(Registration.session_id == space.id, Registration.status == WAITLISTED)
+    waiting = select(Registration).where(Registration.session_id == space.id,
+                                         Registration.status == RegistrationStatus.WAITLISTED)
     if space.capacity is not None:
         taken = await session.scalar(select(func.count()).select_from(Registration).where(
-            Registration.session_id == space.id, Registration.status == REGISTERED))
+            Registration.session_id == space.id, Registration.status == RegistrationStatus.REGISTERED))
         free = space.capacity - taken
         if free <= 0:
             return []
         waiting = waiting.limit(free)
     promoted = list(await session.scalars(waiting.order_by(Registration.registered_at, Registration.id)))
     for registration in promoted:
-        registration.status = REGISTERED
+        registration.status = RegistrationStatus.REGISTERED
     await session.flush()
     return promoted
 
@@ -227,8 +226,8 @@ async def mark_attended(session: AsyncSession, registration: Registration, now: 
     if registration.attended_at is not None:
         return False
     registration.attended_at, registration.attendance_marked_by = now, by[:32]
-    if registration.status == WAITLISTED:  # they were let in on the day
-        registration.status = REGISTERED
+    if registration.status == RegistrationStatus.WAITLISTED:  # they were let in on the day
+        registration.status = RegistrationStatus.REGISTERED
     await session.flush()
     return True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import event, select
 
 from storage.models import Conversation, User
@@ -9,22 +11,20 @@ from tests import factories
 from tests.factories import ALICE
 
 
+def _objects(node) -> Iterator[dict]:
+    """Every JSON object in a card, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
 def _texts(card: dict) -> str:
-    out: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    out.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return "\n".join(out)
+    return "\n".join(node[key] for node in _objects(card) for key in ("text", "title", "value")
+                     if isinstance(node.get(key), str))
 
 
 async def test_install_sends_welcome_once_and_stores_reference(harness):
@@ -60,20 +60,11 @@ async def test_help_shows_menu_with_feature_buttons(harness):
     await harness.say("Help!")
     card = harness.connector.sent[-1].cards[0]
     verbs = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                verbs.add(node["verb"])
-                assert node["fallback"]["type"] == "Action.Submit"
-                assert node["fallback"]["data"]["verb"] == node["verb"]
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
+    for node in _objects(card):
+        if node.get("type") == "Action.Execute":
+            verbs.add(node["verb"])
+            assert node["fallback"]["type"] == "Action.Submit"
+            assert node["fallback"]["data"]["verb"] == node["verb"]
     assert {"about.show", "my_data.show"} <= verbs
 
 

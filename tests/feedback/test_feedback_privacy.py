@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import inspect, select, text
 
-from storage.sessions.models import WITHDRAWN, Registration
+from storage.sessions.models import Registration, RegistrationStatus
 from tests import factories
 from tests.factories import ALICE, Person
 from tests.edge.test_edge_security import _leaks, debug_logs  # noqa: F401 - debug_logs is a fixture
@@ -63,7 +63,7 @@ async def test_typed_feedback_is_stored_nowhere_before_scrubbing(harness, clock,
     async with harness.components.services.sessions() as session, session.begin():
         registration = await session.scalar(select(Registration).where(
             Registration.user_id == await user_id(harness, carol)))
-        registration.status = WITHDRAWN
+        registration.status = RegistrationStatus.WITHDRAWN
     for answer in await _submit_both_ways(harness, {"session": sid, **GOOD, **TYPED}, carol):
         assert "Nothing was saved" in answer
     await harness.press("my_data.delete", {}, ALICE)
