@@ -111,10 +111,10 @@ class MessagesEndpoint:
                     log.error("could not release the activity: %s", describe_exception(release_exc))
             return _error(503, "temporarily unavailable")
         if response is not None:
-            body = _invoke_body(response.body)
+            answer = _invoke_body(response.body)
             if activity_id and response.status == 200:
-                await self._ledger.remember_response(conversation_id, activity_id, body)
-            return web.json_response(body, status=response.status)
+                await self._ledger.remember_response(conversation_id, activity_id, answer)
+            return web.json_response(answer, status=response.status)
         return web.Response(status=200)
 
 

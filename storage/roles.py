@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_changed
 from storage.models import RoleGrant, User
 
 
@@ -91,10 +92,11 @@ async def grant(session: AsyncSession, *, actor: Actor, aad_object_id: str, role
 
 async def revoke(session: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
     actor.require(Role.ADMIN)
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         delete(RoleGrant).where(RoleGrant.aad_object_id == aad_object_id.lower(), RoleGrant.role == role.value)
     )
-    return bool(result.rowcount)
+    return bool(changed)
 
 
 async def still_facilitator(session: AsyncSession, user_id: str, configured_roles: ConfiguredRoles) -> bool:

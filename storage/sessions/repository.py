@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_changed
 from storage.sessions.models import (
     CANCELLED, HELD, REGISTERED, REGISTRATION_OPEN, WAITLISTED, WITHDRAWN,
     Registration, Series, SeriesSubscription, SpaceSession,
@@ -63,7 +64,7 @@ async def series_by_name(session: AsyncSession, name: str, zone: str) -> tuple[S
             session.add(series)
         return series, True
     except IntegrityError:  # another replica created it a moment ago
-        return await session.scalar(select(Series).where(Series.name == name)), False
+        return (await session.scalars(select(Series).where(Series.name == name))).one(), False
 
 
 async def get_session(session: AsyncSession, session_id: object) -> SpaceSession | None:
@@ -105,10 +106,11 @@ async def lock(session: AsyncSession, session_id: object) -> SpaceSession | None
     """Serialise registration changes for one session (see the module docstring)."""
     if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
         return None
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(SpaceSession).where(SpaceSession.id == session_id)
         .values(version=SpaceSession.version + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if changed != 1:
         return None
     return await session.get(SpaceSession, session_id, populate_existing=True)
 
@@ -137,8 +139,8 @@ async def register(session: AsyncSession, session_id: str, user_id: str, details
     if existing is not None and existing.status in ACTIVE:
         _apply(existing, details)
         return RegistrationResult(existing, existing.status, new=False)
-    taken = await session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.session_id == session_id, Registration.status == REGISTERED))
+    taken = (await session.execute(select(func.count()).select_from(Registration).where(
+        Registration.session_id == session_id, Registration.status == REGISTERED))).scalar_one()
     status = WAITLISTED if space.capacity is not None and taken >= space.capacity else REGISTERED
     registration = existing or Registration(session_id=session_id, user_id=user_id)
     _apply(registration, details)
@@ -176,8 +178,8 @@ async def fill_places(session: AsyncSession, space: SpaceSession) -> list[Regist
         return []
     waiting = select(Registration).where(Registration.session_id == space.id, Registration.status == WAITLISTED)
     if space.capacity is not None:
-        taken = await session.scalar(select(func.count()).select_from(Registration).where(
-            Registration.session_id == space.id, Registration.status == REGISTERED))
+        taken = (await session.execute(select(func.count()).select_from(Registration).where(
+            Registration.session_id == space.id, Registration.status == REGISTERED))).scalar_one()
         free = space.capacity - taken
         if free <= 0:
             return []
