@@ -124,6 +124,7 @@ class AdminActions(SessionsBase):
             await show(turn_context, await self._form(user_id, session_id, values=data, error=self.text(error)),
                        replace=True)
             return
+        assert space is not None  # no error means the session was found or made
         await show(turn_context, await self._manage.card(turn_context, space.id,
                                                          message=self.text("sessions.admin.saved")), replace=True)
 
@@ -153,10 +154,11 @@ class AdminActions(SessionsBase):
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
             space = await repo.lock(session, scope.input.data.get("session_id") or "")
-            allowed = space is not None and space.status in (SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED) \
-                and space.starts_at > now
-            if allowed:
+            allowed = False
+            if space is not None and space.status in (SCHEDULED, REGISTRATION_OPEN, REGISTRATION_CLOSED) \
+                    and space.starts_at > now:
                 space.status = REGISTRATION_OPEN if open_ else REGISTRATION_CLOSED
+                allowed = True
         key = ("sessions.admin.opened" if open_ else "sessions.admin.closed") if allowed else "sessions.errors.not_editable"
         await show(turn_context, await self._manage.card(turn_context, scope.input.data.get("session_id"),
                                                          message=self.text(key)), replace=True)
@@ -183,8 +185,9 @@ class AdminActions(SessionsBase):
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
             space = await repo.lock(session, scope.input.data.get("session_id") or "")
-            done = space is not None and space.status not in (CANCELLED, "held") and space.ends_at > now
-            if done:
+            done = False
+            if space is not None and space.status not in (CANCELLED, "held") and space.ends_at > now:
+                done = True
                 space.status = CANCELLED
                 await cancel_for_session(session, space.id)
                 await outbox.cancel_where_key_starts(session, f"session_announce:{space.id}:")
@@ -235,11 +238,11 @@ class AdminActions(SessionsBase):
                 error = "sessions.errors.channel"
             elif not wanted and not flag(data.get("subscribers")):
                 error = "sessions.errors.no_audience"
-            if error is None:
+            else:
                 sent = 0
                 key = f"session_announce:{space.id}:{stamp(space)}"
-                common = dict(kind=ANNOUNCEMENT, due_at=now, not_after=space.starts_at,
-                              payload={"session_id": space.id, "starts_at": stamp(space)})
+                common: dict[str, Any] = dict(kind=ANNOUNCEMENT, due_at=now, not_after=space.starts_at,
+                                              payload={"session_id": space.id, "starts_at": stamp(space)})
                 for conversation_id in sorted(wanted):  # channel ids can be long: key on a digest
                     digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
                     sent += await outbox.enqueue(session, conversation_id=conversation_id, **common,
@@ -252,5 +255,6 @@ class AdminActions(SessionsBase):
             await show(turn_context, await self._announce_card(scope, data.get("session_id"), error=self.text(error)),
                        replace=True)
             return
+        assert space is not None  # no error means the session was found
         await show(turn_context, await self._manage.card(turn_context, space.id, message=self.text(
             "sessions.admin.announced", count=sent)), replace=True)

@@ -51,8 +51,8 @@ class SessionsConfig:
     @classmethod
     def load(cls, content: Content) -> "SessionsConfig":
         where = content.file("sessions.yaml")
-        data = content.data.get("sessions")
         try:
+            data = content.data["sessions"]
             series = data["series"]
             ZoneInfo(series["time_zone"])
             return cls(
@@ -79,7 +79,7 @@ def valid_zone(zone: str | None, fallback: str) -> str:
         return fallback
 
 
-async def zone_of(session: AsyncSession, user_id: str, fallback: str) -> str:
+async def zone_of(session: AsyncSession, user_id: str | None, fallback: str) -> str:
     user = await session.get(User, user_id) if user_id else None
     return valid_zone(user.time_zone if user else None, fallback)
 

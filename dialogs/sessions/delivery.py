@@ -152,7 +152,7 @@ class SessionsDelivery(SessionsBase):
         users = await session.scalars(select(User).where(User.aad_object_id.is_not(None)))
         with_chat = set(await session.scalars(select(Conversation.user_id).where(
             Conversation.conversation_type == "personal", Conversation.active.is_(True))))
-        return [u for u in users if u.aad_object_id.lower() in ids and u.id in with_chat]
+        return [u for u in users if u.aad_object_id and u.aad_object_id.lower() in ids and u.id in with_chat]
 
     # --- personal data -------------------------------------------------------------------
 
@@ -176,6 +176,8 @@ class SessionsDelivery(SessionsBase):
             Registration.user_id == user.id, Registration.status == REGISTERED)))
         for session_id in ids:  # free their places for the waitlist first
             _, promoted = await repo.withdraw(session, session_id, user.id, now)
-            await self.promoted(session, await repo.get_session(session, session_id), promoted, now)
+            space = await repo.get_session(session, session_id)
+            if space is not None:  # always: the registration's session exists
+                await self.promoted(session, space, promoted, now)
         await session.execute(delete(Registration).where(Registration.user_id == user.id))
         await session.execute(delete(SeriesSubscription).where(SeriesSubscription.user_id == user.id))
