@@ -34,7 +34,7 @@ def _serve(settings, host: str | None, port: int | None) -> int:
 
     from bot.app import create_app
 
-    overrides = {}
+    overrides: dict[str, object] = {}
     if host:
         overrides["host"] = host
     if port:

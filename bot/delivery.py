@@ -5,24 +5,23 @@ Features register a renderer per message kind; the dispatcher (scheduler/) calls
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.shared.cards import card_activity
+from dialogs.shared.registry import Renderer
 from bot.messenger import Messenger, Outcome
 from scheduler.dispatcher import Confirm, Delivery, DeliveryResult
 from storage.models import Conversation
 from storage.outbox import ClaimedMessage
 from storage.users import deactivate_conversation, personal_conversation
 
-# A renderer returns the activity to send, or None when the message is no longer wanted.
-Renderer = Callable[[AsyncSession, ClaimedMessage], Awaitable[Activity | None]]
-
-
 class OutboxDelivery:
+    """Provides dialogs.shared.registry.OutboxRenderers to features, and `deliver` to the dispatcher."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], messenger: Messenger,
                  on_gone: Callable[[], None] = lambda: None) -> None:
         self._sessions = sessions

@@ -18,7 +18,7 @@ from dialogs.shared.card_prompt import CardPrompt
 from dialogs.shared.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope
 from dialogs.menu import MenuActions
 from dialogs.shared.registry import FeatureRegistry
-from storage.roles import Actor, NotPermitted, Role, roles_of
+from storage.roles import Actor, NotPermitted, roles_of
 from storage.users import mark_welcomed, upsert_conversation, upsert_user
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,5 @@ class PeerSpaceBot(TeamsActivityHandler):
             key = "bot.card_expired" if turn_input.verb else "bot.unknown_text"
             await say(turn_context, self._services.content.text(key))
         except NotPermitted as exc:
-            roles = tuple(Role(r.strip()) for r in str(exc).split(",") if r.strip() in Role._value2member_map_)
             await say(turn_context, self._services.content.text(
-                "bot.not_permitted", roles=role_names(self._services.content, roles) or "-"))
+                "bot.not_permitted", roles=role_names(self._services.content, exc.roles) or "-"))

@@ -140,11 +140,11 @@ class Messenger:
             await self._adapter.continue_conversation(ref, callback, self._app_id)
         except Exception as exc:  # noqa: BLE001 - connector creation or auth failed
             outcome["exc"] = exc
-        exc = outcome.get("exc")
-        if exc is None:
+        failure = outcome.get("exc")
+        if failure is None:
             return SendResult(Outcome.SENT, activity_id=outcome.get("id")), None
-        status, retry_after = _status_and_retry_after(exc)
-        error = f"{type(exc).__name__}" + (f" {status}" if status else "")
+        status, retry_after = _status_and_retry_after(failure)
+        error = f"{type(failure).__name__}" + (f" {status}" if status else "")
         if status in GONE:
             return SendResult(Outcome.GONE, status=status, error=error), None
         if status is None or status in RETRYABLE:

@@ -56,7 +56,7 @@ def decode(value: Any) -> Any:
         return value
     if _TYPE in value:
         cls = _load_class(value[_TYPE])
-        obj = cls.__new__(cls)
+        obj = cls.__new__(cls)  # type: ignore[call-overload]  # mypy takes type[Any].__new__ for type.__new__
         obj.__dict__.update({k: decode(v) for k, v in value[_STATE].items()})
         return obj
     if _DT in value:
@@ -72,7 +72,7 @@ def _qualname(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def _load_class(name: str) -> type:
+def _load_class(name: str) -> type[Any]:
     module_name, _, qualname = name.partition(":")
     if not (module_name + ".").startswith(_ALLOWED_MODULE_PREFIXES):
         raise TypeError(f"refusing to load {name!r} from bot state")

@@ -50,10 +50,10 @@ class RolesActions:
                 try:
                     change = grant if granting else revoke
                     changed = await change(session, actor=scope.actor, aad_object_id=person.aad_object_id, role=role)
-                    error = None
+                    error = ""
                 except NotPermitted:
                     error = text("roles_admin.self_change")
-        if error:
+        if error or person is None:
             await show(turn_context, await self._card(error=error, values=data), replace=True)
             return
         self._services.actors.clear()  # roles are cached with the actor: apply the change now

@@ -82,7 +82,10 @@ class Holdings:
             self._renewer = None
 
     def _secure(self, message: ClaimedMessage) -> bool:
-        token, until = self._held.get(message.id, ("", None))
+        held = self._held.get(message.id)
+        if held is None:
+            return False
+        token, until = held
         return token == message.claim_token and until - self._clock.now() > self._lease / 3
 
     async def _renew(self) -> None:

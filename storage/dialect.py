@@ -1,16 +1,27 @@
-"""Upserts that work on both SQLite and PostgreSQL (the two engines we support)."""
+"""Upserts and counted writes that work on both SQLite and PostgreSQL (the two engines we support)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Executable
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 def insert_for(session: AsyncSession, table: Any):
     """Return the dialect's INSERT construct, which offers ON CONFLICT clauses."""
-    return insert_for_dialect(session.bind.dialect.name, table)
+    return insert_for_dialect(session.get_bind().dialect.name, table)
+
+
+async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+    """Run an INSERT, UPDATE or DELETE and return how many rows it changed.
+
+    Such statements always give a CursorResult, but AsyncSession.execute is typed to return the
+    plain Result (SQLAlchemy's documented way round is this cast), which has no rowcount.
+    """
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount or 0
 
 
 def insert_for_engine(engine: AsyncEngine, table: Any):

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 _Processor = Callable[[Any], Any] | None
@@ -33,6 +34,7 @@ class Prepared:
         self._with: dict[int, Prepared] = {}
         self._depth = 0  # WITH clauses already added: each needs its own name
         compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # a DML or SELECT statement, never DDL
         self.sql: str = compiled.string
         self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self._binds: tuple[_Processor, ...] = tuple(
@@ -124,6 +126,7 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
     try:
         postgres = engine.dialect.name == "postgresql"
         connection = pooled.driver_connection
+        assert connection is not None  # only a connection that was closed has none
         try:
             yield Driver(connection, postgres)
         except BaseException:

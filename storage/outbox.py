@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for, rows_changed
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 
 _ERROR_LIMIT = 300
@@ -74,26 +74,28 @@ async def enqueue(
         attempts=0,
         created_at=utcnow(),
     )
-    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
-    return result.rowcount == 1
+    changed = await rows_changed(session, stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    return changed == 1
 
 
 async def reschedule(
     session: AsyncSession, idempotency_key: str, due_at: datetime, not_after: datetime | None
 ) -> bool:
     """Move a pending message (for example when a session is rescheduled)."""
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.idempotency_key == idempotency_key, OutboxMessage.status == OutboxStatus.PENDING)
         .values(due_at=due_at, not_after=not_after)
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 async def cancel_where_key_starts(session: AsyncSession, prefix: str) -> int:
     """Cancel pending messages whose key starts with `prefix` (keys are built hierarchically)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    result = await session.execute(
+    return await rows_changed(
+        session,
         update(OutboxMessage)
         .where(
             OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"),
@@ -101,7 +103,6 @@ async def cancel_where_key_starts(session: AsyncSession, prefix: str) -> int:
         )
         .values(status=OutboxStatus.CANCELLED)
     )
-    return result.rowcount or 0
 
 
 async def claim_due(
@@ -141,7 +142,7 @@ async def claim_due(
         )
         .execution_options(synchronize_session=False)
     )
-    claimed = [ClaimedMessage(*row, claim_token=token) for row in rows]
+    claimed = [ClaimedMessage(**row._asdict(), claim_token=token) for row in rows]
     claimed.sort(key=lambda m: (m.due_at, m.id))
     return claimed
 
@@ -166,7 +167,8 @@ async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until:
 
 async def _settle(session: AsyncSession, message: ClaimedMessage, status: OutboxStatus, **values: Any) -> bool:
     """Record an outcome only while `message`'s claim is still held; False if it was lost."""
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message.id,
@@ -175,7 +177,7 @@ async def _settle(session: AsyncSession, message: ClaimedMessage, status: Outbox
         )
         .values(status=status, claimed_until=None, claim_token=None, **values)
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> bool:
@@ -200,16 +202,15 @@ async def mark_cancelled(session: AsyncSession, message: ClaimedMessage, *, reas
 
 
 async def delete_for_user(session: AsyncSession, user_id: str) -> int:
-    result = await session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
-    return result.rowcount or 0
+    return await rows_changed(session, delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
 
 
 async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
     """Drop settled rows older than `before`: payloads may name sessions a person attended."""
-    result = await session.execute(
+    return await rows_changed(
+        session,
         delete(OutboxMessage).where(
             OutboxMessage.status.in_(_SETTLED),
             OutboxMessage.created_at < before,
         )
     )
-    return result.rowcount or 0

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_changed
 from storage.models import RoleGrant, User
 
 
@@ -26,7 +27,14 @@ FACILITATORS = (Role.FACILITATOR, Role.ADMIN)
 
 
 class NotPermitted(PermissionError):
-    """The actor lacks every role the action allows; nothing was changed."""
+    """The actor lacks every role the action allows, or the action is one nobody may take
+    (granting oneself a role); nothing was changed. `roles` are those that would allow it, so the
+    person can be told whom to ask; empty when no role would."""
+
+    def __init__(self, roles: tuple[Role, ...] = (), *, reason: str = "role") -> None:
+        super().__init__(f"{reason}: {', '.join(r.value for r in roles) or '-'}")
+        self.roles = roles
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ class Actor:
 
     def require(self, *roles: Role) -> None:
         if not self.has_any(*roles):
-            raise NotPermitted(", ".join(r.value for r in roles))
+            raise NotPermitted(roles)
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ async def grant(session: AsyncSession, *, actor: Actor, aad_object_id: str, role
     """Admins grant roles to others; nobody grants themselves one. True if newly granted."""
     actor.require(Role.ADMIN)
     if actor.aad_object_id and actor.aad_object_id.lower() == aad_object_id.lower():
-        raise NotPermitted("self-grant")
+        raise NotPermitted(reason="self-grant")
     try:
         async with session.begin_nested():
             session.add(RoleGrant(aad_object_id=aad_object_id.lower(), role=role.value,
@@ -88,10 +96,11 @@ async def grant(session: AsyncSession, *, actor: Actor, aad_object_id: str, role
 
 async def revoke(session: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
     actor.require(Role.ADMIN)
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         delete(RoleGrant).where(RoleGrant.aad_object_id == aad_object_id.lower(), RoleGrant.role == role.value)
     )
-    return bool(result.rowcount)
+    return bool(changed)
 
 
 async def still_facilitator(session: AsyncSession, user_id: str, configured_roles: ConfiguredRoles) -> bool:

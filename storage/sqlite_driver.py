@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -104,7 +104,7 @@ class Connection:
     def cursor(self) -> "Cursor":
         return Cursor(self)
 
-    async def execute_batch(self, steps: list[tuple[str, Iterable[Any]]]) -> list[list[Any]]:
+    async def execute_batch(self, steps: list[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
         """Run statements in order and commit: each statement's rows, in order. On an error
         nothing of the batch stays (and a locked database retries the whole batch)."""
         conn = self._conn
@@ -128,7 +128,7 @@ class Connection:
 
         return await self._run(run)
 
-    async def execute_fetchall(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """As aiosqlite's: execute and fetch every row (storage/fastpath.py uses it)."""
         return await (await self.cursor().execute(sql, parameters)).fetchall()
 
@@ -197,7 +197,7 @@ class Cursor:
         self._rows = deque(rows)
         return self
 
-    async def execute(self, sql: str, parameters: Iterable[Any] | dict[str, Any] = ()) -> "Cursor":
+    async def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> "Cursor":
         return await self._call(lambda raw: raw.execute(sql, parameters))
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Any]) -> "Cursor":

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_changed
 from storage.models import Conversation, User, utcnow
 
 
@@ -111,12 +112,13 @@ async def upsert_conversation(
 
 async def mark_welcomed(session: AsyncSession, conversation_id: str) -> bool:
     """Record the welcome once; returns True only for the turn that should send it."""
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.welcomed_at.is_(None))
         .values(welcomed_at=utcnow())
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 async def find_user_by_teams_id(session: AsyncSession, teams_id: str) -> User | None:

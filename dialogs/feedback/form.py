@@ -219,8 +219,9 @@ class FeedbackForm:
 
     def _validate(self, data: dict[str, Any]) -> tuple[str, store.ResponseDraft | None]:
         text = self._services.content.text
-        ratings = [data.get(q) for q in ("overall", "presentation", "discussion")]
-        if not all(isinstance(r, str) and r in RATING_VALUES for r in ratings):
+        answers = [data.get(q) for q in ("overall", "presentation", "discussion")]
+        ratings = [r for r in answers if isinstance(r, str) and r in RATING_VALUES]
+        if len(ratings) != len(answers):
             return text("feedback.errors.ratings"), None
         topics_raw = data.get("topics") or ""
         if not isinstance(topics_raw, str):

@@ -122,6 +122,7 @@ class AdminActions(SessionsBase):
         if error:
             await show(turn_context, await self._form(user_id, session_id, values=data, error=error), replace=True)
             return
+        assert space is not None  # no error means the session was found or made
         await show(turn_context, await self._manage.card(turn_context, space.id,
                                                          message=self.text("sessions.admin.saved")), replace=True)
 
@@ -239,11 +240,11 @@ class AdminActions(SessionsBase):
                 error = "sessions.errors.channel"
             elif not wanted and not flag(data.get("subscribers")):
                 error = "sessions.errors.no_audience"
-            if error is None:
+            else:
                 sent = 0
                 key = f"session_announce:{space.id}:{stamp(space)}"
-                common = dict(kind=ANNOUNCEMENT, due_at=now, not_after=space.starts_at,
-                              payload={"session_id": space.id, "starts_at": stamp(space)})
+                common: dict[str, Any] = dict(kind=ANNOUNCEMENT, due_at=now, not_after=space.starts_at,
+                                              payload={"session_id": space.id, "starts_at": stamp(space)})
                 for conversation_id in sorted(wanted):  # channel ids can be long: key on a digest
                     digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
                     sent += await outbox.enqueue(session, conversation_id=conversation_id, **common,
@@ -256,5 +257,6 @@ class AdminActions(SessionsBase):
             await show(turn_context, await self._announce_card(scope, data.get("session_id"), error=self.text(error)),
                        replace=True)
             return
+        assert space is not None  # no error means the session was found
         await show(turn_context, await self._manage.card(turn_context, space.id, message=self.text(
             "sessions.admin.announced", count=sent)), replace=True)

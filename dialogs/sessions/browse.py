@@ -110,7 +110,7 @@ class BrowseActions(SessionsBase):
                     result = await repo.register(session, space.id, user_id, details, now)
                 except repo.RegistrationRefused:
                     result = None
-            if result is not None:
+            if space is not None and result is not None:
                 zone = await zone_of(session, user_id, self.config.zone)
                 if result.status == RegistrationStatus.REGISTERED:
                     await queue_for_attendee(session, space, user_id, self.config.rules, now)
@@ -159,7 +159,7 @@ class BrowseActions(SessionsBase):
         async with self.services.sessions() as session, session.begin():
             space = await repo.get_session(session, scope.input.data.get("session_id"))
             withdrawn, promoted = await repo.withdraw(session, space.id, user_id, now) if space else (None, [])
-            if withdrawn is not None:
+            if space is not None and withdrawn is not None:
                 await cancel_for_attendee(session, space.id, user_id)
                 await self.promoted(session, space, promoted, now)
         key = "sessions.withdrawn" if withdrawn is not None else "sessions.errors.not_registered"

@@ -51,8 +51,8 @@ class SessionsConfig:
     @classmethod
     def load(cls, content: Content) -> "SessionsConfig":
         where = content.file("sessions.yaml")
-        data = content.data.get("sessions")
         try:
+            data = content.data["sessions"]
             series = data["series"]
             ZoneInfo(series["time_zone"])
             return cls(

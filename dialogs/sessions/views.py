@@ -117,5 +117,6 @@ class ViewActions(SessionsBase):
             await show(turn_context, await self._attendance_card(data.get("session_id"), error=self.text(error)),
                        replace=True)
             return
+        assert space is not None  # no error means the session was found
         await show(turn_context, await self._attendance_card(space.id, message=self.text("sessions.view.saved")),
                    replace=True)

@@ -34,7 +34,7 @@ class LinkSigner:
         self.base_url = base_url.rstrip("/")
 
     def token(self, purpose: str, subject: str, expires_at: datetime | None = None) -> str:
-        body = {"p": purpose, "s": subject}
+        body: dict[str, str | int] = {"p": purpose, "s": subject}
         if expires_at is not None:
             body["e"] = int(expires_at.timestamp())
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())

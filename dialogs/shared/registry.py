@@ -7,14 +7,34 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
+from aiohttp.web import UrlDispatcher
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.shared.context import BotServices
+from scheduler.clock import Clock
+from scheduler.service import SchedulerService
+from storage.outbox import ClaimedMessage
 from storage.roles import Actor, Role
 
 ActionHandler = Callable[[TurnContext], Awaitable[None]]
+
+# Turns a claimed outbox row into the activity to send, or None when it is no longer wanted.
+Renderer = Callable[[AsyncSession, ClaimedMessage], Awaitable[Activity | None]]
+
+
+class OutboxRenderers(Protocol):
+    """What a feature may do with delivery: render the outbox kinds it enqueues.
+
+    Declared here, below the edge, so features need not import bot/; bot.delivery.OutboxDelivery
+    provides it.
+    """
+
+    def register(self, kind: str, renderer: Renderer) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -50,12 +70,12 @@ class FeatureContext:
     and HTTP routes (calendar files, exports) to `router`.
     """
 
-    services: Any  # dialogs.context.BotServices (typed loosely to avoid an import cycle)
-    registry: "FeatureRegistry"
-    delivery: Any  # bot.delivery.OutboxDelivery
-    scheduler: Any  # scheduler.service.SchedulerService
-    router: Any  # aiohttp.web.UrlDispatcher
-    clock: Any  # scheduler.clock.Clock
+    services: BotServices
+    registry: FeatureRegistry
+    delivery: OutboxRenderers
+    scheduler: SchedulerService
+    router: UrlDispatcher
+    clock: Clock
 
 
 class FeatureRegistry:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import insert_for, rows_changed
 from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
 from storage.sessions.models import Registration, RegistrationStatus, Series, SessionStatus, SpaceSession
@@ -127,16 +127,17 @@ async def submit(
     response_id = uuid.uuid4().hex
     marker = receipts.marker(person, session_id)
     pointer = receipts.seal(person, session_id, response_id)
-    inserted = await session.execute(
+    changed = await rows_changed(
+        session,
         insert_for(session, FeedbackReceipt)
         .values(marker=marker, session_id=session_id, pointer=pointer)
         .on_conflict_do_nothing(index_elements=["marker"])
     )
-    replaced = inserted.rowcount != 1
+    replaced = changed != 1
     if replaced:
-        receipt = await session.scalar(
+        receipt = (await session.scalars(
             select(FeedbackReceipt).where(FeedbackReceipt.marker == marker).with_for_update()
-        )
+        )).one()
         old_id = receipts.open(person, session_id, receipt.pointer)
         await session.execute(delete(FeedbackResponse).where(FeedbackResponse.id == old_id))
         receipt.pointer = pointer
@@ -194,21 +195,20 @@ async def forget_person(session: AsyncSession, receipts: Receipts, user: User) -
 async def seal_closed(session: AsyncSession, now: datetime, window: timedelta) -> int:
     """Delete the receipts of sessions whose window has closed: from then on nothing links anyone."""
     closed = select(SpaceSession.id).where(SpaceSession.ends_at <= now - window)
-    result = await session.execute(delete(FeedbackReceipt).where(FeedbackReceipt.session_id.in_(closed)))
-    return result.rowcount or 0
+    return await rows_changed(session, delete(FeedbackReceipt).where(FeedbackReceipt.session_id.in_(closed)))
 
 
 async def expire_quotes(session: AsyncSession, before: datetime) -> int:
     """Retention: drop the scrubbed texts of sessions that ended before `before`; themes stay."""
     old = select(SpaceSession.id).where(SpaceSession.ends_at < before)
-    result = await session.execute(
+    return await rows_changed(
+        session,
         update(FeedbackResponse)
         .where(FeedbackResponse.session_id.in_(old),
                (FeedbackResponse.helpful_text.is_not(None)) | (FeedbackResponse.better_text.is_not(None)))
         .values(helpful_text=None, better_text=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
 
 
 async def names_fingerprint(session: AsyncSession) -> tuple:

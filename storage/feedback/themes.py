@@ -209,6 +209,7 @@ class ThemeTagger:
             return found
         normalised = text.casefold().translate(_QUOTES)
         for match in self._regex.finditer(normalised):
+            assert match.lastgroup is not None  # every alternative ends in its named group
             phrase, owners = self._table[int(match.lastgroup[1:])]
             for theme_id in owners:
                 hits = found.setdefault(theme_id, [])

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.sessions.recurrence import ReminderOffset, reminder_instant, reminder_window
 from storage import outbox
+from storage.dialect import rows_changed
 from storage.models import OutboxMessage, OutboxStatus, User
 from storage.sessions.models import FINISHED, Registration, RegistrationStatus, SessionStatus, SpaceSession
 from storage.users import zone_of

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import rows_changed
 from storage.sessions.models import (
     ACTIVE, FINISHED, Registration, RegistrationStatus, Series, SeriesSubscription, SessionStatus, SpaceSession,
 )
@@ -65,7 +66,7 @@ async def series_by_name(session: AsyncSession, name: str, zone: str) -> tuple[S
             session.add(series)
         return series, True
     except IntegrityError:  # another replica created it a moment ago
-        return await session.scalar(select(Series).where(Series.name == name)), False
+        return (await session.scalars(select(Series).where(Series.name == name))).one(), False
 
 
 def _is_id(value: object) -> bool:
@@ -112,10 +113,11 @@ async def lock(session: AsyncSession, session_id: object) -> SpaceSession | None
     """Serialise registration changes for one session (see the module docstring)."""
     if not _is_id(session_id):
         return None
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(SpaceSession).where(SpaceSession.id == session_id)
         .values(version=SpaceSession.version + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if changed != 1:
         return None
     return await session.get(SpaceSession, session_id, populate_existing=True)
 

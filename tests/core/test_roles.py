@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import RoleGrant, User
-from storage.roles import ConfiguredRoles, Role, roles_of
+import pytest
+
+from storage.roles import Actor, ConfiguredRoles, NotPermitted, Role, grant, roles_of
 from tests.factories import ALICE, BOB, Person
 
 ADMIN = Person("29:admin", "aad-admin", "Ada Admin")
@@ -38,6 +40,23 @@ async def test_non_admin_is_not_permitted_and_nothing_changes(harness):
     assert body["statusCode"] == 200
     assert "only open to administrators" in harness.connector.sent[-1].text
     assert await _grants(harness) == 0
+
+
+def test_not_permitted_carries_the_roles_that_would_allow_the_action():
+    """The handler names these roles to the person; they travel as roles, not as text to parse."""
+    worker = Actor("u1", "aad-1", frozenset({Role.WORKER}))
+    with pytest.raises(NotPermitted) as refused:
+        worker.require(Role.FACILITATOR, Role.ADMIN)
+    assert refused.value.roles == (Role.FACILITATOR, Role.ADMIN)
+    assert refused.value.reason == "role"
+
+
+async def test_a_self_grant_is_refused_whatever_role_is_held():
+    admin = Actor("u1", "AAD-1", frozenset({Role.ADMIN}))
+    with pytest.raises(NotPermitted) as refused:
+        await grant(None, actor=admin, aad_object_id="aad-1", role=Role.FACILITATOR)  # refused before any query
+    assert refused.value.roles == ()
+    assert refused.value.reason == "self-grant"
 
 
 async def test_admin_grants_and_revokes_a_role(harness):
