@@ -217,25 +217,6 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-REPORT_TEXTS = (
-    [f"feedback.reports.{k}" for k in (
-        "title", "intro", "session_label", "series_label", "period_label", "all_periods", "view_session",
-        "view_series", "no_sessions", "unknown_session", "unknown_series", "offers_title", "offers_none")]
-    + [f"feedback.report.{k}" for k in (
-        "session_title", "series_title", "hidden", "series_hidden", "responses", "sessions", "series_note",
-        "ratings", "rating_group", "rating_hidden", "themes", "themes_none", "theme_count", "topics", "topics_none",
-        "topic_count", "chart_alt", "chart_title", "actions_title", "actions_none", "action_line",
-        "action_theme", "action_text", "action_record", "action_recorded", "action_bad_theme",
-        "action_bad_text", "export", "back")]
-    + [f"feedback.rating_short.{q}" for q in reports.QUESTIONS]
-    + [f"feedback.quote_kind.{k}" for k in ("helpful", "better")]
-    + [f"feedback.csv.{k}" for k in ("scope", "section", "item", "value", "responses", "sessions",
-                                     "distribution", "theme", "topic", "link_invalid",
-                                     "link_forbidden", "ratings_hidden")]
-    + [f"feedback.band.{'_'.join(bands)}" for grouping in reports.GROUPINGS for bands in grouping]
-)
-
-
 def install(ctx: FeatureContext) -> None:
     services: BotServices = ctx.services
     config = FeedbackConfig.from_content(services.content)
@@ -245,7 +226,6 @@ def install(ctx: FeatureContext) -> None:
         menu=[MenuEntry("feedback_reports", "feedback.reports", order=310, roles=FACILITATORS)],
         actions={"feedback.reports": view.show_home, "feedback.report.session": view.session_report,
                  "feedback.report.series": view.series_report, "feedback.action.record": view.record_action},
-        texts=list(REPORT_TEXTS),
         cards=["feedback_reports", "feedback_report"],
     ))
     ctx.router.add_get(EXPORT_PATH, export_handler(view, services))
