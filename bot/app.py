@@ -133,7 +133,7 @@ def _validate_content(content: Content, registry: FeatureRegistry) -> None:
     if missing:
         raise ContentError(f"{content.root / 'cards'}: missing card templates {', '.join(missing)}")
     if "support" not in content.data or not content.data["support"].get("urgent"):
-        raise ContentError(f"{content.root / 'support.yaml'}: urgent: at least one entry is needed")
+        raise ContentError(f"{content.file('support.yaml')}: urgent: at least one entry is needed")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, messenger_sleep=None) -> web.Application:

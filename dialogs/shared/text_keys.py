@@ -63,10 +63,11 @@ def problems(uses: Iterable[KeyUse], texts: dict[str, str]) -> list[str]:
     among several at run time must pass what each needs, and nothing that none of them uses.
     """
     found: list[str] = []
-    sites: dict[str, list[KeyUse]] = {}
+    sites: dict[tuple[str, frozenset[str] | None], list[KeyUse]] = {}
     for use in uses:
-        sites.setdefault(use.where, []).append(use)
-    for where, site in sites.items():
+        # One call may take two keys (a title and a text) with different placeholders.
+        sites.setdefault((use.where, use.params), []).append(use)
+    for (where, _), site in sites.items():
         chosen: list[str] = []
         for use in site:
             if use.key is None:
