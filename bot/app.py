@@ -8,6 +8,8 @@ import importlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from types import SimpleNamespace
 
 from aiohttp import web
@@ -20,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import msrest_speedups
 from bot.config import Settings
 from dialogs.shared.content import Content, ContentError, load_content
+from dialogs.shared.overrides import apply_overrides
+from dialogs.shared.text_keys import KeyUse, problems, scan
 from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
 from dialogs.shared.links import LinkSigner
@@ -103,19 +107,40 @@ def _install_features(ctx: FeatureContext) -> MenuActions:
     return menu_actions
 
 
+_SOURCE = Path(__file__).resolve().parent.parent
+
+
+@cache
+def code_text_uses() -> tuple[KeyUse, ...]:
+    """The text keys dialogs/ and bot/ ask for, read from their source once per process."""
+    return tuple(scan([_SOURCE / "dialogs", _SOURCE / "bot"], _SOURCE))
+
+
+def load_all_content(settings: Settings) -> Content:
+    """The shipped (or configured) content with the organisation's overrides laid over it."""
+    content = load_content(settings.content_dir)
+    if settings.content_overrides is not None:
+        apply_overrides(content, settings.content_overrides)
+    return content
+
+
 def _validate_content(content: Content, registry: FeatureRegistry) -> None:
-    content.require_texts(registry.required_texts())
+    content.require_texts(registry.menu_texts())
+    wrong = problems(code_text_uses(), content.texts)
+    if wrong:
+        shown = "; ".join(wrong[:5]) + (f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else "")
+        raise ContentError(f"{content.root}: texts do not fit the code: {shown}")
     missing = sorted(set(registry.required_cards()) - set(content.cards))
     if missing:
         raise ContentError(f"{content.root / 'cards'}: missing card templates {', '.join(missing)}")
     if "support" not in content.data or not content.data["support"].get("urgent"):
-        raise ContentError(f"{content.root / 'support.yaml'}: urgent: at least one entry is needed")
+        raise ContentError(f"{content.file('support.yaml')}: urgent: at least one entry is needed")
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, messenger_sleep=None) -> web.Application:
     """Build the whole bot. Nothing runs until the app's startup hooks fire."""
     clock = clock or SystemClock()
-    content = load_content(settings.content_dir)
+    content = load_all_content(settings)
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
 

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
 
     content_dir: Path = Field(Path(__file__).resolve().parent.parent / "content",
                               validation_alias="PEERSPACE_CONTENT_DIR")
+    # An organisation's own texts, cards and settings files, laid over content_dir's (same layout).
+    content_overrides: Path | None = Field(None, validation_alias="PEERSPACE_CONTENT_OVERRIDES")
     max_body_bytes: int = Field(256 * 1024, ge=1024, validation_alias="PEERSPACE_MAX_BODY_BYTES")
     dispatch_interval_seconds: float = Field(5.0, gt=0, validation_alias="PEERSPACE_DISPATCH_INTERVAL")
     dispatch_batch_size: int = Field(200, ge=1, le=5000, validation_alias="PEERSPACE_DISPATCH_BATCH")
@@ -95,6 +97,11 @@ class Settings(BaseSettings):
     @classmethod
     def _split(cls, value: Any) -> list[str]:
         return _csv(value)
+
+    @field_validator("content_overrides", mode="before")
+    @classmethod
+    def _overrides(cls, value: Any) -> Any:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
     @field_validator("default_time_zone")
     @classmethod

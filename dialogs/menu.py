@@ -59,8 +59,6 @@ def menu_feature(services: BotServices, registry: FeatureRegistry) -> tuple[Feat
         name="menu",
         menu=[MenuEntry("about", "about.show", order=900)],
         actions={"menu.show": actions.show_menu, "about.show": actions.show_about},
-        texts=["buttons.open", "bot.unknown_text", "bot.use_buttons", "bot.card_expired",
-               "bot.not_permitted", "bot.something_went_wrong", "bot.invalid_input"],
         cards=["welcome", "menu", "about", "notice"],
     )
     return feature, actions

@@ -42,7 +42,7 @@ class MyDataDialog(ComponentDialog):
         if not item.values:
             return text("my_data.none")
         if item.value_prefix:
-            return ", ".join(text(f"{item.value_prefix}.{v}") for v in item.values)
+            return ", ".join(text(f"{item.value_prefix}.{v}") for v in item.values)  # text-key: roles.*
         return ", ".join(item.values)
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -77,10 +77,6 @@ def my_data_feature(services: BotServices) -> Feature:
         menu=[MenuEntry("my_data", "my_data.show", order=950)],
         dialogs=[MyDataDialog(services)],
         starts={"my_data.show": MyDataDialog.ID},
-        texts=[f"my_data.labels.{k}" for k in
-               ("name", "account", "time_zone", "locale", "first_seen", "chats", "granted_roles", "configured_roles",
-                   "pending_messages")]
-        + ["my_data.kept", "my_data.none", "notice.deleted_title", "notice.deleted_text", "notice.kept_title"],
         cards=["my_data", "my_data_confirm", "notice"],
     )
 

@@ -95,10 +95,6 @@ def roles_feature(services: BotServices) -> Feature:
         name="roles",
         menu=[MenuEntry("roles", "roles.show", order=990, roles=(Role.ADMIN,))],
         actions={"roles.show": actions.show, "roles.grant": actions.grant, "roles.revoke": actions.revoke},
-        texts=[f"roles_admin.{k}" for k in ("none_yet", "unknown_person", "unknown_role", "self_change",
-                                             "granted", "already", "revoked", "not_held", "more",
-                                             "unknown_name")]
-        + [f"roles.{r.value}" for r in Role],
         cards=["roles"],
     )
 

@@ -297,19 +297,6 @@ async def _teams_id(session: AsyncSession, user_id: str) -> str:
     return await session.scalar(select(User.teams_id).where(User.id == user_id)) or f"user:{user_id}"
 
 
-FORM_TEXTS = (
-    [f"feedback.questions.{k}" for k in ("overall", "presentation", "discussion", "helpful", "better",
-                                         "topics", "share")]
-    + [f"feedback.ratings.{v}" for v in RATING_VALUES]
-    + [f"feedback.form.{k}" for k in ("title", "subtitle", "closes", "answered", "placeholder", "submit")]
-    + [f"feedback.errors.{k}" for k in ("ratings", "topics", "share", "session")]
-    + [f"feedback.list.{k}" for k in ("title", "intro", "none", "give", "change", "answered", "waiting")]
-    + [f"feedback.thanks.{k}" for k in ("title", "text", "replaced")]
-    + ["feedback.topic_other", "my_data.labels.feedback_offers", "my_data.labels.feedback_answered",
-       CONTROL_CHARACTERS]
-)
-
-
 def load_tagger(content: Content) -> ThemeTagger:
     try:
         return ThemeTagger(load_taxonomy(content.file("themes.yaml")))
@@ -325,7 +312,6 @@ def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) ->
         name="feedback",
         menu=[MenuEntry("feedback", "feedback.list", order=300)],
         actions={"feedback.list": form.show_list, "feedback.open": form.open_form, "feedback.submit": form.submit},
-        texts=list(FORM_TEXTS),
         cards=["feedback_sessions", "feedback_form", "notice"],
     ))
     ctx.delivery.register(FEEDBACK_REQUEST, form.render_request)

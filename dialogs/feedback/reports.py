@@ -209,25 +209,6 @@ def export_subject(maker: str, scope_key: str) -> str:
     return f"{maker}:{scope_key}"
 
 
-REPORT_TEXTS = (
-    [f"feedback.reports.{k}" for k in (
-        "title", "intro", "session_label", "series_label", "period_label", "all_periods", "view_session",
-        "view_series", "no_sessions", "unknown_session", "unknown_series", "offers_title", "offers_none")]
-    + [f"feedback.report.{k}" for k in (
-        "session_title", "series_title", "hidden", "series_hidden", "responses", "sessions", "series_note",
-        "ratings", "rating_group", "rating_hidden", "themes", "themes_none", "theme_count", "topics", "topics_none",
-        "topic_count", "chart_alt", "chart_title", "chart_band", "chart_people", "actions_title", "actions_none", "action_line",
-        "action_theme", "action_text", "action_record", "action_recorded", "action_bad_theme",
-        "action_bad_text", "export", "back")]
-    + [f"feedback.rating_short.{q}" for q in reports.QUESTIONS]
-    + [f"feedback.quote_kind.{k}" for k in ("helpful", "better")]
-    + [f"feedback.csv.{k}" for k in ("scope", "section", "item", "value", "responses", "sessions",
-                                     "distribution", "theme", "topic", "link_invalid",
-                                     "link_forbidden", "ratings_hidden")]
-    + [f"feedback.band.{'_'.join(bands)}" for grouping in reports.GROUPINGS for bands in grouping]
-)
-
-
 def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> None:
     """Facilitators' reports and their CSV export route (dialogs/feedback/__init__.py)."""
     services: BotServices = ctx.services
@@ -237,7 +218,6 @@ def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) ->
         menu=[MenuEntry("feedback_reports", "feedback.reports", order=310, roles=FACILITATORS)],
         actions={"feedback.reports": view.show_home, "feedback.report.session": view.session_report,
                  "feedback.report.series": view.series_report, "feedback.action.record": view.record_action},
-        texts=list(REPORT_TEXTS),
         cards=["feedback_reports", "feedback_report"],
     ))
     ctx.router.add_get(EXPORT_PATH, export_handler(view, services))

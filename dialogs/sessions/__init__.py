@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dialogs.sessions.calendar import calendar_routes
 from dialogs.sessions.export import export_routes
-from dialogs.shared.inputs import CONTROL_CHARACTERS
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.sessions.admin import AdminActions
 from dialogs.sessions.browse import BrowseActions
@@ -13,7 +12,6 @@ from dialogs.sessions.common import SessionsConfig, agenda_rows
 from dialogs.sessions.delivery import SessionsDelivery
 from dialogs.sessions.personal import SessionsPersonalData
 from dialogs.sessions.views import ViewActions
-from storage.sessions.models import RegistrationStatus, SessionStatus
 from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
 
 TICK_SECONDS = 60
@@ -25,6 +23,8 @@ CARDS = ["session_list", "session_register", "session_confirmation", "session_mi
 def install(ctx: FeatureContext) -> None:
     services = ctx.services
     config = SessionsConfig.load(services.content)
+    # Which reminder texts are needed depends on the configured offsets, not only on the code.
+    services.content.require_texts([f"sessions.reminder.lead_{o.unit}" for o in config.rules.offsets])
     delivery = SessionsDelivery(services, config)
     views = ViewActions(services, config)
     browse = BrowseActions(services, config, delivery.starting_card)
@@ -45,7 +45,6 @@ def install(ctx: FeatureContext) -> None:
             "sessions.cancel": admin.cancel, "sessions.cancel.confirm": admin.cancel_confirm,
             "sessions.announce": admin.announce, "sessions.announce.send": admin.announce_send,
         },
-        texts=_texts(config),
         cards=CARDS,
     ))
     ctx.delivery.register(REMINDER, delivery.render_reminder)
@@ -73,38 +72,3 @@ def install(ctx: FeatureContext) -> None:
 
 EXPORT_COLUMNS = ("name", "organisation", "role", "registered_at", "status", "attended")
 
-
-def _texts(config: SessionsConfig) -> list[str]:
-    keys = [f"sessions.status.{s}" for s in SessionStatus]
-    keys += [f"sessions.mine_status.{s}" for s in RegistrationStatus]
-    keys += [f"sessions.reminder.lead_{o.unit}" for o in config.rules.offsets]
-    keys += [f"sessions.export.{k}" for k in (*EXPORT_COLUMNS, "yes", "no")]
-    keys += [f"sessions.{k}" for k in (
-        "format.when", "places_left", "full", "recorded.yes", "recorded.no", "none_upcoming", "zone_note",
-        "mine_none", "withdrawn", "unsubscribed", "here_recorded", "calendar.description",
-        "titles.unknown", "titles.not_recorded",
-        "confirm.registered_title", "confirm.waitlisted_title", "confirm.updated_title", "confirm.registered",
-        "confirm.waitlisted", "confirm.link_later", "confirm.access_noted",
-        "notices.promoted_title", "notices.promoted", "notices.moved_title", "notices.moved",
-        "notices.cancelled_title", "notices.cancelled",
-        "starting.recorded", "starting.not_recorded", "starting.support",
-        "plan.quarter", "plan.title", "plan.text", "plan.no_proposal",
-        "my_data.line", "my_data.detail", "my_data.attended",
-        "admin.new_title", "admin.edit_title", "admin.zone_note", "admin.saved", "admin.opened", "admin.closed",
-        "admin.cancelled", "admin.announced", "admin.unnamed_channel", "admin.no_channels",
-        "admin.subscriber_count",
-        "view.counts", "view.no_limit", "view.no_access_needs", "view.export_note", "view.nobody_yet",
-        "view.person", "view.more", "view.saved")]
-    keys += [f"sessions.errors.{k}" for k in (
-        "name", "name_long", "organisation", "organisation_long", "role", "role_long", "reason", "reason_long",
-        "hopes", "hopes_long", "access_needs", "access_needs_long", "title", "title_long", "topic", "topic_long",
-        "presenters", "presenters_long", "unknown_session", "not_open", "not_registered", "not_now",
-        "clock_change", "date_time", "in_past", "end_time", "joining_url", "capacity", "not_editable",
-        "channel", "no_audience", "unknown_person")]
-    keys += [f"sessions.fields.{k}" for k in (
-        "name", "organisation", "role", "reason", "hopes", "access_needs", "title", "topic", "presenters",
-        "joining_url")]
-    keys += [f"my_data.labels.{k}" for k in (
-        "session_registration", "session_updates", "sessions_created", "attendance_marked")]
-    keys += [CONTROL_CHARACTERS]
-    return keys

@@ -57,7 +57,6 @@ class Feature:
     actions: dict[str, ActionHandler] = field(default_factory=dict)
     dialogs: list[Dialog] = field(default_factory=list)
     starts: dict[str, str] = field(default_factory=dict)  # verb -> dialog id
-    texts: list[str] = field(default_factory=list)  # content keys the feature needs
     cards: list[str] = field(default_factory=list)  # card templates the feature needs
 
 
@@ -115,12 +114,9 @@ class FeatureRegistry:
     def dialogs(self) -> list[Dialog]:
         return [d for f in self.features for d in f.dialogs]
 
-    def required_texts(self) -> list[str]:
-        keys = [k for f in self.features for k in f.texts]
-        for feature in self.features:
-            for entry in feature.menu:
-                keys += [f"menu.{entry.key}.title", f"menu.{entry.key}.description"]
-        return keys
+    def menu_texts(self) -> list[str]:
+        """The title and description each menu entry shows (the other texts are found in the code)."""
+        return [f"menu.{e.key}.{part}" for f in self.features for e in f.menu for part in ("title", "description")]
 
     def required_cards(self) -> list[str]:
         return [c for f in self.features for c in f.cards]

@@ -326,3 +326,10 @@ def test_help_lists_the_commands():
     assert result.returncode == 0, result.stderr
     for command in ("serve", "db", "package"):
         assert command in result.stdout
+
+
+def test_content_overrides_folder_comes_from_the_environment(tmp_path):
+    assert settings_from_env(PEERSPACE_DEV="1").content_overrides is None
+    assert settings_from_env(PEERSPACE_DEV="1", PEERSPACE_CONTENT_OVERRIDES="").content_overrides is None
+    chosen = settings_from_env(PEERSPACE_DEV="1", PEERSPACE_CONTENT_OVERRIDES=str(tmp_path))
+    assert chosen.content_overrides == tmp_path
