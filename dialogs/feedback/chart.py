@@ -19,12 +19,13 @@ from storage.feedback.reports import QUESTIONS, Figures
 def rating_charts(figures: Figures, text: Callable[[str], str]) -> list[dict[str, Any]]:
     """One chart per question with shown groups: its title and a bar (band label, people) per group.
 
-    `text` turns a content key below `feedback.` into its wording. `count` is the bar's number;
+    `text` turns a content key into its wording (Content.text). `count` is the bar's number;
     `people` is the same number as the table's text.
     """
     if not figures.shown:
         return []
-    return [{"title": text(f"rating_short.{question}"),
-             "groups": [{"band": text(f"band.{group.key}"), "count": group.count, "people": str(group.count)}
+    return [{"title": text(f"feedback.rating_short.{question}"),
+             "groups": [{"band": text(f"feedback.band.{group.key}"),  # text-key: feedback.band.*
+                         "count": group.count, "people": str(group.count)}
                         for group in figures.ratings[question]]}
             for question in QUESTIONS if question in figures.ratings]

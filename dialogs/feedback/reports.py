@@ -149,7 +149,7 @@ class FeedbackReports:
             "title": title, "error": error, "confirmation": confirmation, "hidden": hidden,
             "shown": figures.shown, "note": t("report.series_note") if series_view else "",
             "counts": counts,
-            "charts": rating_charts(figures, t),
+            "charts": rating_charts(figures, self._services.content.text),
             "ratings": [{"label": t(f"rating_short.{q}"), "value": " · ".join(
                 t("report.rating_group", band=t(f"band.{g.key}"), count=g.count) for g in figures.ratings[q])
                 if q in figures.ratings else t("report.rating_hidden", k=self.k)}

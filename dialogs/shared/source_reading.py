@@ -138,7 +138,7 @@ class Resolver:
 
     def _name(self, node: ast.Name) -> set[str] | None:
         if self.fn is None:
-            return None
+            return self._constant(node)
         values: list[set[str] | None] = []
         for stmt in ast.walk(self.fn):
             if isinstance(stmt, ast.Assign):
@@ -146,7 +146,12 @@ class Resolver:
                     values.extend(self._assigned(target, stmt.value, node.id))
             elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
                 values.extend(self._assigned(stmt.target, stmt.value, node.id))
-        return _union(*values) if values else None
+        return _union(*values) if values else self._constant(node)
+
+    def _constant(self, node: ast.Name) -> set[str] | None:
+        """A module-level string constant, such as a key owned by a shared module and imported."""
+        value = self.module.globals().get(node.id)
+        return {value} if isinstance(value, str) else None
 
     def _assigned(self, target: ast.expr, value: ast.expr, name: str) -> list[set[str] | None]:
         if isinstance(target, ast.Name) and target.id == name:

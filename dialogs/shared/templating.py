@@ -98,8 +98,8 @@ def _bind(node: Any, scope: Any, root: dict[str, Any], kind: str | None = None, 
         if whole:
             value = _lookup(whole.group(1), scope, root)
             return as_markdown(value) if markdown else value
-        text = (lambda v: _as_text(as_markdown(v))) if markdown else _as_text
-        return _INNER.sub(lambda m: text(_lookup(m.group(1), scope, root)), node)
+        render = (lambda v: _as_text(as_markdown(v))) if markdown else _as_text
+        return _INNER.sub(lambda m: render(_lookup(m.group(1), scope, root)), node)
     if isinstance(node, list):
         out: list[Any] = []
         for child in node:

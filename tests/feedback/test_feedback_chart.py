@@ -63,7 +63,7 @@ def test_charts_show_only_groups_the_rule_allows_and_every_one_it_allows(overall
                             better_themes=[], **{q: answers[q][i] for q in reports.QUESTIONS})
             for i in range(len(overall))]
     figures = reports.session_figures(rows, k)
-    charts = rating_charts(figures, text)
+    charts = rating_charts(figures, CONTENT.text)
     _check_against_answers(charts, answers, k)
     # A chart for exactly the questions whose groups the rule shows, in the card's order.
     assert [QUESTION_OF[c["title"]] for c in charts] == [q for q in reports.QUESTIONS if q in figures.ratings]
