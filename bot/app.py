@@ -91,6 +91,7 @@ FEATURE_MODULES = (
     "dialogs.roles",
     "dialogs.sessions",
     "dialogs.feedback",
+    "dialogs.checkins",
 )
 
 

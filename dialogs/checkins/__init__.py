@@ -1,0 +1,94 @@
+"""Daily debrief check-ins: private, at each worker's own time, with signposting on a hard day.
+
+Wires the check-in (checkin.py), the schedule and prompt actions (plan.py), looking back
+(history.py), the person's own data and CSV (data.py), outbox renderers and the hourly job
+(delivery.py), and "my data". Storage is in storage/checkins/.
+"""
+
+from __future__ import annotations
+
+from dialogs.checkins.common import SEAL_PURPOSE
+from dialogs.checkins.config import CheckinsConfig
+from dialogs.checkins.data import CSV_COLUMNS, EXPORT_PATH, DataActions
+from dialogs.checkins.delivery import CheckinDelivery
+from dialogs.checkins.history import HistoryActions
+from dialogs.checkins.plan import PlanActions
+from dialogs.shared.context import scope_of
+from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
+from storage.checkins.repository import plan_of
+from storage.checkins.prompts import CONTACT_KIND, KINDS
+from storage.checkins.schedule import WEEKDAYS
+from storage.checkins.sealing import Sealer
+
+TICK_SECONDS = 3600
+CARDS = ["checkin_form", "checkin_reply", "checkin_setup", "checkin_home", "checkin_history", "checkin_weekly",
+         "checkin_contact", "checkin_data", "checkin_confirm", "notice"]
+
+
+def install(ctx: FeatureContext) -> None:
+    services = ctx.services
+    config = CheckinsConfig.from_content(services.content)
+    sealer = Sealer(services.links.derive_key(SEAL_PURPOSE))
+    checkin = CheckinDelivery(services, config, sealer)
+    plan = PlanActions(services, config, sealer)
+    history = HistoryActions(services, config, sealer)
+    data = DataActions(services, config, sealer)
+
+    async def start(turn_context) -> None:
+        """Typing "check in": the card when a schedule is running, else the door to setting one up."""
+        async with services.sessions() as session:
+            current = await plan_of(session, scope_of(turn_context).actor.user_id)
+        await (checkin.now_form if current is not None and current.active else plan.home)(turn_context)
+
+    ctx.registry.add(Feature(
+        name="checkins",
+        menu=[MenuEntry("checkins", "checkins.home", order=50),
+              MenuEntry("my_checkins", "checkins.history", order=60)],
+        actions={
+            "checkins.home": plan.home, "checkins.start": start, "checkins.setup": plan.setup,
+            "checkins.setup.save": plan.save, "checkins.now": checkin.now_form, "checkins.submit": checkin.submit,
+            "checkins.contact": checkin.contact, "checkins.skip": plan.skip, "checkins.snooze": plan.snooze,
+            "checkins.pause": plan.pause, "checkins.resume": plan.resume, "checkins.stop": plan.stop,
+            "checkins.history": history.history, "checkins.data": data.show_data,
+            "checkins.delete": data.ask_delete, "checkins.delete.confirm": data.delete,
+            "checkins.delete.keep": data.keep,
+        },
+        texts=_texts(),
+        cards=CARDS,
+    ))
+    ctx.delivery.register(KINDS["prompt"], checkin.render_prompt)
+    ctx.delivery.register(KINDS["snooze"], checkin.render_prompt)
+    ctx.delivery.register(KINDS["weekly"], history.render_weekly)
+    ctx.delivery.register(CONTACT_KIND, checkin.render_contact)
+    ctx.scheduler.every("checkins.queue", TICK_SECONDS, checkin.tick)
+    ctx.scheduler.every("checkins.retention", TICK_SECONDS, data.purge)
+    services.personal_data.register(data.personal_data())
+    ctx.router.add_get(EXPORT_PATH, data.export)
+
+
+_SECTIONS = {
+    "home": "title intro not_set_up schedule stopped paused weekly",
+    "setup": "title intro zone_label zone_hint retention_label retention_choice weekly_label weekly_none save "
+             "saved_title saved saved_none",
+    "errors": "time zone retention weekly feeling answers date",
+    "form": "title title_anonymous prompt_intro now_intro feeling_label states_label needs_label hard_label "
+            "let_go_label well_label note_label pause_label privacy send skip snooze pause_stop pause stop",
+    "reply": "title not_saved already hard_title not_crisis supervisor no_supervisor nobody_told ask my_checkins",
+    "contact": "title text footer sent_title sent already none_title none failed unknown_name",
+    "prompt": "skipped_title skipped snoozed_title snoozed snooze_used paused_title paused stopped_title stopped "
+              "resumed_title resumed",
+    "history": "title range chart_title chart_axis days needed needed_none went_well none nothing_well private week "
+               "month",
+    "weekly": "title intro outro",
+    "data": "title count oldest retention retention_days download link_note delete confirm_title confirm "
+            "confirm_yes confirm_no deleted_title deleted kept",
+    "buttons": "check_in_now schedule history data resume stop",
+    "my_data": "schedule_none kept",
+}
+
+
+def _texts() -> list[str]:
+    keys = [f"checkins.{section}.{key}" for section, names in _SECTIONS.items() for key in names.split()]
+    keys += [f"checkins.weekdays.{d}" for d in WEEKDAYS]
+    keys += [f"checkins.csv.{k}" for k in (*CSV_COLUMNS, "yes", "no", "link_invalid")]
+    return keys + ["my_data.labels.checkin_schedule", "my_data.labels.checkins"]
