@@ -17,6 +17,9 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dialogs.shared.cards import ADAPTIVE_CARD
+from dialogs.shared.context import InvalidInput, TurnInput
+from dialogs.shared.registry import FeatureRegistry
 from storage.logs import describe_exception
 from bot.state_storage import SqlConversationState, prefetched_state
 from bot.turns import tenant_of
@@ -37,6 +40,7 @@ class MessagesEndpoint:
         max_body_bytes: int,
         auth_required: bool,
         allowed_tenant: str | None,
+        registry: FeatureRegistry | None = None,
     ) -> None:
         self._adapter = adapter
         self._bot = bot
@@ -45,6 +49,7 @@ class MessagesEndpoint:
         self._max_body = max_body_bytes
         self._auth_required = auth_required
         self._tenant = allowed_tenant or None
+        self._registry = registry
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > self._max_body:
@@ -92,6 +97,10 @@ class MessagesEndpoint:
                      if activity_id else Claim(True))
         except Exception as exc:  # noqa: BLE001 - e.g. the database is down: let Teams retry
             log.error("could not record the activity: %s", describe_exception(exc))
+            card = offline_card(self._registry, activity) if self._registry else None
+            if card is not None:
+                log.warning("database unavailable: a card action answered from content alone")
+                return web.json_response({"statusCode": 200, "type": ADAPTIVE_CARD, "value": card})
             return _error(503, "temporarily unavailable")
         if not claim.first_delivery:
             log.info("dropped redelivered %s activity", activity.type)
@@ -113,9 +122,28 @@ class MessagesEndpoint:
         if response is not None:
             body = _invoke_body(response.body)
             if activity_id and response.status == 200:
-                await self._ledger.remember_response(conversation_id, activity_id, body)
+                try:
+                    await self._ledger.remember_response(conversation_id, activity_id, body)
+                except Exception as exc:  # noqa: BLE001 - the answer still goes out; a redelivery gets none
+                    log.error("could not remember the invoke's answer: %s", describe_exception(exc))
             return web.json_response(body, status=response.status)
         return web.Response(status=200)
+
+
+def offline_card(registry: FeatureRegistry, activity: Activity) -> dict | None:
+    """For a card action (invoke) whose feature can answer without a database, that answer."""
+    value = activity.value
+    if activity.type != "invoke" or activity.name != "adaptiveCard/action" or not isinstance(value, dict):
+        return None
+    action = value.get("action")
+    if not isinstance(action, dict):
+        return None
+    try:
+        turn_input = TurnInput.from_action(action.get("verb"), action.get("data"), via_invoke=True)
+    except InvalidInput:
+        return None
+    answer = registry.offline_answer(turn_input.verb or "")
+    return answer(turn_input.data) if answer is not None else None
 
 
 def _invoke_body(body: object) -> object:

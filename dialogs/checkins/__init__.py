@@ -55,6 +55,7 @@ def install(ctx: FeatureContext) -> None:
         },
         texts=_texts(),
         cards=CARDS,
+        offline={"checkins.submit": checkin.offline_reply, "checkins.contact": lambda _data: checkin.offline_contact()},
     ))
     ctx.delivery.register(KINDS["prompt"], checkin.render_prompt)
     ctx.delivery.register(KINDS["snooze"], checkin.render_prompt)

@@ -152,7 +152,7 @@ class CheckinActions(CheckinsBase):
                 day = self.day_of_card(scope.input.data.get("day"), zone)
                 plan = await repo.ensure_plan(session, user_id, zone)
                 already = await repo.checked_in_on(session, user_id, day)
-                await repo.add_checkin(session, self.sealer, user_id, day, feeling=answers.feeling,
+                await repo.add_checkin(session, self.sealer, user_id, day, self.now(), feeling=answers.feeling,
                                        states=answers.states, needs=answers.needs, let_go=answers.let_go,
                                        text=answers.text)
                 if plan.skipped_on == day:

@@ -43,7 +43,9 @@ class HistoryActions(CheckinsBase):
             zone = await self.zone_of(session, user_id)
             today = self.today(zone)
             views = await repo.history(session, self.sealer, user_id, today - timedelta(days=days - 1))
-        await show(turn_context, self.history_card(views, days), replace=True)
+        # A message, never the invoke's answer: answers are kept for redeliveries (storage/activities.py),
+        # and what went well is typed text, which is only ever stored sealed.
+        await show(turn_context, self.history_card(views, days), replace=False)
 
     def history_card(self, views: list[CheckinView], days: int) -> dict[str, Any]:
         t, c = self.text, self.config

@@ -15,6 +15,9 @@ from botbuilder.dialogs import Dialog
 from storage.roles import Actor, Role
 
 ActionHandler = Callable[[TurnContext], Awaitable[None]]
+# A card action's answer when the database cannot be reached: card data in, a card (or None) out,
+# built from content alone (check-in signposting must never depend on the database).
+OfflineAnswer = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Feature:
     starts: dict[str, str] = field(default_factory=dict)  # verb -> dialog id
     texts: list[str] = field(default_factory=list)  # content keys the feature needs
     cards: list[str] = field(default_factory=list)  # card templates the feature needs
+    offline: dict[str, OfflineAnswer] = field(default_factory=dict)  # verb -> answer without a database
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,12 @@ class FeatureRegistry:
         for feature in self.features:
             if verb in feature.starts:
                 return feature.starts[verb]
+        return None
+
+    def offline_answer(self, verb: str) -> OfflineAnswer | None:
+        for feature in self.features:
+            if verb in feature.offline:
+                return feature.offline[verb]
         return None
 
     def menu_for(self, actor: Actor) -> list[MenuEntry]:

@@ -98,8 +98,8 @@ async def snooze(session: AsyncSession, user_id: str, day: date, now: datetime, 
 async def ask_to_get_in_touch(session: AsyncSession, worker_id: str, supervisor_id: str, day: date,
                               now: datetime, window: timedelta) -> bool:
     """Queue the "would like a chat" message, once a day. The payload names the worker only."""
-    result = await session.execute(
-        insert_for(session, OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"]),
-        [_row(supervisor_id, f"checkin-contact:{worker_id}:{supervisor_id}:{day.isoformat()}", CONTACT_KIND,
-              {"worker": worker_id}, now, now + window, utcnow())])
+    row = _row(supervisor_id, f"checkin-contact:{worker_id}:{supervisor_id}:{day.isoformat()}", CONTACT_KIND,
+               {"worker": worker_id}, now, now + window, utcnow())
+    result = await session.execute(insert_for(session, OutboxMessage).values(**row)
+                                   .on_conflict_do_nothing(index_elements=["idempotency_key"]))
     return result.rowcount == 1

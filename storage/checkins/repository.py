@@ -52,10 +52,12 @@ def changed(plan: CheckinPlan, now: datetime) -> None:
     plan.changed_at = now
 
 
-async def add_checkin(session: AsyncSession, sealer: Sealer, owner_id: str, day: date, *, feeling: int,
-                      states: Sequence[str], needs: Sequence[str], let_go: bool, text: PrivateText) -> str:
+async def add_checkin(session: AsyncSession, sealer: Sealer, owner_id: str, day: date, at: datetime, *,
+                      feeling: int, states: Sequence[str], needs: Sequence[str], let_go: bool,
+                      text: PrivateText) -> str:
     checkin_id = new_id()
-    session.add(Checkin(id=checkin_id, user_id=owner_id, local_date=day, feeling=feeling, states=list(states),
+    session.add(Checkin(id=checkin_id, user_id=owner_id, local_date=day, created_at=at, feeling=feeling,
+                        states=list(states),
                         needs=list(needs), let_go=let_go, sealed=sealer.seal(owner_id, checkin_id, text)))
     await session.flush()
     return checkin_id

@@ -159,7 +159,8 @@ async def test_my_checkins_shows_the_trend_needs_and_what_went_well(harness, clo
         clock.set(MONDAY_0900 + timedelta(days=day))
         await check_in(harness, feeling=feeling, needs="rest", well1=well)
     body = await harness.press("checkins.history", {"days": "7"})
-    card = body["value"]
+    assert body["type"] == "application/vnd.microsoft.activity.message"  # the card comes as a message
+    card = harness.connector.sent[-1].cards[0]
     chart = next(el for el in card["body"] if el.get("type") == "Chart.Line")
     assert [(v["x"], v["y"]) for v in chart["data"][0]["values"]] == [("Mon 23 Nov", 2), ("Tue 24 Nov", 3),
                                                                       ("Thu 26 Nov", 5)]
@@ -167,3 +168,32 @@ async def test_my_checkins_shows_the_trend_needs_and_what_went_well(harness, clo
     text = text_of(card)
     assert "3 of the last 7" in text and "Rest" in text
     assert text.index("Ward round went well") < text.index("Good chat with Sam")
+
+
+async def test_setup_and_pause_refuse_bad_values_and_change_nothing(harness):
+    await harness.say("hi")
+    for data, message in (({"mon": "25:00"}, "24-hour clock"), ({"zone": "Mars/Olympus"}, "time zone"),
+                          ({"zone": "../../etc/passwd"}, "time zone"), ({"retention": "7"}, "how long"),
+                          ({"weekly": "9"}, "weekly reflection")):
+        body = await harness.press("checkins.setup.save", {"zone": "Europe/London", "retention": "90",
+                                                           "mon": "17:30", **data})
+        assert message in text_of(body["value"]) and "When should I ask you?" in text_of(body["value"]), data
+    assert await outbox_rows(harness) == []
+    await set_up(harness)
+    for until in ("2026-11-23", "2020-01-01", "next week", "2028-01-01"):
+        body = await harness.press("checkins.pause", {"until": until})
+        assert "date after today" in text_of(body["value"]), until
+    assert len([r for r in await outbox_rows(harness) if r.status == outbox.PENDING]) == 1
+
+
+async def test_the_weekly_reflection_gathers_what_went_well(harness, clock):
+    await set_up(harness, times={}, weekly="4")  # Fridays, at 18:00
+    for day, well in ((0, "Supervision helped"), (2, "Lunch with the team")):
+        clock.set(MONDAY_0900 + timedelta(days=day))
+        await check_in(harness, feeling="4", well1=well)
+    clock.set(datetime(2026, 11, 27, 17, 0, tzinfo=UTC))
+    await tick(harness)
+    clock.set(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+    assert (await harness.components.dispatcher.drain()).sent == 1
+    card = text_of(harness.connector.sent[-1].cards)
+    assert "This week you said these went well" in card and "Supervision helped" in card and "Lunch with" in card
