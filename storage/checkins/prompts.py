@@ -38,7 +38,8 @@ def _row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not
 
 async def _insert(session: AsyncSession, rows: list[dict]) -> None:
     if rows:
-        stmt = insert_for(session, OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
+        stmt = insert_for(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
         await session.execute(stmt, rows)
 
 
