@@ -78,7 +78,7 @@ _SECTIONS = {
     "contact": "title text footer sent_title sent already none_title none failed unknown_name",
     "prompt": "skipped_title skipped snoozed_title snoozed snooze_used paused_title paused stopped_title stopped "
               "resumed_title resumed",
-    "history": "title range chart_title chart_axis days needed needed_none went_well none nothing_well private week "
+    "history": "title range chart_title chart_fallback chart_axis days needed needed_none went_well none nothing_well private week "
                "month",
     "weekly": "title intro outro",
     "data": "title count oldest retention retention_days download link_note delete confirm_title confirm "

@@ -58,6 +58,7 @@ class HistoryActions(CheckinsBase):
             "title": t("checkins.history.title"), "range": t("checkins.history.range", days=days),
             "none": "" if views else t("checkins.history.none", days=days),
             "points": points, "table": table, "chart_title": t("checkins.history.chart_title"),
+            "chart_fallback": t("checkins.history.chart_fallback"),
             "chart_axis": t("checkins.history.chart_axis", lowest=c.feelings[0], highest=c.feelings[-1]),
             "days_line": t("checkins.history.days", count=len(latest), days=days),
             "needs_line": t("checkins.history.needed", needs=", ".join(c.needs[n] for n in needs)) if needs

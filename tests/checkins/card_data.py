@@ -47,6 +47,7 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
     def history() -> dict[str, Any]:
         return {
             "title": content_text(LABEL), "range": content_text(LABEL), "none": "", "chart_title": content_text(LABEL),
+            "chart_fallback": content_text(LINE),
             "chart_axis": content_text(LABEL), "days_line": content_text(LINE), "needs_line": content_text(LINE),
             "points": [{"x": "Wed 30 Sep", "y": 5}] * HISTORY_DAYS,
             "table": [{"title": "Wed 30 Sep", "value": content_text(40)}] * HISTORY_DAYS,

@@ -164,7 +164,11 @@ async def test_my_checkins_shows_the_trend_needs_and_what_went_well(harness, clo
     chart = next(el for el in card["body"] if el.get("type") == "Chart.Line")
     assert [(v["x"], v["y"]) for v in chart["data"][0]["values"]] == [("Mon 23 Nov", 2), ("Tue 24 Nov", 3),
                                                                       ("Thu 26 Nov", 5)]
-    assert chart["fallback"]["type"] == "Container" and "Low" in text_of(chart["fallback"])
+    assert chart["fallback"]["type"] == "TextBlock"
+    # Every day's answer in words beside the chart, for every client and screen reader.
+    facts = next(el for el in card["body"] if el.get("type") == "FactSet")["facts"]
+    assert [(f["title"], f["value"]) for f in facts] == [("Mon 23 Nov", "Low"), ("Tue 24 Nov", "OK"),
+                                                         ("Thu 26 Nov", "Great")]
     text = text_of(card)
     assert "3 of the last 7" in text and "Rest" in text
     assert text.index("Ward round went well") < text.index("Good chat with Sam")
