@@ -5,8 +5,6 @@ queued prompt to now, so the real dispatcher sends it while the page waits."""
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,28 +27,8 @@ def _prompt_now(db: Path) -> None:
 
 
 def test_check_in_from_a_prompt_hard_day_and_my_checkins(playground: PlaygroundRun, tmp_path: Path) -> None:  # noqa: F811
-    ready, seeded = tmp_path / "ready", tmp_path / "seeded"
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = playground.run_scenario(
-                "checkins.mjs", {"E2E_READY_FILE": str(ready), "E2E_SEEDED_FILE": str(seeded)})
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    deadline = time.monotonic() + 120
-    while not ready.exists() and worker.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if ready.exists():
-        _prompt_now(tmp_path / "peerspace.db")
-        seeded.write_text("seeded")
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    assert "checkins: passed" in outcome["result"].stdout
+    result = playground.run_scenario_seeded("checkins.mjs", lambda: _prompt_now(tmp_path / "peerspace.db"))
+    assert "checkins: passed" in result.stdout
     assert playground.bot_errors() == [], "the bot logged errors:\n" + "\n".join(playground.bot_errors())
     with sqlite3.connect(tmp_path / "peerspace.db") as conn:
         rows = conn.execute("SELECT feeling, needs, sealed FROM checkins ORDER BY created_at").fetchall()

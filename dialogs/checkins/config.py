@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from typing import Any
 
-from dialogs.shared.content import Content, ContentError
+from dialogs.shared.content import Content, ContentError, settings_file, whole_number
 from storage.checkins.schedule import Rules, parse_time
 from storage.checkins.signals import DistressPhrases
 
@@ -36,16 +36,10 @@ class CheckinsConfig:
 
     @classmethod
     def from_content(cls, content: Content) -> "CheckinsConfig":
-        raw = content.data.get("checkins")
-        where = content.file("checkins.yaml")
-        if not isinstance(raw, dict):
-            raise ContentError(f"{where}: file missing or not a mapping")
+        raw, where = settings_file(content, "checkins")
 
         def number(key: str, low: int, high: int) -> int:
-            value = raw.get(key)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ContentError(f"{where}: {key} must be a whole number from {low} to {high}")
-            return value
+            return whole_number(raw, where, key, low, high)
 
         def clock(key: str) -> time:
             value = parse_time(raw.get(key))

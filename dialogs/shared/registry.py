@@ -80,23 +80,21 @@ class FeatureRegistry:
             verbs.update(feature.starts)
         return verbs
 
-    def action(self, verb: str) -> ActionHandler | None:
+    def _first(self, table: str, verb: str) -> Any:
         for feature in self.features:
-            if verb in feature.actions:
-                return feature.actions[verb]
+            found = getattr(feature, table).get(verb)
+            if found is not None:
+                return found
         return None
+
+    def action(self, verb: str) -> ActionHandler | None:
+        return self._first("actions", verb)
 
     def dialog_for(self, verb: str) -> str | None:
-        for feature in self.features:
-            if verb in feature.starts:
-                return feature.starts[verb]
-        return None
+        return self._first("starts", verb)
 
     def offline_answer(self, verb: str) -> OfflineAnswer | None:
-        for feature in self.features:
-            if verb in feature.offline:
-                return feature.offline[verb]
-        return None
+        return self._first("offline", verb)
 
     def menu_for(self, actor: Actor) -> list[MenuEntry]:
         entries = [e for f in self.features for e in f.menu if e.visible_to(actor)]
