@@ -122,10 +122,7 @@ class MessagesEndpoint:
         if response is not None:
             body = _invoke_body(response.body)
             if activity_id and response.status == 200:
-                try:
-                    await self._ledger.remember_response(conversation_id, activity_id, body)
-                except Exception as exc:  # noqa: BLE001 - the answer still goes out; a redelivery gets none
-                    log.error("could not remember the invoke's answer: %s", describe_exception(exc))
+                await self._ledger.remember_response(conversation_id, activity_id, body)
             return web.json_response(body, status=response.status)
         return web.Response(status=200)
 
