@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import msrest_speedups
 from bot.config import Settings
+from dialogs.shared.cards import ADAPTIVE_CARD
 from dialogs.shared.content import Content, ContentError, load_content
 from dialogs.shared.overrides import apply_overrides
 from dialogs.shared.text_keys import KeyUse, problems, scan
 from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
 from dialogs.shared.links import LinkSigner
-from bot.http import MessagesEndpoint, health_handler
+from bot.http import MessagesEndpoint, health_handler, offline_card
 from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
 from bot.redelivery import Redelivery
@@ -96,6 +97,7 @@ FEATURE_MODULES = (
     "dialogs.roles",
     "dialogs.sessions",
     "dialogs.feedback",
+    "dialogs.checkins",
 )
 
 
@@ -158,7 +160,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         links=LinkSigner(settings.secret_bytes, settings.base_url),
     )
     adapter = _adapter(settings)
-    adapter.on_turn_error = _on_turn_error(content, settings)
     limits = MessengerLimits(
         per_conversation_per_second=settings.rate_per_conversation_per_second,
         per_conversation_per_hour=settings.rate_per_conversation_per_hour,
@@ -180,6 +181,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     registry = FeatureRegistry()
     menu_actions = _install_features(FeatureContext(services, registry, delivery, scheduler, app.router, clock))
     _validate_content(content, registry)
+    adapter.on_turn_error = _on_turn_error(content, settings, registry)
     conversation_state = SqlConversationState(SqlStorage(state_store))
     bot = PeerSpaceBot(services, registry, menu_actions, conversation_state)
 
@@ -189,6 +191,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         max_body_bytes=settings.max_body_bytes,
         auth_required=bool(settings.app_id),
         allowed_tenant=settings.app_tenant_id or None,
+        registry=registry,
     )
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", health_handler(engine))
@@ -226,15 +229,17 @@ def _text_answer(text: str) -> dict[str, object]:
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
 
 
-def _on_turn_error(content: Content, settings: Settings):
+def _on_turn_error(content: Content, settings: Settings, registry: FeatureRegistry):
     async def on_error(turn_context: TurnContext, error: Exception) -> None:
         log.error("turn failed (%s): %s", turn_context.activity.type, describe_exception(error))
         text = content.text("bot.something_went_wrong", support=settings.support_contact_name)
         if turn_context.activity.type == ActivityTypes.invoke:
-            # An invoke needs an answer in the HTTP response, not a message.
-            turn_context.turn_state[_INVOKE_KEY] = SimpleNamespace(
-                value=InvokeResponse(status=200, body=_text_answer(text)),
-            )
+            # An invoke needs an answer in the HTTP response, not a message. A card action with
+            # an answer built from content alone (check-in signposting) still gets it.
+            card = offline_card(registry, turn_context.activity)
+            body = ({"statusCode": 200, "type": ADAPTIVE_CARD, "value": card} if card is not None else
+                    _text_answer(text))
+            turn_context.turn_state[_INVOKE_KEY] = SimpleNamespace(value=InvokeResponse(status=200, body=body))
             return
         try:
             await turn_context.send_activity(text)

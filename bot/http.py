@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.admission import Admission, Refused, RefusalLog
 from bot.redelivery import Duplicate, Redelivery
 from bot.state_storage import SqlConversationState, along_with_state_write, prefetched_state
+from dialogs.shared.cards import ADAPTIVE_CARD
+from dialogs.shared.context import InvalidInput, TurnInput
+from dialogs.shared.registry import FeatureRegistry
 from storage.activities import Claim
 from storage.logs import describe_exception
 from storage.db import ping
@@ -39,6 +42,7 @@ class MessagesEndpoint:
         max_body_bytes: int,
         auth_required: bool,
         allowed_tenant: str | None,
+        registry: FeatureRegistry | None = None,
     ) -> None:
         self._adapter = adapter
         self._bot = bot
@@ -48,6 +52,7 @@ class MessagesEndpoint:
         self._admission = Admission(adapter.bot_framework_authentication, max_body_bytes=max_body_bytes,
                                     auth_required=auth_required, allowed_tenant=allowed_tenant)
         self._refusals = RefusalLog()
+        self._registry = registry
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -64,6 +69,10 @@ class MessagesEndpoint:
                         if activity_id else Claim(True))
         except Exception as exc:  # noqa: BLE001 - e.g. the database is down: let Teams retry
             log.error("could not record the activity: %s", describe_exception(exc))
+            card = offline_card(self._registry, activity) if self._registry else None
+            if card is not None:
+                log.warning("database unavailable: a card action answered from content alone")
+                return web.json_response({"statusCode": 200, "type": ADAPTIVE_CARD, "value": card})
             return _error(503, "temporarily unavailable")
         if isinstance(admitted, Duplicate):
             log.info("dropped redelivered %s activity", activity.type)
@@ -98,6 +107,22 @@ class MessagesEndpoint:
         if answer is not None:
             return web.json_response(answer[1], status=answer[0])
         return web.Response(status=200)
+
+
+def offline_card(registry: FeatureRegistry, activity: Activity) -> dict | None:
+    """For a card action (invoke) whose feature can answer without a database, that answer."""
+    value = activity.value
+    if activity.type != "invoke" or activity.name != "adaptiveCard/action" or not isinstance(value, dict):
+        return None
+    action = value.get("action")
+    if not isinstance(action, dict):
+        return None
+    try:
+        turn_input = TurnInput.from_action(action.get("verb"), action.get("data"), via_invoke=True)
+    except InvalidInput:
+        return None
+    answer = registry.offline_answer(turn_input.verb or "")
+    return answer(turn_input.data) if answer is not None else None
 
 
 def _invoke_body(body: object) -> object:

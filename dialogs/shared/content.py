@@ -109,6 +109,22 @@ def _with_prose_marked(value: Any) -> Any:
     return value
 
 
+def settings_file(content: Content, name: str) -> tuple[dict[str, Any], Path]:
+    """A feature's settings (`<name>.yaml`) as a mapping, and where it was read from."""
+    raw, where = content.data.get(name), content.file(f"{name}.yaml")
+    if not isinstance(raw, dict):
+        raise ContentError(f"{where}: file missing or not a mapping")
+    return raw, where
+
+
+def whole_number(raw: dict[str, Any], where: Path, key: str, low: int, high: int) -> int:
+    """Setting `key` of a settings file, a whole number from `low` to `high`, or a ContentError."""
+    value = raw.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ContentError(f"{where}: {key} must be a whole number from {low} to {high}")
+    return value
+
+
 def load_content(root: Path) -> Content:
     """Read every content file under `root` and validate it."""
     root = Path(root)

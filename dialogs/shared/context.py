@@ -17,6 +17,7 @@ from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
+from storage.supervisors import SupervisorDirectory
 
 _SCOPE_KEY = "peerspace.turn"
 MAX_VERB = 100
@@ -72,6 +73,7 @@ class BotServices:
     now: Callable[[], datetime]
     links: LinkSigner
     actors: ActorCache = field(default_factory=ActorCache)
+    supervisors: SupervisorDirectory = field(default_factory=SupervisorDirectory)  # filled by supervision
 
 
 class InvalidInput(ValueError):

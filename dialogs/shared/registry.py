@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp.web import UrlDispatcher
 from botbuilder.core import TurnContext
@@ -22,6 +22,9 @@ from storage.outbox import ClaimedMessage
 from storage.roles import Actor, Role
 
 ActionHandler = Callable[[TurnContext], Awaitable[None]]
+# A card action's answer when the database cannot be reached: card data in, a card (or None) out,
+# built from content alone (check-in signposting must never depend on the database).
+OfflineAnswer = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 
 # Turns a claimed outbox row into the activity to send, or None when it is no longer wanted.
 Renderer = Callable[[AsyncSession, ClaimedMessage], Awaitable[Activity | None]]
@@ -58,6 +61,7 @@ class Feature:
     dialogs: list[Dialog] = field(default_factory=list)
     starts: dict[str, str] = field(default_factory=dict)  # verb -> dialog id
     cards: list[str] = field(default_factory=list)  # card templates the feature needs
+    offline: dict[str, OfflineAnswer] = field(default_factory=dict)  # verb -> answer without a database
 
 
 @dataclass(frozen=True)
@@ -95,17 +99,21 @@ class FeatureRegistry:
             verbs.update(feature.starts)
         return verbs
 
-    def action(self, verb: str) -> ActionHandler | None:
+    def _first(self, table: str, verb: str) -> Any:
         for feature in self.features:
-            if verb in feature.actions:
-                return feature.actions[verb]
+            found = getattr(feature, table).get(verb)
+            if found is not None:
+                return found
         return None
 
+    def action(self, verb: str) -> ActionHandler | None:
+        return self._first("actions", verb)
+
     def dialog_for(self, verb: str) -> str | None:
-        for feature in self.features:
-            if verb in feature.starts:
-                return feature.starts[verb]
-        return None
+        return self._first("starts", verb)
+
+    def offline_answer(self, verb: str) -> OfflineAnswer | None:
+        return self._first("offline", verb)
 
     def menu_for(self, actor: Actor) -> list[MenuEntry]:
         entries = [e for f in self.features for e in f.menu if e.visible_to(actor)]

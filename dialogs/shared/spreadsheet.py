@@ -19,7 +19,7 @@ def safe_cell(value: object) -> str:
     looks like a number, is escaped, since a person may have typed it."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    text = str(value)
+    text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

@@ -4,8 +4,6 @@ tests/e2e/test_e2e_playground.py for the bot + Playground fixture)."""
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -42,28 +40,8 @@ def _seed_attendance(db: Path) -> None:
 
 
 def test_feedback_form_submitted_in_the_playground(playground: PlaygroundRun, tmp_path: Path) -> None:  # noqa: F811
-    ready, seeded = tmp_path / "ready", tmp_path / "seeded"
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = playground.run_scenario(
-                "feedback_submit.mjs", {"E2E_READY_FILE": str(ready), "E2E_SEEDED_FILE": str(seeded)})
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    deadline = time.monotonic() + 120
-    while not ready.exists() and worker.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if ready.exists():
-        _seed_attendance(tmp_path / "peerspace.db")
-        seeded.write_text("seeded")
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    assert "feedback_submit: passed" in outcome["result"].stdout
+    result = playground.run_scenario_seeded("feedback_submit.mjs", lambda: _seed_attendance(tmp_path / "peerspace.db"))
+    assert "feedback_submit: passed" in result.stdout
     assert playground.bot_errors() == [], "the bot logged errors:\n" + "\n".join(playground.bot_errors())
     with sqlite3.connect(tmp_path / "peerspace.db") as conn:
         rows = conn.execute("SELECT overall, presentation, discussion, helpful_themes FROM feedback_responses").fetchall()

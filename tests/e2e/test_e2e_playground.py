@@ -17,12 +17,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,6 +146,33 @@ class PlaygroundRun:
         assert result.returncode == 0, (
             f"{script} failed with exit code {result.returncode}\n{self._report(stdout, stderr)}")
         return result
+
+    def run_scenario_seeded(self, script: str, seed: Callable[[], None],
+                            timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run a scenario that writes E2E_READY_FILE at the point where the test must change the
+        database (`seed`), and waits for E2E_SEEDED_FILE before going on."""
+        ready, seeded = self.bot_log.parent / f"{script}.ready", self.bot_log.parent / f"{script}.seeded"
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self.run_scenario(
+                    script, {"E2E_READY_FILE": str(ready), "E2E_SEEDED_FILE": str(seeded)})
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        deadline = time.monotonic() + timeout
+        while not ready.exists() and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if ready.exists():
+            seed()
+            seeded.write_text("seeded")
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
 
     def bot_errors(self) -> list[str]:
         """Lines the bot logged at ERROR level or as a traceback during the test."""

@@ -29,6 +29,7 @@ from dialogs.shared.cards import with_submit_fallback
 from dialogs.shared.content import CARD_VERSION, Content, ContentError, load_content
 from dialogs.shared.templating import bind
 from dialogs.shared.context import MAX_VERB
+from tests.checkins.card_data import builders as checkin_builders
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
@@ -125,6 +126,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         "urgent": _urgent(),
     },
 }
+BUILDERS.update(checkin_builders(text, content_text, _urgent, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}

@@ -1,0 +1,105 @@
+"""The outbox side of check-ins: prompts at each person's local time, snoozes, the weekly
+reflection, and the message asking a peer supervisor to get in touch.
+
+`materialise` is idempotent (outbox keys are unique per person, local date and kind), so the
+periodic job may run on several replicas, after downtime, or twice in a row. It reads plans in
+chunks by user id and inserts each chunk in one statement: memory stays flat with the number of
+people, and a day's prompts for ten thousand people take one pass (bench/checkins.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.checkins.models import CheckinPlan
+from storage.checkins.schedule import PROMPT, SNOOZE, WEEKLY, PlanView, Rules, due_between, message_key
+from storage.dialect import insert_for
+from storage.models import OutboxMessage, OutboxStatus, utcnow
+
+KINDS = {PROMPT: "checkin_prompt", SNOOZE: "checkin_snooze", WEEKLY: "checkin_weekly"}
+CONTACT_KIND = "checkin_contact"
+CHUNK = 1000
+
+_PLAN_COLUMNS = (CheckinPlan.user_id, CheckinPlan.time_zone, CheckinPlan.times, CheckinPlan.paused_until,
+                 CheckinPlan.skipped_on, CheckinPlan.weekly_day, CheckinPlan.changed_at, CheckinPlan.version)
+
+
+def _row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not_after: datetime,
+         created: datetime) -> dict:
+    return {"idempotency_key": key, "kind": kind, "user_id": user_id, "conversation_id": None,
+            "payload": payload, "due_at": due_at, "not_after": not_after, "status": OutboxStatus.PENDING,
+            "attempts": 0, "created_at": created}
+
+
+async def _insert(session: AsyncSession, rows: list[dict]) -> None:
+    if rows:
+        # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
+        stmt = insert_for(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        await session.execute(stmt, rows)
+
+
+def plan_rows(plan: PlanView, now: datetime, rules: Rules, created: datetime) -> list[dict]:
+    return [_row(plan.user_id, message_key(plan.user_id, d.day, d.what), KINDS[d.what],
+                 {"day": d.day.isoformat(), "version": plan.version}, d.due_at, d.not_after, created)
+            for d in due_between(plan, now, rules)]
+
+
+async def materialise(session: AsyncSession, now: datetime, rules: Rules, *, user_id: str | None = None,
+                      chunk: int = CHUNK) -> int:
+    """Queue every active plan's prompts still useful and due within the horizon. Returns how many
+    were due (already-queued ones included: the insert ignores them)."""
+    created, after, total = utcnow(), "", 0
+    while True:
+        query = select(*_PLAN_COLUMNS).where(CheckinPlan.active.is_(True), CheckinPlan.user_id > after)
+        if user_id is not None:
+            query = query.where(CheckinPlan.user_id == user_id)
+        plans = (await session.execute(query.order_by(CheckinPlan.user_id).limit(chunk))).all()
+        if not plans:
+            return total
+        rows = [row for plan in plans for row in plan_rows(PlanView(*plan), now, rules, created)]
+        await _insert(session, rows)
+        total += len(rows)
+        after = plans[-1].user_id
+        if len(plans) < chunk:
+            return total
+
+
+async def drop_pending(session: AsyncSession, user_id: str, kinds: Iterable[str],
+                       day: date | None = None) -> int:
+    """Delete (so they can be queued again under the same key) pending messages of these kinds;
+    with `day`, only that local date's."""
+    query = delete(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.status == OutboxStatus.PENDING,
+                                        OutboxMessage.kind.in_(list(kinds)))
+    if day is not None:
+        query = query.where(OutboxMessage.idempotency_key.like(f"checkin:{user_id}:{day.isoformat()}:%"))
+    result = await session.execute(query)
+    return result.rowcount or 0
+
+
+async def snooze(session: AsyncSession, user_id: str, day: date, now: datetime, minutes: int,
+                 window: timedelta, most: int) -> bool:
+    """Ask again in `minutes`; at most `most` times for one day. False when none are left."""
+    done = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.user_id == user_id, OutboxMessage.kind == KINDS[SNOOZE],
+        OutboxMessage.idempotency_key.like(f"checkin:{user_id}:{day.isoformat()}:{SNOOZE}:%")))
+    if (done or 0) >= most:
+        return False
+    await drop_pending(session, user_id, [KINDS[SNOOZE]], day)
+    due = now + timedelta(minutes=minutes)
+    await _insert(session, [_row(user_id, message_key(user_id, day, SNOOZE, (done or 0) + 1), KINDS[SNOOZE],
+                                 {"day": day.isoformat()}, due, due + window, utcnow())])
+    return True
+
+
+async def ask_to_get_in_touch(session: AsyncSession, worker_id: str, supervisor_id: str, day: date,
+                              now: datetime, window: timedelta) -> bool:
+    """Queue the "would like a chat" message, once a day. The payload names the worker only."""
+    row = _row(supervisor_id, f"checkin-contact:{worker_id}:{supervisor_id}:{day.isoformat()}", CONTACT_KIND,
+               {"worker": worker_id}, now, now + window, utcnow())
+    result = await session.execute(insert_for(session, OutboxMessage).values(**row)
+                                   .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    return result.rowcount == 1
