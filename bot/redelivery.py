@@ -122,11 +122,14 @@ class Redelivery:
         self._settle(claim, _RELEASED)
 
     def _settle(self, claim: Claim, outcome: Any) -> None:
-        entry = self._turns.get(claim.key) if claim.key else None
+        key = claim.key
+        if key is None:
+            return  # an activity without a redelivery key: no copies can be waiting for it
+        entry = self._turns.get(key)
         if entry is not None and not entry[1].done():
             entry[1].set_result(outcome)
-            self._turns[claim.key] = (time.monotonic(), entry[1])
-            self._turns.move_to_end(claim.key)
+            self._turns[key] = (time.monotonic(), entry[1])
+            self._turns.move_to_end(key)
 
     def _forget_old(self) -> None:
         """Drop finished turns past their time, oldest first; never a running one."""

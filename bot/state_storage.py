@@ -188,7 +188,7 @@ class SqlStorage(Storage):
         along = _ALONG.get()
         step = along.step if along is not None else None
         new_etags = await self._store.write(pending, (step,) if step else ())
-        if step is not None:
+        if along is not None and step is not None:
             along.step, along.done = None, True
         # Hand the fresh eTag back so a second save in the same turn is not a false conflict.
         for key, etag in new_etags.items():

@@ -45,7 +45,7 @@ class RolesActions:
         async with self._services.sessions() as session, session.begin():
             person = await session.get(User, person_id) if isinstance(person_id, str) else None
             if person is None or not person.aad_object_id:
-                error = text("roles_admin.unknown_person")
+                error: str = text("roles_admin.unknown_person")
             else:
                 try:
                     change = grant if granting else revoke

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.expression import HasCTE
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
@@ -28,7 +28,7 @@ _Processor = Callable[[Any], Any] | None
 class Prepared:
     """A Core statement compiled for one dialect: SQL text, positional parameter order and processors."""
 
-    def __init__(self, engine: AsyncEngine, statement: ClauseElement) -> None:
+    def __init__(self, engine: AsyncEngine, statement: HasCTE) -> None:
         dialect = engine.dialect
         self._engine, self._statement = engine, statement
         self._with: dict[int, Prepared] = {}

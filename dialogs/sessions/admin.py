@@ -161,9 +161,10 @@ class AdminActions(SessionsBase):
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
             space = await self._lock_unfinished(session, scope)
-            allowed = space is not None and space.starts_at > now
-            if allowed:
+            allowed = False
+            if space is not None and space.starts_at > now:
                 space.status = SessionStatus.REGISTRATION_OPEN if open_ else SessionStatus.REGISTRATION_CLOSED
+                allowed = True
         key = ("sessions.admin.opened" if open_ else "sessions.admin.closed") if allowed else "sessions.errors.not_editable"
         await self._back_to_manage(turn_context, scope, key)
 
@@ -189,8 +190,9 @@ class AdminActions(SessionsBase):
         now = self.services.now()
         async with self.services.sessions() as session, session.begin():
             space = await self._lock_unfinished(session, scope)
-            done = space is not None and space.ends_at > now
-            if done:
+            done = False
+            if space is not None and space.ends_at > now:
+                done = True
                 space.status = SessionStatus.CANCELLED
                 await cancel_for_session(session, space.id)
                 await outbox.cancel_where_key_starts(session, f"session_announce:{space.id}:")

@@ -45,8 +45,8 @@ class BrowseActions(SessionsBase):
             for space in await repo.upcoming(session, now, limit=MAX_LISTED):
                 mine = await repo.registration_of(session, space.id, actor.user_id)
                 item = summary(self.content, space, zone, await repo.counts(session, space.id))
-                active = mine is not None and mine.status in ACTIVE
-                item["mine"] = self.text(f"sessions.mine_status.{mine.status}") if active else ""
+                status = mine.status if mine is not None else None
+                item["mine"] = self.text(f"sessions.mine_status.{status}") if status in ACTIVE else ""
                 rows.append(item)
             past = [summary(self.content, space, zone) for space in await repo.recent_past(
                 session, now, now - RECENT, limit=MAX_RECENT)] if facilitator else []
@@ -179,7 +179,7 @@ class BrowseActions(SessionsBase):
         async with self.services.sessions() as session, session.begin():
             space = await repo.get_session(session, scope.input.data.get("session_id"))
             registration = await repo.registration_of(session, space.id, user_id) if space else None
-            if registration is None or registration.status not in ACTIVE:
+            if space is None or registration is None or registration.status not in ACTIVE:
                 key = "sessions.errors.not_registered"
             elif not space.starts_at - self.config.attendance_opens <= now <= space.ends_at \
                     or space.status == SessionStatus.CANCELLED:

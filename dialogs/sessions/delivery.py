@@ -143,4 +143,5 @@ class SessionsDelivery(SessionsBase):
         users = await session.scalars(select(User).where(User.aad_object_id.is_not(None)))
         with_chat = set(await session.scalars(select(Conversation.user_id).where(
             Conversation.conversation_type == "personal", Conversation.active.is_(True))))
-        return [u for u in users if u.aad_object_id.lower() in ids and u.id in with_chat]
+        return [u for u in users
+                if u.aad_object_id is not None and u.aad_object_id.lower() in ids and u.id in with_chat]

@@ -65,7 +65,11 @@ class SessionsPersonalData(SessionsBase):
             Registration.user_id == user.id, Registration.status == RegistrationStatus.REGISTERED)))
         for session_id in ids:  # free their places for the waitlist first
             _, promoted = await repo.withdraw(session, session_id, user.id, now)
-            await self.promoted(session, await repo.get_session(session, session_id), promoted, now)
+            if not promoted:
+                continue
+            space = await repo.get_session(session, session_id)
+            assert space is not None  # withdraw has just locked it, in this transaction, to promote them
+            await self.promoted(session, space, promoted, now)
         await session.execute(delete(Registration).where(Registration.user_id == user.id))
         await session.execute(delete(SeriesSubscription).where(SeriesSubscription.user_id == user.id))
         # What they did as a facilitator stays (sessions, others' attendance), no longer naming them.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+Function = ast.FunctionDef | ast.AsyncFunctionDef
 WILD = "*"  # a part of a key known only at run time
 _MAX_EXPANSION = 200
 
@@ -23,14 +24,14 @@ class Module:
         self._dotted = self.name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
         self._globals: dict[str, Any] | None = None
         self.parents: dict[ast.AST, ast.AST] = {}
-        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
-        self._calls: list[tuple[ast.Call, Any, str | None]] = []  # call, enclosing function, callee name
-        self._aliases: list[tuple[Any, str, str]] = []  # function, local name, name of what it stands for
+        self.functions: list[Function] = []
+        self._calls: list[tuple[ast.Call, Function | None, str | None]] = []  # call, enclosing function, callee name
+        self._aliases: list[tuple[Function | None, str, str]] = []  # function, local name, what it stands for
         source = path.read_text(encoding="utf-8")
         self.lines = source.splitlines()
         self._index(ast.parse(source, filename=str(path)), None)
 
-    def _index(self, node: ast.AST, fn: Any) -> None:
+    def _index(self, node: ast.AST, fn: Function | None) -> None:
         """One pass over the tree: parents, functions, calls and `name = x.attr` aliases."""
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.functions.append(node)
@@ -59,12 +60,12 @@ class Module:
         return self._globals
 
     def key_calls(self, wrappers: dict[str, set[Any]]
-                  ) -> Iterator[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None, Any]]:
+                  ) -> Iterator[tuple[ast.Call, Function | None, Any]]:
         """Calls of a text function (by name, through local aliases such as `t = self._text`)."""
         aliases = {(fn, local): name for fn, local, name in self._aliases if name in wrappers}
         for call, fn, callee in self._calls:
             if isinstance(call.func, ast.Name):
-                callee = aliases.get((fn, callee), callee)
+                callee = aliases.get((fn, call.func.id), call.func.id)
             for param in wrappers.get(callee or "", ()):
                 if len(call.args) <= param.max_positional:
                     yield call, fn, param
@@ -73,7 +74,8 @@ class Module:
 class Resolver:
     """Reads the possible values of a key expression; None when the source does not tell."""
 
-    def __init__(self, module: Module, fn, functions) -> None:
+    def __init__(self, module: Module, fn: Function | None,
+                 functions: dict[str, list[tuple[Module, Function]]]) -> None:
         self.module, self.fn, self.functions = module, fn, functions
         self._seen: set[tuple[int, int]] = set()
 
@@ -98,6 +100,8 @@ class Resolver:
             if isinstance(part, ast.Constant):
                 options = {str(part.value)}
             else:
+                # The grammar puts only constants and formatted values in an f-string's parts.
+                assert isinstance(part, ast.FormattedValue), ast.dump(part)
                 options = self._expand(part.value) or {WILD}
             results = {r + o for r in results for o in options}
             if len(results) > _MAX_EXPANSION:
@@ -182,6 +186,7 @@ class Resolver:
 
 
 def _union(*parts: set[str] | None) -> set[str] | None:
-    if any(p is None for p in parts):
+    known = [p for p in parts if p is not None]
+    if len(known) < len(parts):
         return None
-    return set().union(*parts)
+    return set[str]().union(*known)

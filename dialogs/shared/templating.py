@@ -48,6 +48,8 @@ class Prose(str):
     it by string operations is a plain `str` again, and so is escaped: safe by default.
     """
 
+    markdown: str
+
     def __new__(cls, plain: str, markdown: str | None = None) -> "Prose":
         prose = super().__new__(cls, plain)
         prose.markdown = plain if markdown is None else markdown
@@ -106,7 +108,7 @@ def _bind(node: Any, scope: Any, root: dict[str, Any], kind: str | None = None, 
             out.extend(_expand(child, scope, root, kind))
         return out
     if isinstance(node, dict):
-        rendered = _MARKDOWN.get(node.get("type") or kind, frozenset())
+        rendered = _MARKDOWN.get(node.get("type") or kind or "", frozenset())
         return {key: _bind(value, scope, root, _IMPLIED.get(key), key in rendered) for key, value in node.items()
                 if key not in ("$data", "$when")}
     return node

@@ -98,8 +98,8 @@ def scan(folders: Iterable[Path], base: Path) -> list[KeyUse]:
     modules = [Module(path, base) for folder in folders for path in sorted(Path(folder).rglob("*.py"))]
     functions: dict[str, list[tuple[Module, ast.FunctionDef | ast.AsyncFunctionDef]]] = {}
     for module in modules:
-        for fn in module.functions:
-            functions.setdefault(fn.name, []).append((module, fn))
+        for defined in module.functions:
+            functions.setdefault(defined.name, []).append((module, defined))
     wrappers = _find_wrappers(modules)
     uses: list[KeyUse] = []
     for module in modules:

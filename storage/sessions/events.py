@@ -75,9 +75,8 @@ async def _drop_pending(session: AsyncSession, prefix: str) -> int:
     """Delete (not just cancel) pending rows, so their keys can be queued again later: someone
     who gives up a place and takes it back, or a session moved and then moved back."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    result = await session.execute(delete(OutboxMessage).where(
+    return await rows_changed(session, delete(OutboxMessage).where(
         OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"), OutboxMessage.status == OutboxStatus.PENDING))
-    return result.rowcount or 0
 
 
 async def cancel_for_attendee(session: AsyncSession, session_id: str, user_id: str) -> int:
@@ -136,11 +135,12 @@ async def finish_ended(session: AsyncSession, rules: EventRules, now: datetime) 
         SpaceSession.ends_at <= now, SpaceSession.status.not_in(FINISHED))))
     done = []
     for space in ended:
-        result = await session.execute(
+        changed = await rows_changed(
+            session,
             update(SpaceSession).where(SpaceSession.id == space.id, SpaceSession.status.not_in(FINISHED))
             .values(status=SessionStatus.HELD, version=SpaceSession.version + 1)
             .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        if changed != 1:
             continue  # another replica got there first
         attendees = await session.scalars(select(Registration.user_id).where(
             Registration.session_id == space.id, Registration.attended_at.is_not(None)))

@@ -146,10 +146,8 @@ async def register(session: AsyncSession, session_id: str, user_id: str, details
     existing = await registration_of(session, session_id, user_id)
     if existing is not None and existing.status in ACTIVE:
         _apply(existing, details)
-        return RegistrationResult(existing, existing.status, new=False)
-    taken = await session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.session_id == session_id, Registration.status == RegistrationStatus.REGISTERED))
-    full = space.capacity is not None and taken >= space.capacity
+        return RegistrationResult(existing, RegistrationStatus(existing.status), new=False)
+    full = space.capacity is not None and await _places_taken(session, session_id) >= space.capacity
     status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
     registration = existing or Registration(session_id=session_id, user_id=user_id)
     _apply(registration, details)
@@ -160,6 +158,13 @@ async def register(session: AsyncSession, session_id: str, user_id: str, details
     if details.wants_updates:
         await subscribe(session, space.series_id, user_id, now)
     return RegistrationResult(registration, status, new=True)
+
+
+async def _places_taken(session: AsyncSession, session_id: str) -> int:
+    taken = await session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.session_id == session_id, Registration.status == RegistrationStatus.REGISTERED))
+    assert taken is not None  # an aggregate without GROUP BY always returns one row
+    return taken
 
 
 def _apply(registration: Registration, details: RegistrationDetails) -> None:
@@ -196,9 +201,7 @@ async def fill_places(session: AsyncSession, space: SpaceSession) -> list[Regist
     waiting = select(Registration).where(Registration.session_id == space.id,
                                          Registration.status == RegistrationStatus.WAITLISTED)
     if space.capacity is not None:
-        taken = await session.scalar(select(func.count()).select_from(Registration).where(
-            Registration.session_id == space.id, Registration.status == RegistrationStatus.REGISTERED))
-        free = space.capacity - taken
+        free = space.capacity - await _places_taken(session, space.id)
         if free <= 0:
             return []
         waiting = waiting.limit(free)
