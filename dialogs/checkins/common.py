@@ -35,7 +35,7 @@ class CheckinsBase:
         if plan is not None and valid_zone(plan.time_zone):
             return plan.time_zone
         zone = await session.scalar(select(User.time_zone).where(User.id == user_id)) if user_id else None
-        return zone if valid_zone(zone) else self.services.default_zone
+        return zone if zone is not None and valid_zone(zone) else self.services.default_zone
 
     def today(self, zone: str) -> date:
         return local_today(self.services.now(), zone)

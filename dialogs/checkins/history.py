@@ -37,7 +37,7 @@ def most_needed(views: list[CheckinView]) -> list[str]:
 class HistoryActions(CheckinsBase):
     async def history(self, turn_context: TurnContext) -> None:
         raw = scope_of(turn_context).input.data.get("days")
-        days = int(raw) if str(raw) in {str(r) for r in RANGES} else RANGES[0]
+        days = int(str(raw)) if str(raw) in {str(r) for r in RANGES} else RANGES[0]
         user_id = scope_of(turn_context).actor.user_id
         async with self.services.sessions() as session:
             zone = await self.zone_of(session, user_id)

@@ -101,7 +101,8 @@ class PlanActions(CheckinsBase):
                 error = "checkins.errors.time"
                 continue
             times[day] = at.strftime("%H:%M")
-        zone = data.get("zone").strip() if isinstance(data.get("zone"), str) else ""
+        raw_zone = data.get("zone")
+        zone = raw_zone.strip() if isinstance(raw_zone, str) else ""
         retention, weekly = data.get("retention"), data.get("weekly") or NO_WEEKLY
         if not error and not valid_zone(zone):
             error = "checkins.errors.zone"
@@ -112,14 +113,14 @@ class PlanActions(CheckinsBase):
         if error:
             shown = {d: data[d] for d in WEEKDAYS if isinstance(data.get(d), str)}
             await show(turn_context, self.setup_card(shown, zone if valid_zone(zone) else "",
-                                                     int(retention) if str(retention).isdigit() else 90,
+                                                     int(str(retention)) if str(retention).isdigit() else 90,
                                                      weekly if isinstance(weekly, str) else NO_WEEKLY,
                                                      self.text(error)), replace=True)
             return
         async with self.services.sessions() as session, session.begin():
             plan = await self._plan(session, scope_of(turn_context).actor.user_id)
-            plan.times, plan.time_zone, plan.retention_days = times, zone, int(retention)
-            plan.weekly_day = None if weekly == NO_WEEKLY else int(weekly)
+            plan.times, plan.time_zone, plan.retention_days = times, zone, int(str(retention))
+            plan.weekly_day = None if weekly == NO_WEEKLY else int(str(weekly))
             plan.active = bool(times) or plan.weekly_day is not None
             await self._requeue(session, plan)
             summary = self.schedule_text(plan)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins.models import CheckinPlan
 from storage.checkins.schedule import PROMPT, SNOOZE, WEEKLY, PlanView, Rules, due_between, message_key
-from storage.dialect import insert_for
+from storage.dialect import insert_for, rows_changed
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 
 KINDS = {PROMPT: "checkin_prompt", SNOOZE: "checkin_snooze", WEEKLY: "checkin_weekly"}
@@ -76,8 +76,7 @@ async def drop_pending(session: AsyncSession, user_id: str, kinds: Iterable[str]
                                         OutboxMessage.kind.in_(list(kinds)))
     if day is not None:
         query = query.where(OutboxMessage.idempotency_key.like(f"checkin:{user_id}:{day.isoformat()}:%"))
-    result = await session.execute(query)
-    return result.rowcount or 0
+    return await rows_changed(session, query)
 
 
 async def snooze(session: AsyncSession, user_id: str, day: date, now: datetime, minutes: int,
@@ -100,6 +99,5 @@ async def ask_to_get_in_touch(session: AsyncSession, worker_id: str, supervisor_
     """Queue the "would like a chat" message, once a day. The payload names the worker only."""
     row = _row(supervisor_id, f"checkin-contact:{worker_id}:{supervisor_id}:{day.isoformat()}", CONTACT_KIND,
                {"worker": worker_id}, now, now + window, utcnow())
-    result = await session.execute(insert_for(session, OutboxMessage).values(**row)
-                                   .on_conflict_do_nothing(index_elements=["idempotency_key"]))
-    return result.rowcount == 1
+    return await rows_changed(session, insert_for(session, OutboxMessage).values(**row)
+                              .on_conflict_do_nothing(index_elements=["idempotency_key"])) == 1

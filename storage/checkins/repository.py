@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.checkins.models import DEFAULT_RETENTION_DAYS, RETENTION_CHOICES, Checkin, CheckinPlan
 from storage.checkins.prompts import CONTACT_KIND, KINDS, drop_pending
 from storage.checkins.sealing import PrivateText, Sealer
+from storage.dialect import rows_changed
 from storage.models import new_id
 
 
@@ -87,8 +88,7 @@ async def count_of(session: AsyncSession, owner_id: str) -> tuple[int, date | No
 
 
 async def delete_checkins(session: AsyncSession, owner_id: str) -> int:
-    result = await session.execute(delete(Checkin).where(Checkin.user_id == owner_id))
-    return result.rowcount or 0
+    return await rows_changed(session, delete(Checkin).where(Checkin.user_id == owner_id))
 
 
 async def erase(session: AsyncSession, owner_id: str) -> None:
@@ -108,6 +108,5 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
             who = Checkin.user_id.not_in(keepers)
         else:
             who = Checkin.user_id.in_(owners)
-        result = await session.execute(delete(Checkin).where(who, Checkin.created_at < now - timedelta(days=days)))
-        deleted += result.rowcount or 0
+        deleted += await rows_changed(session, delete(Checkin).where(who, Checkin.created_at < now - timedelta(days=days)))
     return deleted
