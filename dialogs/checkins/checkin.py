@@ -20,6 +20,7 @@ from sqlalchemy import select
 from dialogs.checkins.common import CheckinsBase
 from dialogs.checkins.config import MAX_CHARS, NEEDS, STATES
 from dialogs.shared.context import scope_of, show
+from dialogs.shared.inputs import storable
 from storage.checkins import repository as repo
 from storage.checkins.prompts import ask_to_get_in_touch
 from storage.checkins.sealing import PrivateText
@@ -60,6 +61,8 @@ def parse_answers(data: dict[str, Any]) -> tuple[str | None, Answers | None]:
     if states is None or needs is None or data.get("let_go") not in (None, "", "true", "false") \
             or not all(t is None or isinstance(t, str) for t in texts):
         return "checkins.errors.answers", None
+    if not all(storable(t, multiline=True) for t in texts if t):
+        return "checkins.errors.characters", None
     hard, w1, w2, w3, note = ((t or "").strip()[:MAX_CHARS] for t in texts)
     return None, Answers(int(feeling), states, needs, data.get("let_go") == "true",
                        PrivateText(hard, tuple(w for w in (w1, w2, w3) if w), note))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.feedback.chart import rating_charts
 from dialogs.feedback.export import EXPORT_PATH, EXPORT_PURPOSE, export_handler
 from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
 from dialogs.feedback.form import FeedbackConfig, local_date
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.shared.text import cut, text_of
@@ -189,6 +190,10 @@ class FeedbackReports:
         values = {"theme": theme, "action": action}
         if theme not in self._labels:
             await self._report(turn_context, scope_key, error=self._text("report.action_bad_theme"), values=values)
+            return
+        if not storable(action, multiline=True):
+            error = self._services.content.text(CONTROL_CHARACTERS, field=self._text("report.action_text"))
+            await self._report(turn_context, scope_key, error=error, values=values)
             return
         if not 0 < len(action) <= MAX_ACTION:
             await self._report(turn_context, scope_key, error=self._text("report.action_bad_text"), values=values)

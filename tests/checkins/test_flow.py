@@ -201,3 +201,13 @@ async def test_the_weekly_reflection_gathers_what_went_well(harness, clock):
     assert (await harness.components.dispatcher.drain()).sent == 1
     card = text_of(harness.connector.sent[-1].cards)
     assert "This week you said these went well" in card and "Supervision helped" in card and "Lunch with" in card
+
+
+async def test_typed_words_with_control_characters_are_refused_and_nothing_is_saved(harness):
+    await harness.say("hi")
+    for bad in ("a\x00b", "tab\x07bell", "lone \ud800 surrogate"):
+        body = await check_in(harness, feeling="2", note=bad)
+        assert "invisible control character" in text_of(body["value"]), bad
+    assert await checkins(harness) == []
+    body = await check_in(harness, feeling="2", note="a line\nand another")
+    assert len(await checkins(harness)) == 1

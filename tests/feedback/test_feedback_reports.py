@@ -137,6 +137,9 @@ async def test_you_said_we_did_is_validated_and_recorded(harness, clock):
                                FACILITATOR)
     assert "1 to 500 characters" in str(body["value"])
     body = await harness.press("feedback.action.record", {"scope": scope, "theme": "supervision",
+                                                          "action": "Added a clinic\x00"}, FACILITATOR)
+    assert "invisible control character" in str(body["value"]) and "What was done" in str(body["value"])
+    body = await harness.press("feedback.action.record", {"scope": scope, "theme": "supervision",
                                                           "action": "Added a supervision clinic"}, FACILITATOR)
     assert "has been recorded" in str(body["value"]) and "Added a supervision clinic" in str(body["value"])
     async with harness.components.services.sessions() as session:
