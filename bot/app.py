@@ -65,6 +65,7 @@ class Components:
     registry: FeatureRegistry
     services: BotServices
     engine: AsyncEngine
+    ledger: ActivityLedger
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -196,7 +197,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", health_handler(engine))
     app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,
-                                 registry, services, engine)
+                                 registry, services, engine, ledger)
 
     async def on_startup(_app: web.Application) -> None:
         if settings.scheduler_enabled:

@@ -19,7 +19,9 @@ TURN_BOOKKEEPING = frozenset({"processed_activities", "conversations.updated_at"
 async def snapshot(h: BotHarness, *, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """Every row of every table, in a stable order, so two snapshots compare equal iff nothing changed.
     `skip` names tables ("users") or columns ("users.name") to leave out. One statement (each
-    table's rows as a JSON array), as the hostile-input suite takes thousands."""
+    table's rows as a JSON array), as the hostile-input suite takes thousands. Turns that finished
+    before it are recorded as finished first (the ledger writes that a moment later)."""
+    await h.components.ledger.flush()
     tables = [t for t in Base.metadata.sorted_tables if t.name not in skip]
     columns = {t.name: [c for c in t.c if f"{t.name}.{c.name}" not in skip] for t in tables}
     async with h.components.services.sessions() as session:
