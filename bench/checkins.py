@@ -53,7 +53,7 @@ NOW = datetime(2026, 11, 23, 0, 30, tzinfo=timezone.utc)
 TARGET_SECONDS = 5.0
 
 
-async def seed(sessions, workers: int) -> None:
+async def seed(open_db, workers: int) -> None:
     users, plans = [], []
     for i in range(workers):
         uid = uuid.uuid4().hex
@@ -62,28 +62,28 @@ async def seed(sessions, workers: int) -> None:
         plans.append({"user_id": uid, "active": True, "time_zone": ZONES[i % 20], "times": SHIFTS[i % 3],
                       "weekly_day": 4 if i % 5 == 0 else None, "retention_days": 90,
                       "changed_at": NOW - timedelta(days=30), "version": 1, "created_at": NOW})
-    async with sessions() as session, session.begin():
+    async with open_db() as db, db.begin():
         for start in range(0, workers, 5000):
-            await session.execute(insert(User), users[start:start + 5000])
-            await session.execute(insert(CheckinPlan), plans[start:start + 5000])
+            await db.execute(insert(User), users[start:start + 5000])
+            await db.execute(insert(CheckinPlan), plans[start:start + 5000])
 
 
-async def run_job(sessions) -> tuple[float, int]:
+async def run_job(open_db) -> tuple[float, int]:
     started = time.perf_counter()
-    async with sessions() as session, session.begin():
-        due = await materialise(session, NOW, RULES)
+    async with open_db() as db, db.begin():
+        due = await materialise(db, NOW, RULES)
     return time.perf_counter() - started, due
 
 
 async def one_database(url: str, workers: int, memory_sizes: list[int]) -> dict:
     engine = create_engine(url)
     await upgrade(engine)
-    sessions = create_sessionmaker(engine)
-    await seed(sessions, workers)
-    first, due = await run_job(sessions)
-    second, _ = await run_job(sessions)
-    async with sessions() as session:
-        queued = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    open_db = create_sessionmaker(engine)
+    await seed(open_db, workers)
+    first, due = await run_job(open_db)
+    second, _ = await run_job(open_db)
+    async with open_db() as db:
+        queued = await db.scalar(select(func.count()).select_from(OutboxMessage))
     await engine.dispose()
     return {"first": first, "second": second, "due": due, "queued": queued}
 
@@ -93,10 +93,10 @@ async def peak_memory(make_url, workers: int) -> float:
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        sessions = create_sessionmaker(engine)
-        await seed(sessions, workers)
+        open_db = create_sessionmaker(engine)
+        await seed(open_db, workers)
         tracemalloc.start()
-        await run_job(sessions)
+        await run_job(open_db)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     finally:

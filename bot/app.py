@@ -145,11 +145,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     clock = clock or SystemClock()
     content = load_all_content(settings)
     engine = create_engine(settings.database_url)
-    sessions = create_sessionmaker(engine)
+    open_db = create_sessionmaker(engine)
 
     configured_roles = ConfiguredRoles.of(settings.admin_ids, settings.facilitator_ids)
     services = BotServices(
-        sessions=sessions,
+        db=open_db,
         content=content,
         personal_data=PersonalDataRegistry(configured_roles),
         configured_roles=configured_roles,
@@ -168,15 +168,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     )
     extra = {"sleep": messenger_sleep} if messenger_sleep else {}
     messenger = Messenger(adapter, settings.app_id, limits, **extra)
-    delivery = OutboxDelivery(sessions, messenger, on_gone=services.actors.clear)
-    dispatcher = Dispatcher(sessions, delivery.deliver, clock, batch_size=settings.dispatch_batch_size,
+    delivery = OutboxDelivery(open_db, messenger, on_gone=services.actors.clear)
+    dispatcher = Dispatcher(open_db, delivery.deliver, clock, batch_size=settings.dispatch_batch_size,
                             lease=timedelta(seconds=settings.dispatch_lease_seconds))
     state_store = StateStore(engine)
     ledger = ActivityLedger(engine, state_store, lease=timedelta(seconds=settings.redelivery_lease_seconds))
 
     scheduler = SchedulerService()
     scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, dispatcher.drain)
-    scheduler.every("maintenance.prune", 3600, _prune(sessions, ledger, clock), run_at_start=False)
+    scheduler.every("maintenance.prune", 3600, _prune(open_db, ledger, clock), run_at_start=False)
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     registry = FeatureRegistry()
@@ -215,12 +215,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     return app
 
 
-def _prune(sessions, ledger: ActivityLedger, clock: Clock):
+def _prune(open_db, ledger: ActivityLedger, clock: Clock):
     async def prune() -> None:
         now = clock.now()
         await ledger.prune(now - timedelta(days=2))
-        async with sessions() as session, session.begin():
-            await outbox.purge_settled(session, before=now - timedelta(days=90))
+        async with open_db() as db, db.begin():
+            await outbox.purge_settled(db, before=now - timedelta(days=90))
 
     return prune
 

@@ -22,9 +22,9 @@ from storage.users import deactivate_conversation, personal_conversation
 class OutboxDelivery:
     """Provides dialogs.shared.registry.OutboxRenderers to features, and `deliver` to the dispatcher."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], messenger: Messenger,
+    def __init__(self, open_db: async_sessionmaker[AsyncSession], messenger: Messenger,
                  on_gone: Callable[[], None] = lambda: None) -> None:
-        self._sessions = sessions
+        self._db = open_db
         self._messenger = messenger
         # Called when a conversation is marked inactive, so cached turn facts are dropped and
         # the person's next message re-activates it.
@@ -45,11 +45,11 @@ class OutboxDelivery:
         renderer = self._renderers.get(message.kind)
         if renderer is None:
             return DeliveryResult(Delivery.FAILED, error=f"no renderer for {message.kind}")
-        async with self._sessions() as session:
-            conversation = await _recipient(session, message)
+        async with self._db() as db:
+            conversation = await _recipient(db, message)
             if conversation is None:
                 return DeliveryResult(Delivery.NO_RECIPIENT, error="no active conversation")
-            activity = await renderer(session, message)
+            activity = await renderer(db, message)
             reference = dict(conversation.reference)
             conversation_id = conversation.id
         if activity is None:
@@ -58,8 +58,8 @@ class OutboxDelivery:
         if result.outcome is Outcome.SENT:
             return DeliveryResult(Delivery.SENT, activity_id=result.activity_id)
         if result.outcome is Outcome.GONE:
-            async with self._sessions() as session, session.begin():
-                await deactivate_conversation(session, conversation_id, f"gone {result.status}")
+            async with self._db() as db, db.begin():
+                await deactivate_conversation(db, conversation_id, f"gone {result.status}")
             self._on_gone()
             return DeliveryResult(Delivery.GONE, error=result.error)
         if result.outcome is Outcome.RETRY_LATER:
@@ -67,12 +67,12 @@ class OutboxDelivery:
         return DeliveryResult(Delivery.FAILED, error=result.error)
 
 
-async def _recipient(session: AsyncSession, message: ClaimedMessage) -> Conversation | None:
+async def _recipient(db: AsyncSession, message: ClaimedMessage) -> Conversation | None:
     if message.conversation_id is not None:
-        conv = await session.get(Conversation, message.conversation_id)
+        conv = await db.get(Conversation, message.conversation_id)
         return conv if conv is not None and conv.active else None
     assert message.user_id is not None
-    return await personal_conversation(session, message.user_id)
+    return await personal_conversation(db, message.user_id)
 
 
 async def render_card_payload(_session: AsyncSession, message: ClaimedMessage) -> Activity | None:

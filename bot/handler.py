@@ -69,11 +69,11 @@ class PeerSpaceBot(TeamsActivityHandler):
         return actor
 
     async def _store_seen(self, user_seen, conv_seen) -> Actor:
-        async with self._services.sessions() as session, session.begin():
-            user = await upsert_user(session, user_seen, self._services.default_zone) if user_seen else None
+        async with self._services.db() as db, db.begin():
+            user = await upsert_user(db, user_seen, self._services.default_zone) if user_seen else None
             if conv_seen is not None:
-                await upsert_conversation(session, conv_seen, user)
-            roles = await roles_of(session, user.aad_object_id if user else None, self._services.configured_roles)
+                await upsert_conversation(db, conv_seen, user)
+            roles = await roles_of(db, user.aad_object_id if user else None, self._services.configured_roles)
         return Actor(user_id=user.id if user else "", aad_object_id=user.aad_object_id if user else None,
                      roles=roles)
 
@@ -94,8 +94,8 @@ class PeerSpaceBot(TeamsActivityHandler):
         await self.on_teams_members_added(members_added, None, turn_context)  # non-Teams test channels
 
     async def _welcome(self, turn_context: TurnContext) -> None:
-        async with self._services.sessions() as session, session.begin():
-            first = await mark_welcomed(session, turn_context.activity.conversation.id)
+        async with self._services.db() as db, db.begin():
+            first = await mark_welcomed(db, turn_context.activity.conversation.id)
         if first:
             await turn_context.send_activity(card_activity(self._menu.welcome_card()))
 

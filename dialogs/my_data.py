@@ -22,15 +22,15 @@ class MyDataDialog(ComponentDialog):
         ]))
         self.initial_dialog_id = "my_data.steps"
 
-    async def _user(self, session, step: WaterfallStepContext) -> User | None:
+    async def _user(self, db, step: WaterfallStepContext) -> User | None:
         user_id = scope_of(step.context).actor.user_id
-        return await session.get(User, user_id) if user_id else None
+        return await db.get(User, user_id) if user_id else None
 
     async def show_data_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         content = self._services.content
-        async with self._services.sessions() as session:
-            user = await self._user(session, step)
-            items = await self._services.personal_data.describe(session, user) if user else []
+        async with self._services.db() as db:
+            user = await self._user(db, step)
+            items = await self._services.personal_data.describe(db, user) if user else []
         card = content.card("my_data", {"items": [
             {"label": content.text(f"my_data.labels.{item.label_key}"), "value": self._value(item)} for item in items
         ]})
@@ -54,10 +54,10 @@ class MyDataDialog(ComponentDialog):
     async def erase_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result["verb"] != "my_data.delete.confirm":
             return await self._kept(step)
-        async with self._services.sessions() as session, session.begin():
-            user = await self._user(session, step)
+        async with self._services.db() as db, db.begin():
+            user = await self._user(db, step)
             if user is not None:
-                await self._services.personal_data.erase(session, user)
+                await self._services.personal_data.erase(db, user)
         scope_of(step.context).forget_user = True
         text = self._services.content.text
         await show(step.context, self._services.content.card(

@@ -42,14 +42,14 @@ class RolesActions:
             await show(turn_context, await self._card(error=text("roles_admin.unknown_role"), values=data), replace=True)
             return
         role = Role(role_value)
-        async with self._services.sessions() as session, session.begin():
-            person = await session.get(User, person_id) if isinstance(person_id, str) else None
+        async with self._services.db() as db, db.begin():
+            person = await db.get(User, person_id) if isinstance(person_id, str) else None
             if person is None or not person.aad_object_id:
                 error: str = text("roles_admin.unknown_person")
             else:
                 try:
                     change = grant if granting else revoke
-                    changed = await change(session, actor=scope.actor, aad_object_id=person.aad_object_id, role=role)
+                    changed = await change(db, actor=scope.actor, aad_object_id=person.aad_object_id, role=role)
                     error = ""
                 except NotPermitted:
                     error = text("roles_admin.self_change")
@@ -64,12 +64,12 @@ class RolesActions:
     async def _card(self, *, error: str = "", confirmation: str = "", values: dict[str, Any] | None = None):
         text = self._services.content.text
         values = values or {}
-        async with self._services.sessions() as session:
-            people = (await session.scalars(
+        async with self._services.db() as db:
+            people = (await db.scalars(
                 select(User).where(User.aad_object_id.is_not(None)).order_by(User.name).limit(MAX_PEOPLE))).all()
-            grants = (await session.scalars(select(RoleGrant).order_by(RoleGrant.aad_object_id))).all()
+            grants = (await db.scalars(select(RoleGrant).order_by(RoleGrant.aad_object_id))).all()
             # Names for grantees beyond the first MAX_PEOPLE, so the list never shows raw ids.
-            named = {u.aad_object_id: u.name for u in (await session.scalars(
+            named = {u.aad_object_id: u.name for u in (await db.scalars(
                 select(User).where(User.aad_object_id.in_({g.aad_object_id for g in grants})))).all()}
         by_person: dict[str, list[str]] = defaultdict(list)
         for g in grants:

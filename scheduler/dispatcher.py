@@ -61,7 +61,7 @@ class DispatchStats:
 class Dispatcher:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        open_db: async_sessionmaker[AsyncSession],
         deliver: Deliver,
         clock: Clock,
         *,
@@ -71,11 +71,11 @@ class Dispatcher:
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(minutes=1),
     ) -> None:
-        self._sessions = sessions
+        self._db = open_db
         self._deliver = deliver
         self._clock = clock
         self._batch_size = batch_size
-        self._holdings = Holdings(sessions, clock, lease, renew_every or lease / 3)
+        self._holdings = Holdings(open_db, clock, lease, renew_every or lease / 3)
         self._max_attempts = max_attempts
         self._retry_base = retry_base
 
@@ -84,8 +84,8 @@ class Dispatcher:
         stats = DispatchStats()
         now = self._clock.now()
         lease = self._holdings.lease
-        async with self._sessions() as session, session.begin():
-            batch = await outbox.claim_due(session, now=now, limit=self._batch_size, lease=lease)
+        async with self._db() as db, db.begin():
+            batch = await outbox.claim_due(db, now=now, limit=self._batch_size, lease=lease)
         stats.claimed = len(batch)
         if not batch:
             return stats
@@ -113,8 +113,8 @@ class Dispatcher:
     async def _settle(self, message: ClaimedMessage, stats: DispatchStats) -> None:
         now = self._clock.now()
         if message.not_after is not None and now > message.not_after:
-            async with self._sessions() as session, session.begin():
-                if await outbox.mark_expired(session, message):
+            async with self._db() as db, db.begin():
+                if await outbox.mark_expired(db, message):
                     stats.expired += 1
                 else:
                     self._lost(message, stats, "before expiring it")
@@ -128,25 +128,25 @@ class Dispatcher:
             # Not log.exception: database errors quote statement parameters (names, answers).
             log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
             result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
-        async with self._sessions() as session, session.begin():
-            await self._record(session, message, result, stats)
+        async with self._db() as db, db.begin():
+            await self._record(db, message, result, stats)
 
-    async def _record(self, session: AsyncSession, message: ClaimedMessage, result: DeliveryResult,
+    async def _record(self, db: AsyncSession, message: ClaimedMessage, result: DeliveryResult,
                       stats: DispatchStats) -> None:
         now = self._clock.now()
         if result.status is Delivery.SENT:
-            kept, counter = await outbox.mark_sent(session, message, at=now, activity_id=result.activity_id), "sent"
+            kept, counter = await outbox.mark_sent(db, message, at=now, activity_id=result.activity_id), "sent"
         elif result.status is Delivery.RETRY and message.attempts < self._max_attempts:
             retry_at = now + self._retry_base * 2 ** (message.attempts - 1)
             if message.not_after is not None and retry_at > message.not_after:
-                kept, counter = await outbox.mark_expired(session, message), "expired"
+                kept, counter = await outbox.mark_expired(db, message), "expired"
             else:
-                kept = await outbox.mark_retry(session, message, retry_at=retry_at, error=result.error or "retry")
+                kept = await outbox.mark_retry(db, message, retry_at=retry_at, error=result.error or "retry")
                 counter = "retried"
         elif result.status is Delivery.SKIPPED:
-            kept, counter = await outbox.mark_cancelled(session, message, reason=result.error or "skipped"), ""
+            kept, counter = await outbox.mark_cancelled(db, message, reason=result.error or "skipped"), ""
         else:
-            kept = await outbox.mark_failed(session, message, error=result.error or result.status.value)
+            kept = await outbox.mark_failed(db, message, error=result.error or result.status.value)
             counter = "failed"
         if not kept:
             self._lost(message, stats, f"before recording it as {counter or 'cancelled'}")

@@ -29,11 +29,11 @@ class LeaseLost(Exception):
 
 
 class Holdings:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, lease: timedelta,
+    def __init__(self, open_db: async_sessionmaker[AsyncSession], clock: Clock, lease: timedelta,
                  renew_every: timedelta) -> None:
         if renew_every >= lease:
             raise ValueError("renew the lease more often than it lasts")
-        self._sessions = sessions
+        self._db = open_db
         self._clock = clock
         self._lease = lease
         self._renew_every = renew_every
@@ -92,8 +92,8 @@ class Holdings:
         now = self._clock.now()
         until = now + self._lease
         held = dict(self._held)
-        async with self._sessions() as session, session.begin():
-            kept = await outbox.renew_claims(session, {token for token, _ in held.values()}, until=until)
+        async with self._db() as db, db.begin():
+            kept = await outbox.renew_claims(db, {token for token, _ in held.values()}, until=until)
         for row_id, (token, _) in held.items():
             if self._held.get(row_id, ("",))[0] != token:
                 continue  # released while the renewal ran

@@ -9,18 +9,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
-def insert_for(session: AsyncSession, table: Any):
+def insert_for(db: AsyncSession, table: Any):
     """Return the dialect's INSERT construct, which offers ON CONFLICT clauses."""
-    return insert_for_dialect(session.get_bind().dialect.name, table)
+    return insert_for_dialect(db.get_bind().dialect.name, table)
 
 
-async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+async def rows_changed(db: AsyncSession, statement: Executable) -> int:
     """Run an INSERT, UPDATE or DELETE and return how many rows it changed.
 
     Such statements always give a CursorResult, but AsyncSession.execute is typed to return the
     plain Result (SQLAlchemy's documented way round is this cast), which has no rowcount.
     """
-    result = cast(CursorResult[Any], await session.execute(statement))
+    result = cast(CursorResult[Any], await db.execute(statement))
     return result.rowcount or 0
 
 

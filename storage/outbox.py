@@ -45,7 +45,7 @@ class ClaimedMessage:
 
 
 async def enqueue(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     kind: str,
     idempotency_key: str,
@@ -62,7 +62,7 @@ async def enqueue(
         raise ValueError("due_at and not_after must be timezone-aware")
     if not_after is not None and not_after < due_at:
         raise ValueError("not_after is before due_at")
-    stmt = insert_for(session, OutboxMessage).values(
+    stmt = insert_for(db, OutboxMessage).values(
         idempotency_key=idempotency_key,
         kind=kind,
         user_id=user_id,
@@ -74,16 +74,16 @@ async def enqueue(
         attempts=0,
         created_at=utcnow(),
     )
-    changed = await rows_changed(session, stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    changed = await rows_changed(db, stmt.on_conflict_do_nothing(index_elements=["idempotency_key"]))
     return changed == 1
 
 
 async def reschedule(
-    session: AsyncSession, idempotency_key: str, due_at: datetime, not_after: datetime | None
+    db: AsyncSession, idempotency_key: str, due_at: datetime, not_after: datetime | None
 ) -> bool:
     """Move a pending message (for example when a session is rescheduled)."""
     changed = await rows_changed(
-        session,
+        db,
         update(OutboxMessage)
         .where(OutboxMessage.idempotency_key == idempotency_key, OutboxMessage.status == OutboxStatus.PENDING)
         .values(due_at=due_at, not_after=not_after)
@@ -91,11 +91,11 @@ async def reschedule(
     return changed == 1
 
 
-async def cancel_where_key_starts(session: AsyncSession, prefix: str) -> int:
+async def cancel_where_key_starts(db: AsyncSession, prefix: str) -> int:
     """Cancel pending messages whose key starts with `prefix` (keys are built hierarchically)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return await rows_changed(
-        session,
+        db,
         update(OutboxMessage)
         .where(
             OutboxMessage.idempotency_key.like(escaped + "%", escape="\\"),
@@ -106,7 +106,7 @@ async def cancel_where_key_starts(session: AsyncSession, prefix: str) -> int:
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta
+    db: AsyncSession, *, now: datetime, limit: int, lease: timedelta
 ) -> list[ClaimedMessage]:
     """Atomically take up to `limit` due rows (pending, or sending with a lapsed lease).
 
@@ -127,7 +127,7 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = await session.execute(
+    rows = await db.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .values(
@@ -147,7 +147,7 @@ async def claim_due(
     return claimed
 
 
-async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until: datetime) -> set[int]:
+async def renew_claims(db: AsyncSession, tokens: Collection[str], *, until: datetime) -> set[int]:
     """Extend the lease of every row still claimed under one of `tokens`; returns their ids.
 
     A row missing from the answer was settled or claimed by someone else: it is no longer ours.
@@ -155,7 +155,7 @@ async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until:
     """
     if not tokens:
         return set()
-    rows = await session.execute(
+    rows = await db.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claim_token.in_(list(tokens)))
         .values(claimed_until=until)
@@ -165,10 +165,10 @@ async def renew_claims(session: AsyncSession, tokens: Collection[str], *, until:
     return set(rows.scalars())
 
 
-async def _settle(session: AsyncSession, message: ClaimedMessage, status: OutboxStatus, **values: Any) -> bool:
+async def _settle(db: AsyncSession, message: ClaimedMessage, status: OutboxStatus, **values: Any) -> bool:
     """Record an outcome only while `message`'s claim is still held; False if it was lost."""
     changed = await rows_changed(
-        session,
+        db,
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message.id,
@@ -180,35 +180,35 @@ async def _settle(session: AsyncSession, message: ClaimedMessage, status: Outbox
     return changed == 1
 
 
-async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> bool:
-    return await _settle(session, message, OutboxStatus.SENT, sent_at=at,
+async def mark_sent(db: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> bool:
+    return await _settle(db, message, OutboxStatus.SENT, sent_at=at,
                          activity_id=(activity_id or "")[:200] or None, last_error=None)
 
 
-async def mark_expired(session: AsyncSession, message: ClaimedMessage) -> bool:
-    return await _settle(session, message, OutboxStatus.EXPIRED, last_error="past not_after")
+async def mark_expired(db: AsyncSession, message: ClaimedMessage) -> bool:
+    return await _settle(db, message, OutboxStatus.EXPIRED, last_error="past not_after")
 
 
-async def mark_retry(session: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> bool:
-    return await _settle(session, message, OutboxStatus.PENDING, due_at=retry_at, last_error=error[:_ERROR_LIMIT])
+async def mark_retry(db: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> bool:
+    return await _settle(db, message, OutboxStatus.PENDING, due_at=retry_at, last_error=error[:_ERROR_LIMIT])
 
 
-async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
-    return await _settle(session, message, OutboxStatus.FAILED, last_error=error[:_ERROR_LIMIT])
+async def mark_failed(db: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
+    return await _settle(db, message, OutboxStatus.FAILED, last_error=error[:_ERROR_LIMIT])
 
 
-async def mark_cancelled(session: AsyncSession, message: ClaimedMessage, *, reason: str) -> bool:
-    return await _settle(session, message, OutboxStatus.CANCELLED, last_error=reason[:_ERROR_LIMIT])
+async def mark_cancelled(db: AsyncSession, message: ClaimedMessage, *, reason: str) -> bool:
+    return await _settle(db, message, OutboxStatus.CANCELLED, last_error=reason[:_ERROR_LIMIT])
 
 
-async def delete_for_user(session: AsyncSession, user_id: str) -> int:
-    return await rows_changed(session, delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
+async def delete_for_user(db: AsyncSession, user_id: str) -> int:
+    return await rows_changed(db, delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
 
 
-async def purge_settled(session: AsyncSession, *, before: datetime) -> int:
+async def purge_settled(db: AsyncSession, *, before: datetime) -> int:
     """Drop settled rows older than `before`: payloads may name sessions a person attended."""
     return await rows_changed(
-        session,
+        db,
         delete(OutboxMessage).where(
             OutboxMessage.status.in_(_SETTLED),
             OutboxMessage.created_at < before,

@@ -50,10 +50,10 @@ _ROLES = select(RoleGrant.role).where(RoleGrant.aad_object_id == bindparam("aad_
 def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
     """The person themselves: what Teams told us, their chats, roles and waiting messages."""
 
-    async def describe(session: AsyncSession, user: User) -> list[DataItem]:
-        chats, pending = (await session.execute(_COUNTS, {"user_id": user.id})).one()
+    async def describe(db: AsyncSession, user: User) -> list[DataItem]:
+        chats, pending = (await db.execute(_COUNTS, {"user_id": user.id})).one()
         aad = (user.aad_object_id or "").lower()
-        roles = await session.scalars(_ROLES, {"aad_object_id": aad})
+        roles = await db.scalars(_ROLES, {"aad_object_id": aad})
         named = [r.value for r, ids in ((Role.ADMIN, configured.admins), (Role.FACILITATOR, configured.facilitators))
                  if aad and aad in ids]
         return [
@@ -68,12 +68,12 @@ def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
             DataItem("pending_messages", (str(pending or 0),)),
         ]
 
-    async def erase(session: AsyncSession, user: User) -> None:
-        await delete_for_user(session, user.id)
-        await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
+    async def erase(db: AsyncSession, user: User) -> None:
+        await delete_for_user(db, user.id)
+        await db.execute(delete(Conversation).where(Conversation.user_id == user.id))
         if user.aad_object_id:  # roles given to them go with them; configured ones live in settings
-            await session.execute(delete(RoleGrant).where(RoleGrant.aad_object_id == user.aad_object_id.lower()))
-        await session.delete(user)
+            await db.execute(delete(RoleGrant).where(RoleGrant.aad_object_id == user.aad_object_id.lower()))
+        await db.delete(user)
 
     return PersonalDataSource("profile", describe, erase)
 
@@ -97,12 +97,12 @@ class PersonalDataRegistry:
     def sources(self) -> list[PersonalDataSource]:
         return [*self._sources, self._profile]
 
-    async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
+    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
         items: list[DataItem] = []
         for source in self.sources:
-            items.extend(await source.describe(session, user))
+            items.extend(await source.describe(db, user))
         return items
 
-    async def erase(self, session: AsyncSession, user: User) -> None:
+    async def erase(self, db: AsyncSession, user: User) -> None:
         for source in self.sources:
-            await source.erase(session, user)
+            await source.erase(db, user)

@@ -65,7 +65,7 @@ class ConfiguredRoles:
         return cls(frozenset(a.lower() for a in admins), frozenset(f.lower() for f in facilitators))
 
 
-async def roles_of(session: AsyncSession, aad_object_id: str | None, configured: ConfiguredRoles) -> frozenset[Role]:
+async def roles_of(db: AsyncSession, aad_object_id: str | None, configured: ConfiguredRoles) -> frozenset[Role]:
     """Configured roles plus granted ones. Without an AAD id a person holds no role."""
     if not aad_object_id:
         return frozenset()
@@ -75,37 +75,37 @@ async def roles_of(session: AsyncSession, aad_object_id: str | None, configured:
         roles.add(Role.ADMIN)
     if aad in configured.facilitators:
         roles.add(Role.FACILITATOR)
-    granted = await session.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == aad))
+    granted = await db.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == aad))
     roles.update(Role(r) for r in granted if r in Role._value2member_map_)
     return frozenset(roles)
 
 
-async def grant(session: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
+async def grant(db: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
     """Admins grant roles to others; nobody grants themselves one. True if newly granted."""
     actor.require(Role.ADMIN)
     if actor.aad_object_id and actor.aad_object_id.lower() == aad_object_id.lower():
         raise NotPermitted(reason="self-grant")
     try:
-        async with session.begin_nested():
-            session.add(RoleGrant(aad_object_id=aad_object_id.lower(), role=role.value,
-                                  granted_by=(actor.aad_object_id or actor.user_id).lower()))
+        async with db.begin_nested():
+            db.add(RoleGrant(aad_object_id=aad_object_id.lower(), role=role.value,
+                             granted_by=(actor.aad_object_id or actor.user_id).lower()))
         return True
     except IntegrityError:
         return False
 
 
-async def revoke(session: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
+async def revoke(db: AsyncSession, *, actor: Actor, aad_object_id: str, role: Role) -> bool:
     actor.require(Role.ADMIN)
     changed = await rows_changed(
-        session,
+        db,
         delete(RoleGrant).where(RoleGrant.aad_object_id == aad_object_id.lower(), RoleGrant.role == role.value)
     )
     return bool(changed)
 
 
-async def still_facilitator(session: AsyncSession, user_id: str, configured_roles: ConfiguredRoles) -> bool:
+async def still_facilitator(db: AsyncSession, user_id: str, configured_roles: ConfiguredRoles) -> bool:
     """Whether the person an export link was made for holds the facilitator or admin role now
     (a link outlives the card it came from; a role taken away must stop it)."""
-    user = await session.get(User, user_id)
-    roles = await roles_of(session, user.aad_object_id if user else None, configured_roles)
+    user = await db.get(User, user_id)
+    roles = await roles_of(db, user.aad_object_id if user else None, configured_roles)
     return bool(roles.intersection(FACILITATORS))

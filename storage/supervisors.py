@@ -32,7 +32,7 @@ class SupervisorDirectory:
             raise ValueError("a supervisor lookup is already provided")
         self._lookup = lookup
 
-    async def peer_supervisor_of(self, session: AsyncSession, worker_id: str) -> Supervisor | None:
+    async def peer_supervisor_of(self, db: AsyncSession, worker_id: str) -> Supervisor | None:
         if self._lookup is None or not worker_id:
             return None
-        return await self._lookup(session, worker_id)
+        return await self._lookup(db, worker_id)

@@ -46,15 +46,15 @@ def valid_zone(zone: str | None, fallback: str) -> str:
         return fallback
 
 
-async def zone_of(session: AsyncSession, user_id: str | None, fallback: str) -> str:
+async def zone_of(db: AsyncSession, user_id: str | None, fallback: str) -> str:
     """The zone a person's times are shown and reminded in: theirs from Teams, else `fallback`."""
-    user = await session.get(User, user_id) if user_id else None
+    user = await db.get(User, user_id) if user_id else None
     return valid_zone(user.time_zone if user else None, fallback)
 
 
-async def upsert_user(session: AsyncSession, seen: SeenUser, default_zone: str) -> User:
+async def upsert_user(db: AsyncSession, seen: SeenUser, default_zone: str) -> User:
     """Create or refresh the person; a zone only overwrites the stored one when Teams sent one."""
-    user = await session.scalar(select(User).where(User.teams_id == seen.teams_id))
+    user = await db.scalar(select(User).where(User.teams_id == seen.teams_id))
     if user is None:
         user = User(
             teams_id=seen.teams_id,
@@ -65,11 +65,11 @@ async def upsert_user(session: AsyncSession, seen: SeenUser, default_zone: str) 
             locale=seen.locale,
         )
         try:
-            async with session.begin_nested():
-                session.add(user)
+            async with db.begin_nested():
+                db.add(user)
         except IntegrityError:
             # Another replica created the same person a moment ago.
-            user = await session.scalar(select(User).where(User.teams_id == seen.teams_id))
+            user = await db.scalar(select(User).where(User.teams_id == seen.teams_id))
             assert user is not None
     if seen.name and user.name != seen.name:
         user.name = seen.name
@@ -85,17 +85,17 @@ async def upsert_user(session: AsyncSession, seen: SeenUser, default_zone: str) 
 
 
 async def upsert_conversation(
-    session: AsyncSession, seen: SeenConversation, user: User | None
+    db: AsyncSession, seen: SeenConversation, user: User | None
 ) -> Conversation:
     """Store the latest reference; a conversation we hear from again is active again."""
-    conv = await session.get(Conversation, seen.id)
+    conv = await db.get(Conversation, seen.id)
     if conv is None:
         conv = Conversation(id=seen.id, reference=seen.reference)
         try:
-            async with session.begin_nested():
-                session.add(conv)
+            async with db.begin_nested():
+                db.add(conv)
         except IntegrityError:
-            conv = await session.get(Conversation, seen.id)
+            conv = await db.get(Conversation, seen.id)
             assert conv is not None
     conv.conversation_type = seen.conversation_type
     conv.tenant_id = seen.tenant_id or conv.tenant_id
@@ -110,10 +110,10 @@ async def upsert_conversation(
     return conv
 
 
-async def mark_welcomed(session: AsyncSession, conversation_id: str) -> bool:
+async def mark_welcomed(db: AsyncSession, conversation_id: str) -> bool:
     """Record the welcome once; returns True only for the turn that should send it."""
     changed = await rows_changed(
-        session,
+        db,
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.welcomed_at.is_(None))
         .values(welcomed_at=utcnow())
@@ -121,13 +121,13 @@ async def mark_welcomed(session: AsyncSession, conversation_id: str) -> bool:
     return changed == 1
 
 
-async def find_user_by_teams_id(session: AsyncSession, teams_id: str) -> User | None:
-    return await session.scalar(select(User).where(User.teams_id == teams_id))
+async def find_user_by_teams_id(db: AsyncSession, teams_id: str) -> User | None:
+    return await db.scalar(select(User).where(User.teams_id == teams_id))
 
 
-async def personal_conversation(session: AsyncSession, user_id: str) -> Conversation | None:
+async def personal_conversation(db: AsyncSession, user_id: str) -> Conversation | None:
     """The newest active 1:1 chat with this person, if the app is installed for them."""
-    return await session.scalar(
+    return await db.scalar(
         select(Conversation)
         .where(
             Conversation.user_id == user_id,
@@ -139,8 +139,8 @@ async def personal_conversation(session: AsyncSession, user_id: str) -> Conversa
     )
 
 
-async def deactivate_conversation(session: AsyncSession, conversation_id: str, reason: str) -> None:
-    await session.execute(
+async def deactivate_conversation(db: AsyncSession, conversation_id: str, reason: str) -> None:
+    await db.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)
         .values(active=False, inactive_reason=reason[:100])

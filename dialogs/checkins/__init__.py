@@ -35,8 +35,8 @@ def install(ctx: FeatureContext) -> None:
 
     async def start(turn_context) -> None:
         """Typing "check in": the card when a schedule is running, else the door to setting one up."""
-        async with services.sessions() as session:
-            current = await plan_of(session, scope_of(turn_context).actor.user_id)
+        async with services.db() as db:
+            current = await plan_of(db, scope_of(turn_context).actor.user_id)
         await (checkin.now_form if current is not None and current.active else plan.home)(turn_context)
 
     ctx.registry.add(Feature(

@@ -93,18 +93,18 @@ class CheckinActions(CheckinsBase):
             "snoozes": [{"title": t("checkins.form.snooze", minutes=m), "minutes": str(m)} for m in c.snooze_minutes],
         })
 
-    async def card_for(self, session, user_id: str, *, prompt: bool, day: date | None = None,
+    async def card_for(self, db, user_id: str, *, prompt: bool, day: date | None = None,
                        error: str = "", values: dict[str, str] | None = None) -> dict[str, Any]:
-        zone = await self.zone_of(session, user_id)
-        plan = await repo.plan_of(session, user_id)
-        name = await session.scalar(select(User.name).where(User.id == user_id)) or ""
+        zone = await self.zone_of(db, user_id)
+        plan = await repo.plan_of(db, user_id)
+        name = await db.scalar(select(User.name).where(User.id == user_id)) or ""
         return self.form_card(name=name, day=day or self.today(zone), prompt=prompt, error=error, values=values,
                               privacy_days=plan.retention_days if plan else repo.DEFAULT_RETENTION_DAYS)
 
     async def now_form(self, turn_context: TurnContext) -> None:
         """"Check in now": any time, whether or not a schedule is set."""
-        async with self.services.sessions() as session:
-            card = await self.card_for(session, scope_of(turn_context).actor.user_id, prompt=False)
+        async with self.services.db() as db:
+            card = await self.card_for(db, scope_of(turn_context).actor.user_id, prompt=False)
         await show(turn_context, card, replace=True)
 
     # --- submitting -------------------------------------------------------------------------
@@ -142,27 +142,27 @@ class CheckinActions(CheckinsBase):
             # activity for redeliveries, and free text is only ever stored sealed).
             values = {k: v for k, v in scope.input.data.items() if k in ("feeling", "states", "needs")
                       and isinstance(v, str)}
-            async with self.services.sessions() as session:
-                card = await self.card_for(session, scope.actor.user_id, prompt=False, error=self.text(error or "checkins.errors.answers"),  # noqa: E501
+            async with self.services.db() as db:
+                card = await self.card_for(db, scope.actor.user_id, prompt=False, error=self.text(error or "checkins.errors.answers"),  # noqa: E501
                                            values=values, day=None)
             await show(turn_context, card, replace=True)
             return
         saved, already, supervisor = False, False, None
         try:
-            async with self.services.sessions() as session, session.begin():
+            async with self.services.db() as db, db.begin():
                 user_id = scope.actor.user_id
-                zone = await self.zone_of(session, user_id)
+                zone = await self.zone_of(db, user_id)
                 day = self.day_of_card(scope.input.data.get("day"), zone)
-                plan = await repo.ensure_plan(session, user_id, zone)
-                already = await repo.checked_in_on(session, user_id, day)
-                await repo.add_checkin(session, self.sealer, user_id, day, self.now(), feeling=answers.feeling,
+                plan = await repo.ensure_plan(db, user_id, zone)
+                already = await repo.checked_in_on(db, user_id, day)
+                await repo.add_checkin(db, self.sealer, user_id, day, self.now(), feeling=answers.feeling,
                                        states=answers.states, needs=answers.needs, let_go=answers.let_go,
                                        text=answers.text)
                 if plan.skipped_on == day:
                     plan.skipped_on = None
             saved = True
-            async with self.services.sessions() as session:
-                supervisor = await self.services.supervisors.peer_supervisor_of(session, user_id)
+            async with self.services.db() as db:
+                supervisor = await self.services.supervisors.peer_supervisor_of(db, user_id)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the reply and its signposting go out
             log.error("check-in not saved or supervisor not found: %s", describe_exception(exc))
         await show(turn_context, self.reply_card(answers, saved=saved, supervisor=supervisor, already=already),
@@ -174,14 +174,14 @@ class CheckinActions(CheckinsBase):
         """Queue a message to the supervisor saying only that the worker would like a chat."""
         user_id = scope_of(turn_context).actor.user_id
         try:
-            async with self.services.sessions() as session, session.begin():
-                supervisor = await self.services.supervisors.peer_supervisor_of(session, user_id)
+            async with self.services.db() as db, db.begin():
+                supervisor = await self.services.supervisors.peer_supervisor_of(db, user_id)
                 if supervisor is None:
                     card = self.notice("checkins.contact.none_title",
                                        self.text("checkins.contact.none", **self.support_contact()))
                 else:
-                    day = self.today(await self.zone_of(session, user_id))
-                    queued = await ask_to_get_in_touch(session, user_id, supervisor.user_id, day, self.now(),
+                    day = self.today(await self.zone_of(db, user_id))
+                    queued = await ask_to_get_in_touch(db, user_id, supervisor.user_id, day, self.now(),
                                                        self.config.contact_window)
                     key = "checkins.contact.sent" if queued else "checkins.contact.already"
                     card = self.notice("checkins.contact.sent_title", self.text(key, name=supervisor.name))

@@ -29,12 +29,12 @@ class CheckinsBase:
         self.content = services.content
         self.text = services.content.text
 
-    async def zone_of(self, session: AsyncSession, user_id: str) -> str:
+    async def zone_of(self, db: AsyncSession, user_id: str) -> str:
         """The plan's zone, else the one Teams last reported, else the deployment's default."""
-        plan = await repo.plan_of(session, user_id) if user_id else None
+        plan = await repo.plan_of(db, user_id) if user_id else None
         if plan is not None and valid_zone(plan.time_zone):
             return plan.time_zone
-        zone = await session.scalar(select(User.time_zone).where(User.id == user_id)) if user_id else None
+        zone = await db.scalar(select(User.time_zone).where(User.id == user_id)) if user_id else None
         return zone if zone is not None and valid_zone(zone) else self.services.default_zone
 
     def today(self, zone: str) -> date:

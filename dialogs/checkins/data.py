@@ -29,9 +29,9 @@ class DataActions(CheckinsBase):
     async def show_data(self, turn_context: TurnContext) -> None:
         t = self.text
         user_id = scope_of(turn_context).actor.user_id
-        async with self.services.sessions() as session:
-            count, oldest = await repo.count_of(session, user_id)
-            plan = await repo.plan_of(session, user_id)
+        async with self.services.db() as db:
+            count, oldest = await repo.count_of(db, user_id)
+            plan = await repo.plan_of(db, user_id)
         retention = plan.retention_days if plan else repo.DEFAULT_RETENTION_DAYS
         facts = [{"title": t("checkins.data.count"), "value": str(count)},
                  {"title": t("checkins.data.retention"), "value": t("checkins.data.retention_days", days=retention)}]
@@ -55,8 +55,8 @@ class DataActions(CheckinsBase):
             "yes_verb": "checkins.delete.confirm", "no_verb": "checkins.delete.keep"}), replace=True)
 
     async def delete(self, turn_context: TurnContext) -> None:
-        async with self.services.sessions() as session, session.begin():
-            count = await repo.delete_checkins(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            count = await repo.delete_checkins(db, scope_of(turn_context).actor.user_id)
         await show(turn_context, self.notice("checkins.data.deleted_title",
                                              self.text("checkins.data.deleted", count=count)), replace=True)
 
@@ -73,8 +73,8 @@ class DataActions(CheckinsBase):
         except InvalidLink:
             log.info("check-in export refused: invalid or expired link")
             return web.Response(status=404, text=t("checkins.csv.link_invalid"))
-        async with self.services.sessions() as session:
-            views = await repo.history(session, self.sealer, owner_id)
+        async with self.services.db() as db:
+            views = await repo.history(db, self.sealer, owner_id)
         c = self.config
         rows = [(v.day.isoformat(), c.feelings[v.feeling - 1], ", ".join(c.states[s] for s in v.states),
                  ", ".join(c.needs[n] for n in v.needs), v.text.hard,
@@ -88,20 +88,20 @@ class DataActions(CheckinsBase):
 
     # --- "my data" and retention --------------------------------------------------------------
 
-    async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
-        plan = await repo.plan_of(session, user.id)
-        count, _ = await repo.count_of(session, user.id)
+    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
+        plan = await repo.plan_of(db, user.id)
+        count, _ = await repo.count_of(db, user.id)
         schedule = self.schedule_text(plan) if plan is not None and plan.active else ""
         retention = plan.retention_days if plan else repo.DEFAULT_RETENTION_DAYS
         return [DataItem("checkin_schedule", (schedule or self.text("checkins.my_data.schedule_none"),)),
                 DataItem("checkins", (self.text("checkins.my_data.kept", count=count, days=retention),))]
 
-    async def erase(self, session: AsyncSession, user: User) -> None:
-        await repo.erase(session, user.id)
+    async def erase(self, db: AsyncSession, user: User) -> None:
+        await repo.erase(db, user.id)
 
     def personal_data(self) -> PersonalDataSource:
         return PersonalDataSource("checkins", self.describe, self.erase)
 
     async def purge(self) -> Any:
-        async with self.services.sessions() as session, session.begin():
-            return await repo.purge_expired(session, self.now())
+        async with self.services.db() as db, db.begin():
+            return await repo.purge_expired(db, self.now())

@@ -20,8 +20,8 @@ from storage.outbox import ClaimedMessage
 
 
 class CheckinDelivery(CheckinActions):
-    async def render_prompt(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
-        plan = await repo.plan_of(session, message.user_id or "")
+    async def render_prompt(self, db: AsyncSession, message: ClaimedMessage) -> Activity | None:
+        plan = await repo.plan_of(db, message.user_id or "")
         day = parse_day(message.payload.get("day"))
         if plan is None or not plan.active or day is None:
             return None
@@ -29,14 +29,14 @@ class CheckinDelivery(CheckinActions):
             return None  # queued before the schedule changed
         if plan.skipped_on == day or (plan.paused_until is not None and day < plan.paused_until):
             return None
-        if await repo.checked_in_on(session, plan.user_id, day):
+        if await repo.checked_in_on(db, plan.user_id, day):
             return None
-        return card_activity(await self.card_for(session, plan.user_id, prompt=True, day=day))
+        return card_activity(await self.card_for(db, plan.user_id, prompt=True, day=day))
 
-    async def render_contact(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+    async def render_contact(self, db: AsyncSession, message: ClaimedMessage) -> Activity | None:
         """"{worker} would like a chat": the worker's name and nothing else."""
         worker = message.payload.get("worker")
-        name = await session.scalar(select(User.name).where(User.id == worker)) if isinstance(worker, str) else None
+        name = await db.scalar(select(User.name).where(User.id == worker)) if isinstance(worker, str) else None
         if name is None and not isinstance(worker, str):
             return None
         return card_activity(self.content.card("checkin_contact", {
@@ -47,5 +47,5 @@ class CheckinDelivery(CheckinActions):
 
     async def tick(self) -> int:
         """Queue every active plan's prompts due soon (idempotent; runs hourly and at start-up)."""
-        async with self.services.sessions() as session, session.begin():
-            return await prompts.materialise(session, self.now(), self.config.rules)
+        async with self.services.db() as db, db.begin():
+            return await prompts.materialise(db, self.now(), self.config.rules)

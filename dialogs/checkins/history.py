@@ -39,10 +39,10 @@ class HistoryActions(CheckinsBase):
         raw = scope_of(turn_context).input.data.get("days")
         days = int(str(raw)) if str(raw) in {str(r) for r in RANGES} else RANGES[0]
         user_id = scope_of(turn_context).actor.user_id
-        async with self.services.sessions() as session:
-            zone = await self.zone_of(session, user_id)
+        async with self.services.db() as db:
+            zone = await self.zone_of(db, user_id)
             today = self.today(zone)
-            views = await repo.history(session, self.sealer, user_id, today - timedelta(days=days - 1))
+            views = await repo.history(db, self.sealer, user_id, today - timedelta(days=days - 1))
         # A message, never the invoke's answer: answers are kept for redeliveries (storage/activities.py),
         # and what went well is typed text, which is only ever stored sealed.
         await show(turn_context, self.history_card(views, days), replace=False)
@@ -69,14 +69,14 @@ class HistoryActions(CheckinsBase):
             "week": t("checkins.history.week"), "month": t("checkins.history.month"),
         })
 
-    async def render_weekly(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+    async def render_weekly(self, db: AsyncSession, message: ClaimedMessage) -> Activity | None:
         """The weekly reflection: only when the plan still asks for it and something went well."""
-        plan = await repo.plan_of(session, message.user_id or "")
+        plan = await repo.plan_of(db, message.user_id or "")
         day = parse_day(message.payload.get("day"))
         if plan is None or not plan.active or plan.weekly_day is None or day is None \
                 or (plan.paused_until is not None and day < plan.paused_until):
             return None
-        items = went_well(await repo.history(session, self.sealer, plan.user_id, day - timedelta(days=6)))
+        items = went_well(await repo.history(db, self.sealer, plan.user_id, day - timedelta(days=6)))
         if not items:
             return None
         return card_activity(self.content.card("checkin_weekly", {

@@ -22,22 +22,22 @@ NO_WEEKLY = "none"
 
 
 class PlanActions(CheckinsBase):
-    async def _plan(self, session, user_id: str) -> CheckinPlan:
-        return await repo.ensure_plan(session, user_id, await self.zone_of(session, user_id))
+    async def _plan(self, db, user_id: str) -> CheckinPlan:
+        return await repo.ensure_plan(db, user_id, await self.zone_of(db, user_id))
 
-    async def _requeue(self, session, plan: CheckinPlan, kinds=SCHEDULE_KINDS) -> None:
+    async def _requeue(self, db, plan: CheckinPlan, kinds=SCHEDULE_KINDS) -> None:
         """A change applies from the next prompt: drop what was queued, queue again from now."""
         repo.changed(plan, self.now())
-        await session.flush()
-        await prompts.drop_pending(session, plan.user_id, kinds)
-        await prompts.materialise(session, self.now(), self.config.rules, user_id=plan.user_id)
+        await db.flush()
+        await prompts.drop_pending(db, plan.user_id, kinds)
+        await prompts.materialise(db, self.now(), self.config.rules, user_id=plan.user_id)
 
     # --- home and the schedule form ---------------------------------------------------------
 
     async def home(self, turn_context: TurnContext) -> None:
         t = self.text
-        async with self.services.sessions() as session:
-            plan = await repo.plan_of(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db:
+            plan = await repo.plan_of(db, scope_of(turn_context).actor.user_id)
         status, more = [], []
         buttons = [("check_in_now", "checkins.now"), ("schedule", "checkins.setup"),
                    ("history", "checkins.history"), ("data", "checkins.data")]
@@ -60,10 +60,10 @@ class PlanActions(CheckinsBase):
         }), replace=True)
 
     async def setup(self, turn_context: TurnContext) -> None:
-        async with self.services.sessions() as session:
+        async with self.services.db() as db:
             user_id = scope_of(turn_context).actor.user_id
-            plan = await repo.plan_of(session, user_id)
-            zone = await self.zone_of(session, user_id)
+            plan = await repo.plan_of(db, user_id)
+            zone = await self.zone_of(db, user_id)
         if plan is None or not plan.times:
             # A first schedule starts from weekdays at the usual time; the worker changes it.
             values = {d: self.config.default_time.strftime("%H:%M") for d in WEEKDAYS[:5]}
@@ -117,12 +117,12 @@ class PlanActions(CheckinsBase):
                                                      weekly if isinstance(weekly, str) else NO_WEEKLY,
                                                      self.text(error)), replace=True)
             return
-        async with self.services.sessions() as session, session.begin():
-            plan = await self._plan(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            plan = await self._plan(db, scope_of(turn_context).actor.user_id)
             plan.times, plan.time_zone, plan.retention_days = times, zone, int(str(retention))
             plan.weekly_day = None if weekly == NO_WEEKLY else int(str(weekly))
             plan.active = bool(times) or plan.weekly_day is not None
-            await self._requeue(session, plan)
+            await self._requeue(db, plan)
             summary = self.schedule_text(plan)
         body = (self.text("checkins.setup.saved", times=summary, zone=zone) if summary
                 else self.text("checkins.setup.saved_none"))
@@ -131,11 +131,11 @@ class PlanActions(CheckinsBase):
     # --- from a prompt ----------------------------------------------------------------------
 
     async def skip(self, turn_context: TurnContext) -> None:
-        async with self.services.sessions() as session, session.begin():
-            plan = await self._plan(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            plan = await self._plan(db, scope_of(turn_context).actor.user_id)
             day = self.day_of_card(scope_of(turn_context).input.data.get("day"), plan.time_zone)
             plan.skipped_on = day
-            await prompts.drop_pending(session, plan.user_id, (prompts.KINDS[PROMPT], prompts.KINDS[SNOOZE]), day)
+            await prompts.drop_pending(db, plan.user_id, (prompts.KINDS[PROMPT], prompts.KINDS[SNOOZE]), day)
         await show(turn_context, self.notice("checkins.prompt.skipped_title", self.text("checkins.prompt.skipped")),
                    replace=True)
 
@@ -143,44 +143,44 @@ class PlanActions(CheckinsBase):
         data = scope_of(turn_context).input.data
         minutes = int(data["minutes"]) if str(data.get("minutes")) in {str(m) for m in self.config.snooze_minutes} \
             else self.config.snooze_minutes[0]
-        async with self.services.sessions() as session, session.begin():
-            plan = await self._plan(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            plan = await self._plan(db, scope_of(turn_context).actor.user_id)
             day = self.day_of_card(data.get("day"), plan.time_zone)
-            ok = await prompts.snooze(session, plan.user_id, day, self.now(), minutes, self.config.rules.window,
+            ok = await prompts.snooze(db, plan.user_id, day, self.now(), minutes, self.config.rules.window,
                                       self.config.max_snoozes)
         body = self.text("checkins.prompt.snoozed", minutes=minutes) if ok else self.text("checkins.prompt.snooze_used")
         await show(turn_context, self.notice("checkins.prompt.snoozed_title", body), replace=True)
 
     async def pause(self, turn_context: TurnContext) -> None:
         raw = scope_of(turn_context).input.data.get("until")
-        async with self.services.sessions() as session, session.begin():
-            plan = await self._plan(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            plan = await self._plan(db, scope_of(turn_context).actor.user_id)
             today = self.today(plan.time_zone)
             until = parse_day(raw)
             if until is None or not today < until <= today + timedelta(days=MAX_PAUSE_DAYS):
                 card = self.notice("checkins.prompt.paused_title", self.text("checkins.errors.date"))
             else:
                 plan.paused_until = until
-                await self._requeue(session, plan, ALL_KINDS)
+                await self._requeue(db, plan, ALL_KINDS)
                 card = self.notice("checkins.prompt.paused_title", self.text("checkins.prompt.paused",
                                                                              date=_when(until)))
         await show(turn_context, card, replace=True)
 
     async def resume(self, turn_context: TurnContext) -> None:
-        async with self.services.sessions() as session, session.begin():
-            plan = await self._plan(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            plan = await self._plan(db, scope_of(turn_context).actor.user_id)
             plan.paused_until = None
             plan.active = bool(plan.times) or plan.weekly_day is not None
-            await self._requeue(session, plan)
+            await self._requeue(db, plan)
             times = self.schedule_text(plan)
         body = self.text("checkins.prompt.resumed", times=times) if times else self.text("checkins.setup.saved_none")
         await show(turn_context, self.notice("checkins.prompt.resumed_title", body), replace=True)
 
     async def stop(self, turn_context: TurnContext) -> None:
-        async with self.services.sessions() as session, session.begin():
-            plan = await self._plan(session, scope_of(turn_context).actor.user_id)
+        async with self.services.db() as db, db.begin():
+            plan = await self._plan(db, scope_of(turn_context).actor.user_id)
             plan.active = False
-            await self._requeue(session, plan, ALL_KINDS)
+            await self._requeue(db, plan, ALL_KINDS)
             days = plan.retention_days
         await show(turn_context, self.notice("checkins.prompt.stopped_title",
                                              self.text("checkins.prompt.stopped", days=days)), replace=True)

@@ -33,7 +33,7 @@ EXPORT_PATH = "/feedback/export/{token}"
 class ReportSource(Protocol):
     """What the export needs of the reports view (reports.py imports this module, not the reverse)."""
 
-    async def build(self, session: "AsyncSession", scope_key: str) -> tuple[str, Any, str] | None: ...
+    async def build(self, db: "AsyncSession", scope_key: str) -> tuple[str, Any, str] | None: ...
 
     def theme_label(self, theme: str) -> str: ...
 
@@ -51,11 +51,11 @@ def export_handler(view: ReportSource, services: "BotServices"):
         except (InvalidLink, ValueError):
             log.info("feedback export refused: invalid or expired link")
             return web.Response(status=404, text=t("feedback.csv.link_invalid"))
-        async with services.sessions() as session:
-            if not await still_facilitator(session, maker, services.configured_roles):
+        async with services.db() as db:
+            if not await still_facilitator(db, maker, services.configured_roles):
                 log.info("feedback export refused: the link's maker is no longer a facilitator")
                 return web.Response(status=403, text=t("feedback.csv.link_forbidden"))
-            built = await view.build(session, scope_key)
+            built = await view.build(db, scope_key)
         if built is None:
             return web.Response(status=404, text=t("feedback.csv.link_invalid"))
         title, figures, _series = built

@@ -30,7 +30,7 @@ from storage.models import User
 from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
 from storage.sessions.events import FEEDBACK_REQUEST
-from storage.sessions.models import SpaceSession
+from storage.sessions.models import Meeting
 from storage.feedback.themes import ThemeTagger, load_taxonomy
 
 OTHER = "other"
@@ -88,10 +88,10 @@ class ScrubberCache:
         # every conversation for the second they take to load.
         load_word_lists()
 
-    async def get(self, session: AsyncSession) -> Scrubber:
-        key = await store.names_fingerprint(session)
+    async def get(self, db: AsyncSession) -> Scrubber:
+        key = await store.names_fingerprint(db)
         if self._scrubber is None or key != self._key or time.monotonic() - self._built > SCRUBBER_MAX_AGE:
-            names = await store.known_names(session)
+            names = await store.known_names(db)
             self._scrubber = Scrubber(known_names=names, deny_list=self._deny, max_chars=self._max)
             self._key, self._built = key, time.monotonic()
         return self._scrubber
@@ -115,11 +115,11 @@ class FeedbackForm:
         text = self._services.content.text
         actor = scope_of(turn_context).actor
         rows = []
-        async with self._services.sessions() as session:
-            person = await _teams_id(session, actor.user_id)
-            for s in await store.attended_open_sessions(session, actor.user_id, self._services.now(),
+        async with self._services.db() as db:
+            person = await _teams_id(db, actor.user_id)
+            for s in await store.attended_open_sessions(db, actor.user_id, self._services.now(),
                                                         self._config.window):
-                answered = await store.has_answered(session, self._receipts, person, s.id)
+                answered = await store.has_answered(db, self._receipts, person, s.id)
                 rows.append({"id": s.id, "title": s.title, "when": local_date(s.starts_at, s.time_zone),
                              "status": text("feedback.list.answered" if answered else "feedback.list.waiting"),
                              "button": text("feedback.list.change" if answered else "feedback.list.give")})
@@ -136,18 +136,18 @@ class FeedbackForm:
     async def open_form(self, turn_context: TurnContext) -> None:
         scope = scope_of(turn_context)
         session_id = scope.input.data.get("session")
-        async with self._services.sessions() as session:
-            target = await self._open_session(session, scope.actor.user_id, session_id)
+        async with self._services.db() as db:
+            target = await self._open_session(db, scope.actor.user_id, session_id)
             if target is None:
                 await self._closed(turn_context)
                 return
-            card = await self.form_card(session, target, await _teams_id(session, scope.actor.user_id))
+            card = await self.form_card(db, target, await _teams_id(db, scope.actor.user_id))
         await show(turn_context, card, replace=True)
 
-    async def form_card(self, session: AsyncSession, target: SpaceSession, person: str, *,
+    async def form_card(self, db: AsyncSession, target: Meeting, person: str, *,
                         error: str = "", values: dict[str, Any] | None = None) -> dict[str, Any]:
         text = self._services.content.text
-        answered = await store.has_answered(session, self._receipts, person, target.id)
+        answered = await store.has_answered(db, self._receipts, person, target.id)
         values = values or {}
         labels = {key: text(f"feedback.questions.{key}")
                   for key in ("overall", "presentation", "discussion", "helpful", "better", "topics", "share")}
@@ -173,13 +173,13 @@ class FeedbackForm:
         choices = [{"title": theme.label, "value": theme.id} for theme in self._tagger.themes]
         return choices + [{"title": self._services.content.text("feedback.topic_other"), "value": OTHER}]
 
-    def _closes(self, target: SpaceSession) -> str:
+    def _closes(self, target: Meeting) -> str:
         return local_date(store.window_closes(target, self._config.window) - timedelta(seconds=1), target.time_zone)
 
-    async def _open_session(self, session: AsyncSession, user_id: str, session_id: Any) -> SpaceSession | None:
+    async def _open_session(self, db: AsyncSession, user_id: str, session_id: Any) -> Meeting | None:
         if not isinstance(session_id, str) or not session_id or len(session_id) > 32:
             return None
-        return await store.open_session_for(session, user_id, session_id, self._services.now(), self._config.window)
+        return await store.open_session_for(db, user_id, session_id, self._services.now(), self._config.window)
 
     async def _closed(self, turn_context: TurnContext) -> None:
         text = self._services.content.text
@@ -192,26 +192,26 @@ class FeedbackForm:
         scope = scope_of(turn_context)
         data = scope.input.data
         text = self._services.content.text
-        async with self._services.sessions() as session, session.begin():
-            target = await self._open_session(session, scope.actor.user_id, data.get("session"))
+        async with self._services.db() as db, db.begin():
+            target = await self._open_session(db, scope.actor.user_id, data.get("session"))
             if target is None:
                 await self._closed(turn_context)
                 return
-            person = await _teams_id(session, scope.actor.user_id)
+            person = await _teams_id(db, scope.actor.user_id)
             error, draft = self._validate(data)
             if draft is not None:
-                draft = await self._scrubbed(session, draft)
+                draft = await self._scrubbed(db, draft)
             if error or draft is None:
-                card = await self.form_card(session, target, person, error=error, values=data)
+                card = await self.form_card(db, target, person, error=error, values=data)
                 await show(turn_context, card, replace=True)
                 return
-            replaced = await store.submit(session, self._receipts, person, target.id, draft)
+            replaced = await store.submit(db, self._receipts, person, target.id, draft)
             series_id = target.series_id
             closes = self._closes(target)
         if data.get("share") == "true":
             # Its own transaction, and never anything from the answers.
-            async with self._services.sessions() as session, session.begin():
-                await store.offer_to_share(session, scope.actor.user_id, series_id)
+            async with self._services.db() as db, db.begin():
+                await store.offer_to_share(db, scope.actor.user_id, series_id)
         body = (text("feedback.thanks.replaced", date=closes) if replaced
                 else text("feedback.thanks.text", k=self._services.min_group_size - 1, date=closes))
         await show(turn_context, self._services.content.card("notice", {
@@ -241,9 +241,9 @@ class FeedbackForm:
         return "", store.ResponseDraft(int(ratings[0]), int(ratings[1]), int(ratings[2]), topics,
                                        texts[0] or None, texts[1] or None)
 
-    async def _scrubbed(self, session: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
+    async def _scrubbed(self, db: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
         """Scrub (which also caps) each text, then tag the scrubbed text: what is stored explains its themes."""
-        scrubber = await self._scrubbers.get(session)
+        scrubber = await self._scrubbers.get(db)
         helpful = scrubber.scrub(draft.helpful_text or "") or None
         better = scrubber.scrub(draft.better_text or "") or None
         return store.ResponseDraft(
@@ -252,38 +252,38 @@ class FeedbackForm:
 
     # --- the outbox message sent when a session ends ---------------------------------------------
 
-    async def render_request(self, session: AsyncSession, message: ClaimedMessage) -> Activity | None:
+    async def render_request(self, db: AsyncSession, message: ClaimedMessage) -> Activity | None:
         """The form for the session in the payload; None once the window closed or they answered."""
         session_id = message.payload.get("session_id")
         if message.user_id is None:
             return None
-        target = await self._open_session(session, message.user_id, session_id)
+        target = await self._open_session(db, message.user_id, session_id)
         if target is None:
             return None
-        person = await _teams_id(session, message.user_id)
-        if await store.has_answered(session, self._receipts, person, target.id):
+        person = await _teams_id(db, message.user_id)
+        if await store.has_answered(db, self._receipts, person, target.id):
             return None
-        return card_activity(await self.form_card(session, target, person))
+        return card_activity(await self.form_card(db, target, person))
 
     # --- "my data" and housekeeping ------------------------------------------------------------
 
-    async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
+    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
         answered = 0
-        for s in await store.attended_open_sessions(session, user.id, self._services.now(), self._config.window):
-            answered += await store.has_answered(session, self._receipts, user.teams_id, s.id)
-        return [DataItem("feedback_offers", tuple(await store.offered_series(session, user.id))),
+        for s in await store.attended_open_sessions(db, user.id, self._services.now(), self._config.window):
+            answered += await store.has_answered(db, self._receipts, user.teams_id, s.id)
+        return [DataItem("feedback_offers", tuple(await store.offered_series(db, user.id))),
                 DataItem("feedback_answered", (str(answered),))]
 
-    async def erase(self, session: AsyncSession, user: User) -> None:
-        await store.forget_person(session, self._receipts, user)
+    async def erase(self, db: AsyncSession, user: User) -> None:
+        await store.forget_person(db, self._receipts, user)
 
     async def housekeeping(self) -> None:
         """Seal closed windows (drop receipts) and delete quotes past their retention."""
         now = self._services.now()
         cutoff = _months_before(now, self._config.retention_months)
-        async with self._services.sessions() as session, session.begin():
-            await store.seal_closed(session, now, self._config.window)
-            await store.expire_quotes(session, cutoff)
+        async with self._services.db() as db, db.begin():
+            await store.seal_closed(db, now, self._config.window)
+            await store.expire_quotes(db, cutoff)
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
@@ -292,9 +292,9 @@ def _months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-async def _teams_id(session: AsyncSession, user_id: str) -> str:
+async def _teams_id(db: AsyncSession, user_id: str) -> str:
     """The person's stable Teams id: receipts survive a "my data" erase and a return visit."""
-    return await session.scalar(select(User.teams_id).where(User.id == user_id)) or f"user:{user_id}"
+    return await db.scalar(select(User.teams_id).where(User.id == user_id)) or f"user:{user_id}"
 
 
 def load_tagger(content: Content) -> ThemeTagger:

@@ -23,7 +23,7 @@ from dialogs.shared.text import cut, text_of
 from storage.feedback import responses as store
 from storage.feedback import reports
 from storage.roles import FACILITATORS
-from storage.sessions.models import Series, SessionStatus, SpaceSession
+from storage.sessions.models import Meeting, Series, SessionStatus
 from storage.feedback.themes import ThemeTagger
 from storage.feedback.you_said import FeedbackAction, recent_actions
 
@@ -52,14 +52,14 @@ class FeedbackReports:
     async def home(self, turn_context: TurnContext, *, error: str = "") -> None:
         scope_of(turn_context).actor.require(*FACILITATORS)
         now = self._services.now()
-        async with self._services.sessions() as session:
-            closed = await reports.closed_sessions(session, now, self._config.window, limit=MAX_SESSIONS_LISTED)
-            series = list(await session.scalars(select(Series).order_by(Series.name).limit(MAX_SERIES)))
+        async with self._services.db() as db:
+            closed = await reports.closed_sessions(db, now, self._config.window, limit=MAX_SESSIONS_LISTED)
+            series = list(await db.scalars(select(Series).order_by(Series.name).limit(MAX_SERIES)))
             periods: set[str] = set()
             offers = []
             for s in series:
-                periods.update(await reports.periods_of(session, s.id, now, self._config.window))
-                names = await store.share_offers(session, s.id, limit=MAX_OFFER_NAMES)
+                periods.update(await reports.periods_of(db, s.id, now, self._config.window))
+                names = await store.share_offers(db, s.id, limit=MAX_OFFER_NAMES)
                 if names:
                     offers.append({"series": s.name, "names": ", ".join(names)})
         card = self._services.content.card("feedback_reports", {
@@ -101,35 +101,35 @@ class FeedbackReports:
         await self._report(turn_context, f"series:{series}:{period}")
 
     async def _report(self, turn_context: TurnContext, scope_key: str, **extra: Any) -> None:
-        async with self._services.sessions() as session:
-            built = await self.build(session, scope_key)
+        async with self._services.db() as db:
+            built = await self.build(db, scope_key)
             if built is None:
                 bad = "unknown_session" if scope_key.startswith("session:") else "unknown_series"
                 await self.home(turn_context, error=self._text(f"reports.{bad}"))
                 return
             title, figures, series_id = built
-            actions = await recent_actions(session, series_id, limit=5)
+            actions = await recent_actions(db, series_id, limit=5)
         maker = scope_of(turn_context).actor.user_id
         await show(turn_context, self._card(scope_key, title, figures, actions, maker, **extra), replace=True)
 
-    async def build(self, session: AsyncSession, scope_key: str) -> tuple[str, reports.Figures, str] | None:
+    async def build(self, db: AsyncSession, scope_key: str) -> tuple[str, reports.Figures, str] | None:
         """(title, suppressed figures, series id) for "session:<id>" or "series:<id>:<period>"."""
         now, window = self._services.now(), self._config.window
         kind, _, rest = scope_key.partition(":")
         if kind == "session":
-            target = await session.get(SpaceSession, rest) if 0 < len(rest) <= 32 else None
+            target = await db.get(Meeting, rest) if 0 < len(rest) <= 32 else None
             if target is None or target.status == SessionStatus.CANCELLED or target.ends_at > now - window:
                 return None  # unknown, or its feedback is still open: figures not final yet
-            figures = (await reports.figures_for(session, [target.id], self.k))[target.id]
+            figures = (await reports.figures_for(db, [target.id], self.k))[target.id]
             when = local_date(target.starts_at, target.time_zone)
             return self._text("report.session_title", title=f"{target.title} ({when})"), figures, target.series_id
         if kind == "series":
             series_id, _, period = rest.partition(":")
-            series = await session.get(Series, series_id) if 0 < len(series_id) <= 32 else None
+            series = await db.get(Series, series_id) if 0 < len(series_id) <= 32 else None
             if series is None or (period != "all" and period not in
-                                  await reports.periods_of(session, series.id, now, window)):
+                                  await reports.periods_of(db, series.id, now, window)):
                 return None
-            figures = await reports.series_view(session, series, period, now, window, self.k)
+            figures = await reports.series_view(db, series, period, now, window, self.k)
             label = self._text("reports.all_periods") if period == "all" else period
             return self._text("report.series_title", series=series.name, period=label), figures, series.id
         return None
@@ -198,13 +198,13 @@ class FeedbackReports:
         if not 0 < len(action) <= MAX_ACTION:
             await self._report(turn_context, scope_key, error=self._text("report.action_bad_text"), values=values)
             return
-        async with self._services.sessions() as session, session.begin():
-            built = await self.build(session, scope_key)
+        async with self._services.db() as db, db.begin():
+            built = await self.build(db, scope_key)
             if built is None:
                 return await self.home(turn_context, error=self._text("reports.unknown_session"))
             session_id = scope_key.split(":")[1] if scope_key.startswith("session:") else None
-            session.add(FeedbackAction(series_id=built[2], session_id=session_id, theme_id=theme, action=action,
-                                       recorded_by=scope.actor.user_id or None, recorded_at=self._services.now()))
+            db.add(FeedbackAction(series_id=built[2], session_id=session_id, theme_id=theme, action=action,
+                                  recorded_by=scope.actor.user_id or None, recorded_at=self._services.now()))
         await self._report(turn_context, scope_key, confirmation=self._text("report.action_recorded"))
 
 

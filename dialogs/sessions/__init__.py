@@ -61,9 +61,9 @@ def install(ctx: FeatureContext) -> None:
         return text("sessions.calendar.description", topic=space.topic or "-", presenters=space.presenters or "-",
                     agenda=agenda)
 
-    calendar_routes(ctx.router, sessions=services.sessions, links=services.links, now=services.now,
+    calendar_routes(ctx.router, open_db=services.db, links=services.links, now=services.now,
                     describe=describe, name=lambda: config.series_name)
-    export_routes(ctx.router, sessions=services.sessions, links=services.links, now=services.now,
+    export_routes(ctx.router, open_db=services.db, links=services.links, now=services.now,
                   configured_roles=services.configured_roles,
                   headers=lambda: [text(f"sessions.export.{k}") for k in EXPORT_COLUMNS],
                   yes=lambda: text("sessions.export.yes"), no=lambda: text("sessions.export.no"),

@@ -21,7 +21,7 @@ from storage.sessions.recurrence import NonexistentLocalTime, in_zone, propose_n
 from storage import outbox
 from storage.sessions import repository as repo
 from storage.models import Conversation
-from storage.sessions.models import FINISHED, SessionStatus, SpaceSession
+from storage.sessions.models import FINISHED, Meeting, SessionStatus
 from storage.sessions.events import ANNOUNCEMENT, cancel_for_session, requeue_session, stamp
 
 MAX_CAPACITY = 10_000
@@ -46,15 +46,15 @@ class AdminActions(SessionsBase):
     async def _form(self, user_id: str, session_id: Any, *, values: dict[str, Any] | None = None,
                     error: str = "") -> dict[str, Any]:
         now = self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            zone = await zone_of(session, user_id, self.config.zone)
-            space = await repo.get_session(session, session_id) if session_id else None
+        async with self.services.db() as db, db.begin():
+            zone = await zone_of(db, user_id, self.config.zone)
+            space = await repo.get_meeting(db, session_id) if session_id else None
             if values is None:
                 if space is not None:
                     start, end = space.starts_at, space.ends_at
                 else:  # propose the next quarterly date after the latest session
-                    series = await default_series(session, self.config, now)
-                    latest = await repo.latest_session(session, series.id)
+                    series = await default_series(db, self.config, now)
+                    latest = await repo.latest_session(db, series.id)
                     start, end = (propose_next(latest.starts_at, latest.ends_at, latest.time_zone) if latest
                                   else (now + timedelta(weeks=13), now + timedelta(weeks=13, hours=2)))
                 s, e = in_zone(start, zone), in_zone(end, zone)
@@ -109,16 +109,16 @@ class AdminActions(SessionsBase):
         scope = self.facilitator(turn_context)
         data, user_id, now = scope.input.data, scope.actor.user_id, self.services.now()
         session_id = data.get("session_id") or None
-        async with self.services.sessions() as session, session.begin():
-            zone = await zone_of(session, user_id, self.config.zone)
+        async with self.services.db() as db, db.begin():
+            zone = await zone_of(db, user_id, self.config.zone)
             values, error = self._check(data, zone, now)
             space = None
             if not error and session_id is not None:
-                space = await repo.lock(session, session_id) if isinstance(session_id, str) else None
+                space = await repo.lock(db, session_id) if isinstance(session_id, str) else None
                 if space is None or space.status in FINISHED:
                     error = self.text("sessions.errors.not_editable")
             if not error:
-                space = await self._apply(session, space, values, user_id, now)
+                space = await self._apply(db, space, values, user_id, now)
         if error:
             await show(turn_context, await self._form(user_id, session_id, values=data, error=error), replace=True)
             return
@@ -126,30 +126,30 @@ class AdminActions(SessionsBase):
         await show(turn_context, await self._manage.card(turn_context, space.id,
                                                          message=self.text("sessions.admin.saved")), replace=True)
 
-    async def _apply(self, session, space: SpaceSession | None, values: dict[str, Any], user_id: str,
-                     now: datetime) -> SpaceSession:
+    async def _apply(self, db, space: Meeting | None, values: dict[str, Any], user_id: str,
+                     now: datetime) -> Meeting:
         if space is None:
-            series = await default_series(session, self.config, now)
-            space = SpaceSession(series_id=series.id, time_zone=series.time_zone,
-                                 status=SessionStatus.SCHEDULED, created_by=user_id, **values)
-            session.add(space)
-            await session.flush()
+            series = await default_series(db, self.config, now)
+            space = Meeting(series_id=series.id, time_zone=series.time_zone,
+                            status=SessionStatus.SCHEDULED, created_by=user_id, **values)
+            db.add(space)
+            await db.flush()
             return space
         moved = (space.starts_at, space.ends_at) != (values["starts_at"], values["ends_at"])
         for key, value in values.items():
             setattr(space, key, value)
-        await session.flush()
+        await db.flush()
         if moved:
-            await requeue_session(session, space, self.config.rules, now)
-            people = [r.user_id for r in await repo.registrations(session, space.id)]
-            await self.tell(session, space, people, f"moved:{stamp(space)}", "sessions.notices.moved_title",
+            await requeue_session(db, space, self.config.rules, now)
+            people = [r.user_id for r in await repo.registrations(db, space.id)]
+            await self.tell(db, space, people, f"moved:{stamp(space)}", "sessions.notices.moved_title",
                             "sessions.notices.moved", now)
-        await self.promoted(session, space, await repo.fill_places(session, space), now)
+        await self.promoted(db, space, await repo.fill_places(db, space), now)
         return space
 
-    async def _lock_unfinished(self, session, scope) -> SpaceSession | None:
+    async def _lock_unfinished(self, db, scope) -> Meeting | None:
         """The card's session, locked for a change, unless it is unknown, cancelled or held."""
-        space = await repo.lock(session, scope.input.data.get("session_id") or "")
+        space = await repo.lock(db, scope.input.data.get("session_id") or "")
         return space if space is not None and space.status not in FINISHED else None
 
     async def _back_to_manage(self, turn_context: TurnContext, scope, key: str) -> None:
@@ -159,8 +159,8 @@ class AdminActions(SessionsBase):
     async def set_registration(self, turn_context: TurnContext, *, open_: bool) -> None:
         scope = self.facilitator(turn_context)
         now = self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            space = await self._lock_unfinished(session, scope)
+        async with self.services.db() as db, db.begin():
+            space = await self._lock_unfinished(db, scope)
             allowed = False
             if space is not None and space.starts_at > now:
                 space.status = SessionStatus.REGISTRATION_OPEN if open_ else SessionStatus.REGISTRATION_CLOSED
@@ -176,9 +176,9 @@ class AdminActions(SessionsBase):
 
     async def cancel(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
-        async with self.services.sessions() as session:
-            space = await repo.get_session(session, scope.input.data.get("session_id"))
-            zone = await zone_of(session, scope.actor.user_id, self.config.zone)
+        async with self.services.db() as db:
+            space = await repo.get_meeting(db, scope.input.data.get("session_id"))
+            zone = await zone_of(db, scope.actor.user_id, self.config.zone)
         if space is None:
             await show(turn_context, self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session")),
                        replace=True)
@@ -188,16 +188,16 @@ class AdminActions(SessionsBase):
     async def cancel_confirm(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
         now = self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            space = await self._lock_unfinished(session, scope)
+        async with self.services.db() as db, db.begin():
+            space = await self._lock_unfinished(db, scope)
             done = False
             if space is not None and space.ends_at > now:
                 done = True
                 space.status = SessionStatus.CANCELLED
-                await cancel_for_session(session, space.id)
-                await outbox.cancel_where_key_starts(session, f"session_announce:{space.id}:")
-                people = [r.user_id for r in await repo.registrations(session, space.id)]
-                await self.tell(session, space, people, "cancelled", "sessions.notices.cancelled_title",
+                await cancel_for_session(db, space.id)
+                await outbox.cancel_where_key_starts(db, f"session_announce:{space.id}:")
+                people = [r.user_id for r in await repo.registrations(db, space.id)]
+                await self.tell(db, space, people, "cancelled", "sessions.notices.cancelled_title",
                                 "sessions.notices.cancelled", now)
         key = "sessions.admin.cancelled" if done else "sessions.errors.not_editable"
         await self._back_to_manage(turn_context, scope, key)
@@ -206,17 +206,17 @@ class AdminActions(SessionsBase):
         scope = self.facilitator(turn_context)
         await show(turn_context, await self._announce_card(scope, scope.input.data.get("session_id")), replace=True)
 
-    async def _channels(self, session) -> list[Conversation]:
-        return list(await session.scalars(select(Conversation).where(
+    async def _channels(self, db) -> list[Conversation]:
+        return list(await db.scalars(select(Conversation).where(
             Conversation.conversation_type == "channel", Conversation.active.is_(True))
             .order_by(Conversation.name).limit(MAX_CHANNELS)))
 
     async def _announce_card(self, scope, session_id: Any, *, error: str = "") -> dict[str, Any]:
-        async with self.services.sessions() as session:
-            space = await repo.get_session(session, session_id)
-            zone = await zone_of(session, scope.actor.user_id, self.config.zone)
-            channels = await self._channels(session)
-            count = len(await repo.subscribers(session, space.series_id)) if space else 0
+        async with self.services.db() as db:
+            space = await repo.get_meeting(db, session_id)
+            zone = await zone_of(db, scope.actor.user_id, self.config.zone)
+            channels = await self._channels(db)
+            count = len(await repo.subscribers(db, space.series_id)) if space else 0
         if space is None:
             return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
         return self.content.card("session_announce", {
@@ -232,9 +232,9 @@ class AdminActions(SessionsBase):
         scope = self.facilitator(turn_context)
         data, now = scope.input.data, self.services.now()
         wanted = choices(data, "channels")
-        async with self.services.sessions() as session, session.begin():
-            space = await repo.get_session(session, data.get("session_id"))
-            known = {c.id for c in await self._channels(session)}
+        async with self.services.db() as db, db.begin():
+            space = await repo.get_meeting(db, data.get("session_id"))
+            known = {c.id for c in await self._channels(db)}
             error = None
             if space is None or space.status in FINISHED or space.starts_at <= now:
                 error = "sessions.errors.not_editable"
@@ -249,11 +249,11 @@ class AdminActions(SessionsBase):
                                               payload={"session_id": space.id, "starts_at": stamp(space)})
                 for conversation_id in sorted(wanted):  # channel ids can be long: key on a digest
                     digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
-                    sent += await outbox.enqueue(session, conversation_id=conversation_id, **common,
+                    sent += await outbox.enqueue(db, conversation_id=conversation_id, **common,
                                                  idempotency_key=f"{key}:c:{digest}")
                 if flag(data.get("subscribers")):
-                    for user_id in await repo.subscribers(session, space.series_id):
-                        sent += await outbox.enqueue(session, user_id=user_id, **common,
+                    for user_id in await repo.subscribers(db, space.series_id):
+                        sent += await outbox.enqueue(db, user_id=user_id, **common,
                                                      idempotency_key=f"{key}:u:{user_id}")
         if error:
             await show(turn_context, await self._announce_card(scope, data.get("session_id"), error=self.text(error)),

@@ -38,18 +38,18 @@ class BrowseActions(SessionsBase):
         actor = scope_of(turn_context).actor
         facilitator = actor.has_any(*FACILITATORS)
         now = self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            series = await default_series(session, self.config, now)
-            zone = await zone_of(session, actor.user_id, self.config.zone)
+        async with self.services.db() as db, db.begin():
+            series = await default_series(db, self.config, now)
+            zone = await zone_of(db, actor.user_id, self.config.zone)
             rows = []
-            for space in await repo.upcoming(session, now, limit=MAX_LISTED):
-                mine = await repo.registration_of(session, space.id, actor.user_id)
-                item = summary(self.content, space, zone, await repo.counts(session, space.id))
+            for space in await repo.upcoming(db, now, limit=MAX_LISTED):
+                mine = await repo.registration_of(db, space.id, actor.user_id)
+                item = summary(self.content, space, zone, await repo.counts(db, space.id))
                 status = mine.status if mine is not None else None
                 item["mine"] = self.text(f"sessions.mine_status.{status}") if status in ACTIVE else ""
                 rows.append(item)
             past = [summary(self.content, space, zone) for space in await repo.recent_past(
-                session, now, now - RECENT, limit=MAX_RECENT)] if facilitator else []
+                db, now, now - RECENT, limit=MAX_RECENT)] if facilitator else []
         return self.content.card("session_list", {
             "sessions": rows, "none": "" if rows else self.text("sessions.none_upcoming"),
             "facilitator": facilitator, "message": message, "past": past,
@@ -65,22 +65,22 @@ class BrowseActions(SessionsBase):
         # Pressed on an announcement in a channel: replacing that card would change it for
         # everyone, so the form goes to the person's own chat with the bot instead.
         now = self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            await outbox.enqueue(session, kind="card", user_id=scope.actor.user_id, due_at=now,
+        async with self.services.db() as db, db.begin():
+            await outbox.enqueue(db, kind="card", user_id=scope.actor.user_id, due_at=now,
                                  not_after=now + FORM_WINDOW, payload={"card": card},
                                  idempotency_key=f"session_form:{scope.actor.user_id}:{int(now.timestamp())}")
 
     async def _form_card(self, user_id: str, session_id: Any, *, values: dict[str, Any] | None = None,
                          error: str = "") -> dict[str, Any]:
-        async with self.services.sessions() as session:
-            space = await repo.get_session(session, session_id)
+        async with self.services.db() as db:
+            space = await repo.get_meeting(db, session_id)
             if space is None:
                 return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
-            zone = await zone_of(session, user_id, self.config.zone)
+            zone = await zone_of(db, user_id, self.config.zone)
             if values is None:
-                existing = await repo.registration_of(session, space.id, user_id)
+                existing = await repo.registration_of(db, space.id, user_id)
                 existing = existing if existing is not None and existing.status in repo.ACTIVE else None
-                user = await session.get(User, user_id)
+                user = await db.get(User, user_id)
                 values = {k: getattr(existing, k) for k, *_ in FIELDS} if existing else {"name": user.name if user else ""}
                 values["wants_updates"] = bool(existing.wants_updates) if existing else False
         data = {k: values.get(k) if isinstance(values.get(k), str) else "" for k, *_ in FIELDS}
@@ -101,20 +101,20 @@ class BrowseActions(SessionsBase):
                 return
         details = repo.RegistrationDetails(**cleaned, wants_updates=flag(data.get("wants_updates")))
         now = self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            space = await repo.get_session(session, data.get("session_id"))
+        async with self.services.db() as db, db.begin():
+            space = await repo.get_meeting(db, data.get("session_id"))
             if space is None:
                 result = None
             else:
                 try:
-                    result = await repo.register(session, space.id, user_id, details, now)
+                    result = await repo.register(db, space.id, user_id, details, now)
                 except repo.RegistrationRefused:
                     result = None
             if space is not None and result is not None:
-                zone = await zone_of(session, user_id, self.config.zone)
+                zone = await zone_of(db, user_id, self.config.zone)
                 if result.status == RegistrationStatus.REGISTERED:
-                    await queue_for_attendee(session, space, user_id, self.config.rules, now)
-                waiting = await repo.registrations(session, space.id, (RegistrationStatus.WAITLISTED,))
+                    await queue_for_attendee(db, space, user_id, self.config.rules, now)
+                waiting = await repo.registrations(db, space.id, (RegistrationStatus.WAITLISTED,))
         if result is None:
             await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
                                                             error=self.text("sessions.errors.not_open")), replace=True)
@@ -141,13 +141,13 @@ class BrowseActions(SessionsBase):
 
     async def mine_card(self, user_id: str, *, message: str = "") -> dict[str, Any]:
         now = self.services.now()
-        async with self.services.sessions() as session:
-            zone = await zone_of(session, user_id, self.config.zone)
+        async with self.services.db() as db:
+            zone = await zone_of(db, user_id, self.config.zone)
             rows = [{**summary(self.content, space, zone),
                      "mine": self.text(f"sessions.mine_status.{reg.status}"),
                      "calendar_url": self.calendar_url(space.id)}
-                    for reg, space in await repo.my_registrations(session, user_id, now)]
-            subscribed = await repo.is_subscribed(session, user_id)
+                    for reg, space in await repo.my_registrations(db, user_id, now)]
+            subscribed = await repo.is_subscribed(db, user_id)
         return self.content.card("session_mine", {
             "sessions": rows, "none": "" if rows else self.text("sessions.mine_none"), "message": message,
             "subscribed": subscribed,
@@ -156,19 +156,19 @@ class BrowseActions(SessionsBase):
     async def withdraw(self, turn_context: TurnContext) -> None:
         scope = scope_of(turn_context)
         user_id, now = scope.actor.user_id, self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            space = await repo.get_session(session, scope.input.data.get("session_id"))
-            withdrawn, promoted = await repo.withdraw(session, space.id, user_id, now) if space else (None, [])
+        async with self.services.db() as db, db.begin():
+            space = await repo.get_meeting(db, scope.input.data.get("session_id"))
+            withdrawn, promoted = await repo.withdraw(db, space.id, user_id, now) if space else (None, [])
             if space is not None and withdrawn is not None:
-                await cancel_for_attendee(session, space.id, user_id)
-                await self.promoted(session, space, promoted, now)
+                await cancel_for_attendee(db, space.id, user_id)
+                await self.promoted(db, space, promoted, now)
         key = "sessions.withdrawn" if withdrawn is not None else "sessions.errors.not_registered"
         await show(turn_context, await self.mine_card(user_id, message=self.text(key)), replace=True)
 
     async def unsubscribe(self, turn_context: TurnContext) -> None:
         user_id = scope_of(turn_context).actor.user_id
-        async with self.services.sessions() as session, session.begin():
-            await repo.unsubscribe(session, user_id)
+        async with self.services.db() as db, db.begin():
+            await repo.unsubscribe(db, user_id)
         await show(turn_context, await self.mine_card(user_id, message=self.text("sessions.unsubscribed")),
                    replace=True)
 
@@ -176,21 +176,21 @@ class BrowseActions(SessionsBase):
         """"I'm here": the attendee records themselves in the register ("who's in the room")."""
         scope = scope_of(turn_context)
         user_id, now = scope.actor.user_id, self.services.now()
-        async with self.services.sessions() as session, session.begin():
-            space = await repo.get_session(session, scope.input.data.get("session_id"))
-            registration = await repo.registration_of(session, space.id, user_id) if space else None
+        async with self.services.db() as db, db.begin():
+            space = await repo.get_meeting(db, scope.input.data.get("session_id"))
+            registration = await repo.registration_of(db, space.id, user_id) if space else None
             if space is None or registration is None or registration.status not in ACTIVE:
                 key = "sessions.errors.not_registered"
             elif not space.starts_at - self.config.attendance_opens <= now <= space.ends_at \
                     or space.status == SessionStatus.CANCELLED:
                 key = "sessions.errors.not_now"
             else:
-                await repo.lock(session, space.id)
-                await repo.mark_attended(session, registration, now, user_id)
+                await repo.lock(db, space.id)
+                await repo.mark_attended(db, registration, now, user_id)
                 if space.status == SessionStatus.HELD:
-                    await queue_feedback_request(session, space.id, user_id, self.config.rules, now)
-                zone = await zone_of(session, user_id, self.config.zone)
-                card = await self.starting_card(session, space, zone, message=self.text("sessions.here_recorded"))
+                    await queue_feedback_request(db, space.id, user_id, self.config.rules, now)
+                zone = await zone_of(db, user_id, self.config.zone)
+                card = await self.starting_card(db, space, zone, message=self.text("sessions.here_recorded"))
                 key = None
         if key is None:
             await show(turn_context, card, replace=True)

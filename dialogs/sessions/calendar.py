@@ -17,7 +17,7 @@ from icalendar import Calendar, Event, Timezone
 from sqlalchemy import select
 
 from dialogs.shared.links import InvalidLink
-from storage.sessions.models import SessionStatus, SpaceSession
+from storage.sessions.models import Meeting, SessionStatus
 
 log = logging.getLogger(__name__)
 PRODID = "-//PeerSpace//Implementation space sessions//EN"
@@ -25,8 +25,8 @@ SESSION_PURPOSE, SERIES_PURPOSE = "session_ics", "series_ics"
 _HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def build_calendar(spaces: list[SpaceSession], *, name: str, now: datetime,
-                   describe: Callable[[SpaceSession], str], with_links: bool) -> bytes:
+def build_calendar(spaces: list[Meeting], *, name: str, now: datetime,
+                   describe: Callable[[Meeting], str], with_links: bool) -> bytes:
     """One VCALENDAR holding the sessions, with a VTIMEZONE per zone used."""
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -54,8 +54,8 @@ def build_calendar(spaces: list[SpaceSession], *, name: str, now: datetime,
     return cal.to_ical()
 
 
-def calendar_routes(router: Any, *, sessions, links, now: Callable[[], datetime],
-                    describe: Callable[[SpaceSession], str], name: Callable[[], str]) -> None:
+def calendar_routes(router: Any, *, open_db, links, now: Callable[[], datetime],
+                    describe: Callable[[Meeting], str], name: Callable[[], str]) -> None:
     """GET /calendar/session/{token}.ics (one session, with its joining link) and
     GET /calendar/series/{token}.ics (every session of a series, for a webcal subscription)."""
 
@@ -71,8 +71,8 @@ def calendar_routes(router: Any, *, sessions, links, now: Callable[[], datetime]
 
     async def one(request: web.Request) -> web.Response:
         session_id = _subject(SESSION_PURPOSE, request)
-        async with sessions() as session:
-            space = await session.get(SpaceSession, session_id)
+        async with open_db() as db:
+            space = await db.get(Meeting, session_id)
         if space is None:
             raise web.HTTPNotFound()
         log.info("calendar file served for one session")
@@ -81,9 +81,9 @@ def calendar_routes(router: Any, *, sessions, links, now: Callable[[], datetime]
 
     async def series(request: web.Request) -> web.Response:
         series_id = _subject(SERIES_PURPOSE, request)
-        async with sessions() as session:
-            spaces = list(await session.scalars(select(SpaceSession).where(SpaceSession.series_id == series_id)
-                                                .order_by(SpaceSession.starts_at).limit(200)))
+        async with open_db() as db:
+            spaces = list(await db.scalars(select(Meeting).where(Meeting.series_id == series_id)
+                                           .order_by(Meeting.starts_at).limit(200)))
         # A feed can be passed on, so it carries no joining links (registrants get those).
         return _respond(build_calendar(spaces, name=name(), now=now(), describe=describe, with_links=False),
                         "sessions.ics")

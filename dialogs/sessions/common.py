@@ -18,7 +18,7 @@ from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
 from storage.users import valid_zone, zone_of  # noqa: F401 (the sessions modules take them from here)
 from storage.roles import FACILITATORS
-from storage.sessions.models import Series, SessionStatus, SpaceSession
+from storage.sessions.models import Meeting, Series, SessionStatus
 from storage import outbox
 from storage.sessions.events import EventRules, queue_for_attendee
 
@@ -91,7 +91,7 @@ def status_text(content: Content, status: str) -> str:
     return content.text(f"sessions.status.{status}")
 
 
-def summary(content: Content, space: SpaceSession, zone: str, counts: repo.Counts | None = None) -> dict[str, Any]:
+def summary(content: Content, space: Meeting, zone: str, counts: repo.Counts | None = None) -> dict[str, Any]:
     """The fields most cards show about a session, in the reader's zone."""
     places = ""
     if counts is not None and space.capacity is not None:
@@ -156,18 +156,18 @@ def local_instant(day: Any, at: Any, zone: str) -> datetime:
     return to_utc(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()[:5]), zone)
 
 
-async def default_series(session: AsyncSession, config: SessionsConfig, now: datetime) -> Series:
+async def default_series(db: AsyncSession, config: SessionsConfig, now: datetime) -> Series:
     """The configured series; on first use it is created with the shipped dates still ahead."""
-    series, created = await repo.series_by_name(session, config.series_name, config.zone)
+    series, created = await repo.series_by_name(db, config.series_name, config.zone)
     if created:
         for item in config.defaults:
             start = to_utc(item.day, item.start, config.zone)
             end = to_utc(item.day, item.end, config.zone)
             if end > now:
-                session.add(SpaceSession(series_id=series.id, title=config.default_title, starts_at=start,
-                                         ends_at=end, time_zone=config.zone,
-                                         status=SessionStatus.REGISTRATION_OPEN))
-        await session.flush()
+                db.add(Meeting(series_id=series.id, title=config.default_title, starts_at=start,
+                               ends_at=end, time_zone=config.zone,
+                               status=SessionStatus.REGISTRATION_OPEN))
+        await db.flush()
     return series
 
 
@@ -206,20 +206,20 @@ class SessionsBase:
         url = links.url("/calendar/series/{token}.ics", links.token("series_ics", series_id))
         return "webcal://" + url.split("://", 1)[1]
 
-    async def tell(self, session: AsyncSession, space: SpaceSession, user_ids: list[str], tag: str,
+    async def tell(self, db: AsyncSession, space: Meeting, user_ids: list[str], tag: str,
                    title_key: str, text_key: str, now: datetime) -> None:
         """Queue a notice about `space` to each person, in their own time zone."""
         for user_id in user_ids:
-            zone = await zone_of(session, user_id, self.config.zone)
+            zone = await zone_of(db, user_id, self.config.zone)
             text = self.text(text_key, title=space.title,
                              when=when_text(self.content, space.starts_at, space.ends_at, zone))
-            await outbox.enqueue(session, kind="card", idempotency_key=f"session_notice:{space.id}:{tag}:{user_id}",
+            await outbox.enqueue(db, kind="card", idempotency_key=f"session_notice:{space.id}:{tag}:{user_id}",
                                  user_id=user_id, due_at=now, not_after=now + NOTICE_WINDOW,
                                  payload={"card": self.notice(title_key, text)})
 
-    async def promoted(self, session: AsyncSession, space: SpaceSession, people: list, now: datetime) -> None:
+    async def promoted(self, db: AsyncSession, space: Meeting, people: list, now: datetime) -> None:
         """Tell people who moved from the waitlist to a place, and queue their reminders."""
         for registration in people:
-            await queue_for_attendee(session, space, registration.user_id, self.config.rules, now)
-        await self.tell(session, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
+            await queue_for_attendee(db, space, registration.user_id, self.config.rules, now)
+        await self.tell(db, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
                         "sessions.notices.promoted_title", "sessions.notices.promoted", now)

@@ -18,13 +18,13 @@ from dialogs.shared.links import InvalidLink
 from dialogs.shared.spreadsheet import csv_bytes
 from storage.sessions import repository as repo
 from storage.roles import still_facilitator
-from storage.sessions.models import ACTIVE, SpaceSession
+from storage.sessions.models import ACTIVE, Meeting
 
 log = logging.getLogger(__name__)
 EXPORT_PURPOSE = "register_csv"
 
 
-def register_csv(space: SpaceSession, rows: list[Any], *, headers: list[str], yes: str, no: str,
+def register_csv(space: Meeting, rows: list[Any], *, headers: list[str], yes: str, no: str,
                  status_text: Callable[[str], str]) -> bytes:
     zone = ZoneInfo(space.time_zone)
     return csv_bytes([headers, *(
@@ -32,7 +32,7 @@ def register_csv(space: SpaceSession, rows: list[Any], *, headers: list[str], ye
          status_text(r.status), yes if r.attended_at else no] for r in rows)])
 
 
-def export_routes(router: Any, *, sessions, links, now: Callable[[], datetime], configured_roles,
+def export_routes(router: Any, *, open_db, links, now: Callable[[], datetime], configured_roles,
                   headers: Callable[[], list[str]], yes: Callable[[], str], no: Callable[[], str],
                   status_text: Callable[[str], str]) -> None:
     """GET /exports/register/{token}.csv"""
@@ -43,14 +43,14 @@ def export_routes(router: Any, *, sessions, links, now: Callable[[], datetime], 
             session_id, user_id = subject.split(":", 1)
         except (InvalidLink, ValueError):
             raise web.HTTPNotFound() from None
-        async with sessions() as session:
-            if not await still_facilitator(session, user_id, configured_roles):
+        async with open_db() as db:
+            if not await still_facilitator(db, user_id, configured_roles):
                 log.info("register export refused: the link's holder is no longer a facilitator")
                 raise web.HTTPForbidden()
-            space = await session.get(SpaceSession, session_id)
+            space = await db.get(Meeting, session_id)
             if space is None:
                 raise web.HTTPNotFound()
-            rows = await repo.registrations(session, space.id, ACTIVE)
+            rows = await repo.registrations(db, space.id, ACTIVE)
         body = register_csv(space, rows, headers=headers(), yes=yes(), no=no(), status_text=status_text)
         log.info("register exported (%d rows)", len(rows))
         return web.Response(body=body, content_type="text/csv", charset="utf-8", headers={

@@ -10,21 +10,21 @@ from dialogs.sessions.common import SessionsBase, valid_zone, when_text
 from storage.sessions import repository as repo
 from storage.models import User
 from storage.personal_data import DataItem, PersonalDataSource
-from storage.sessions.models import Registration, Series, SeriesSubscription, SpaceSession, RegistrationStatus
+from storage.sessions.models import Meeting, Registration, RegistrationStatus, Series, SeriesSubscription
 
 DETAILS = ("name", "organisation", "role", "reason", "hopes", "access_needs")
 DETAIL_SHOWN = 300  # characters of each typed detail on the card, which must stay under 80 KB
 
 # Built once (see storage/feedback.py).
 _REGISTRATIONS = (
-    select(Registration, SpaceSession.title, SpaceSession.starts_at, SpaceSession.ends_at)
-    .join(SpaceSession, SpaceSession.id == Registration.session_id)
-    .where(Registration.user_id == bindparam("user_id")).order_by(SpaceSession.starts_at)
+    select(Registration, Meeting.title, Meeting.starts_at, Meeting.ends_at)
+    .join(Meeting, Meeting.id == Registration.session_id)
+    .where(Registration.user_id == bindparam("user_id")).order_by(Meeting.starts_at)
 )
 _SERIES = (select(Series.name).join(SeriesSubscription, SeriesSubscription.series_id == Series.id)
            .where(SeriesSubscription.user_id == bindparam("user_id")).order_by(Series.name))
 _AS_FACILITATOR = select(
-    select(func.count()).select_from(SpaceSession).where(SpaceSession.created_by == bindparam("user_id"))
+    select(func.count()).select_from(Meeting).where(Meeting.created_by == bindparam("user_id"))
     .scalar_subquery(),
     select(func.count()).select_from(Registration).where(Registration.attendance_marked_by == bindparam("user_id"))
     .scalar_subquery(),
@@ -39,11 +39,11 @@ class SessionsPersonalData(SessionsBase):
     def source(self) -> PersonalDataSource:
         return PersonalDataSource("sessions", self.describe, self.erase)
 
-    async def describe(self, session: AsyncSession, user: User) -> list[DataItem]:
+    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
         """One line per registration, each with every detail held; then subscriptions and counts."""
         zone = valid_zone(user.time_zone, self.config.zone)
         items = []
-        for registration, title, starts_at, ends_at in (await session.execute(_REGISTRATIONS, {"user_id": user.id})):
+        for registration, title, starts_at, ends_at in (await db.execute(_REGISTRATIONS, {"user_id": user.id})):
             values = [self.text("sessions.my_data.line", title=title, when=when_text(
                 self.content, starts_at, ends_at, zone), status=self.text(f"sessions.mine_status.{registration.status}"))]
             values += [self.text("sessions.my_data.detail", field=self.text(f"sessions.fields.{key}"),
@@ -52,27 +52,27 @@ class SessionsPersonalData(SessionsBase):
             if registration.attended_at is not None:
                 values.append(self.text("sessions.my_data.attended"))
             items.append(DataItem("session_registration", tuple(values)))
-        series = tuple(await session.scalars(_SERIES, {"user_id": user.id}))
-        created, marked = (await session.execute(_AS_FACILITATOR, {"user_id": user.id})).one()
+        series = tuple(await db.scalars(_SERIES, {"user_id": user.id}))
+        created, marked = (await db.execute(_AS_FACILITATOR, {"user_id": user.id})).one()
         return [*(items or [DataItem("session_registration", ())]),
                 DataItem("session_updates", series),
                 DataItem("sessions_created", (str(created or 0),)),
                 DataItem("attendance_marked", (str(marked or 0),))]
 
-    async def erase(self, session: AsyncSession, user: User) -> None:
+    async def erase(self, db: AsyncSession, user: User) -> None:
         now = self.services.now()
-        ids = list(await session.scalars(select(Registration.session_id).where(
+        ids = list(await db.scalars(select(Registration.session_id).where(
             Registration.user_id == user.id, Registration.status == RegistrationStatus.REGISTERED)))
         for session_id in ids:  # free their places for the waitlist first
-            _, promoted = await repo.withdraw(session, session_id, user.id, now)
+            _, promoted = await repo.withdraw(db, session_id, user.id, now)
             if not promoted:
                 continue
-            space = await repo.get_session(session, session_id)
+            space = await repo.get_meeting(db, session_id)
             assert space is not None  # withdraw has just locked it, in this transaction, to promote them
-            await self.promoted(session, space, promoted, now)
-        await session.execute(delete(Registration).where(Registration.user_id == user.id))
-        await session.execute(delete(SeriesSubscription).where(SeriesSubscription.user_id == user.id))
+            await self.promoted(db, space, promoted, now)
+        await db.execute(delete(Registration).where(Registration.user_id == user.id))
+        await db.execute(delete(SeriesSubscription).where(SeriesSubscription.user_id == user.id))
         # What they did as a facilitator stays (sessions, others' attendance), no longer naming them.
-        await session.execute(update(SpaceSession).where(SpaceSession.created_by == user.id).values(created_by=None))
-        await session.execute(update(Registration).where(Registration.attendance_marked_by == user.id)
-                              .values(attendance_marked_by=None))
+        await db.execute(update(Meeting).where(Meeting.created_by == user.id).values(created_by=None))
+        await db.execute(update(Registration).where(Registration.attendance_marked_by == user.id)
+                         .values(attendance_marked_by=None))

@@ -35,13 +35,13 @@ class ViewActions(SessionsBase):
 
     async def card(self, turn_context: TurnContext, session_id: Any, *, message: str = "") -> dict[str, Any]:
         actor = self.facilitator(turn_context).actor
-        async with self.services.sessions() as session:
-            space = await repo.get_session(session, session_id)
+        async with self.services.db() as db:
+            space = await repo.get_meeting(db, session_id)
             if space is None:
                 return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
-            zone = await zone_of(session, actor.user_id, self.config.zone)
-            counts = await repo.counts(session, space.id)
-            people = await repo.registrations(session, space.id)
+            zone = await zone_of(db, actor.user_id, self.config.zone)
+            counts = await repo.counts(db, space.id)
+            people = await repo.registrations(db, space.id)
         registered = [r for r in people if r.status == RegistrationStatus.REGISTERED]
         live = space.status not in FINISHED
         now = self.services.now()
@@ -73,9 +73,9 @@ class ViewActions(SessionsBase):
         await show(turn_context, await self._attendance_card(scope.input.data.get("session_id")), replace=True)
 
     async def _attendance_card(self, session_id: Any, *, message: str = "", error: str = "") -> dict[str, Any]:
-        async with self.services.sessions() as session:
-            space = await repo.get_session(session, session_id)
-            people = await repo.registrations(session, space.id) if space else []
+        async with self.services.db() as db:
+            space = await repo.get_meeting(db, session_id)
+            people = await repo.registrations(db, space.id) if space else []
         if space is None:
             return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
         shown = people[:MAX_REGISTER]
@@ -95,9 +95,9 @@ class ViewActions(SessionsBase):
         scope = self.facilitator(turn_context)
         data, now = scope.input.data, self.services.now()
         wanted = choices(data, "attended")
-        async with self.services.sessions() as session, session.begin():
-            space = await repo.lock(session, data.get("session_id")) if isinstance(data.get("session_id"), str) else None
-            people = {r.id: r for r in await repo.registrations(session, space.id)} if space else {}
+        async with self.services.db() as db, db.begin():
+            space = await repo.lock(db, data.get("session_id")) if isinstance(data.get("session_id"), str) else None
+            people = {r.id: r for r in await repo.registrations(db, space.id)} if space else {}
             if space is None:
                 error = "sessions.errors.unknown_session"
             elif not wanted <= set(people):
@@ -107,9 +107,9 @@ class ViewActions(SessionsBase):
             else:
                 error = None
                 for rid, registration in people.items():
-                    if rid in wanted and await repo.mark_attended(session, registration, now, scope.actor.user_id):
+                    if rid in wanted and await repo.mark_attended(db, registration, now, scope.actor.user_id):
                         if space.status == SessionStatus.HELD:
-                            await queue_feedback_request(session, space.id, registration.user_id,
+                            await queue_feedback_request(db, space.id, registration.user_id,
                                                          self.config.rules, now)
                     elif rid not in wanted and registration.attended_at is not None and registration.status in ACTIVE:
                         registration.attended_at, registration.attendance_marked_by = None, None

@@ -62,7 +62,7 @@ class ActorCache:
 class BotServices:
     """Built once in `bot.app.create_app`; dialogs get it as a constructor argument."""
 
-    sessions: async_sessionmaker[AsyncSession]
+    db: async_sessionmaker[AsyncSession]
     content: Content
     personal_data: PersonalDataRegistry
     configured_roles: ConfiguredRoles

@@ -35,11 +35,11 @@ def _row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not
             "attempts": 0, "created_at": created}
 
 
-async def _insert(session: AsyncSession, rows: list[dict]) -> None:
+async def _insert(db: AsyncSession, rows: list[dict]) -> None:
     if rows:
         # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
-        stmt = insert_for(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        await session.execute(stmt, rows)
+        stmt = insert_for(db, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        await db.execute(stmt, rows)
 
 
 def plan_rows(plan: PlanView, now: datetime, rules: Rules, created: datetime) -> list[dict]:
@@ -48,7 +48,7 @@ def plan_rows(plan: PlanView, now: datetime, rules: Rules, created: datetime) ->
             for d in due_between(plan, now, rules)]
 
 
-async def materialise(session: AsyncSession, now: datetime, rules: Rules, *, user_id: str | None = None,
+async def materialise(db: AsyncSession, now: datetime, rules: Rules, *, user_id: str | None = None,
                       chunk: int = CHUNK) -> int:
     """Queue every active plan's prompts still useful and due within the horizon. Returns how many
     were due (already-queued ones included: the insert ignores them)."""
@@ -57,18 +57,18 @@ async def materialise(session: AsyncSession, now: datetime, rules: Rules, *, use
         query = select(*_PLAN_COLUMNS).where(CheckinPlan.active.is_(True), CheckinPlan.user_id > after)
         if user_id is not None:
             query = query.where(CheckinPlan.user_id == user_id)
-        plans = (await session.execute(query.order_by(CheckinPlan.user_id).limit(chunk))).all()
+        plans = (await db.execute(query.order_by(CheckinPlan.user_id).limit(chunk))).all()
         if not plans:
             return total
         rows = [row for plan in plans for row in plan_rows(PlanView(*plan), now, rules, created)]
-        await _insert(session, rows)
+        await _insert(db, rows)
         total += len(rows)
         after = plans[-1].user_id
         if len(plans) < chunk:
             return total
 
 
-async def drop_pending(session: AsyncSession, user_id: str, kinds: Iterable[str],
+async def drop_pending(db: AsyncSession, user_id: str, kinds: Iterable[str],
                        day: date | None = None) -> int:
     """Delete (so they can be queued again under the same key) pending messages of these kinds;
     with `day`, only that local date's."""
@@ -76,28 +76,28 @@ async def drop_pending(session: AsyncSession, user_id: str, kinds: Iterable[str]
                                         OutboxMessage.kind.in_(list(kinds)))
     if day is not None:
         query = query.where(OutboxMessage.idempotency_key.like(f"checkin:{user_id}:{day.isoformat()}:%"))
-    return await rows_changed(session, query)
+    return await rows_changed(db, query)
 
 
-async def snooze(session: AsyncSession, user_id: str, day: date, now: datetime, minutes: int,
+async def snooze(db: AsyncSession, user_id: str, day: date, now: datetime, minutes: int,
                  window: timedelta, most: int) -> bool:
     """Ask again in `minutes`; at most `most` times for one day. False when none are left."""
-    done = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+    done = await db.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.user_id == user_id, OutboxMessage.kind == KINDS[SNOOZE],
         OutboxMessage.idempotency_key.like(f"checkin:{user_id}:{day.isoformat()}:{SNOOZE}:%")))
     if (done or 0) >= most:
         return False
-    await drop_pending(session, user_id, [KINDS[SNOOZE]], day)
+    await drop_pending(db, user_id, [KINDS[SNOOZE]], day)
     due = now + timedelta(minutes=minutes)
-    await _insert(session, [_row(user_id, message_key(user_id, day, SNOOZE, (done or 0) + 1), KINDS[SNOOZE],
-                                 {"day": day.isoformat()}, due, due + window, utcnow())])
+    await _insert(db, [_row(user_id, message_key(user_id, day, SNOOZE, (done or 0) + 1), KINDS[SNOOZE],
+                            {"day": day.isoformat()}, due, due + window, utcnow())])
     return True
 
 
-async def ask_to_get_in_touch(session: AsyncSession, worker_id: str, supervisor_id: str, day: date,
+async def ask_to_get_in_touch(db: AsyncSession, worker_id: str, supervisor_id: str, day: date,
                               now: datetime, window: timedelta) -> bool:
     """Queue the "would like a chat" message, once a day. The payload names the worker only."""
     row = _row(supervisor_id, f"checkin-contact:{worker_id}:{supervisor_id}:{day.isoformat()}", CONTACT_KIND,
                {"worker": worker_id}, now, now + window, utcnow())
-    return await rows_changed(session, insert_for(session, OutboxMessage).values(**row)
+    return await rows_changed(db, insert_for(db, OutboxMessage).values(**row)
                               .on_conflict_do_nothing(index_elements=["idempotency_key"])) == 1

@@ -33,17 +33,17 @@ class CheckinView:
     text: PrivateText
 
 
-async def plan_of(session: AsyncSession, owner_id: str) -> CheckinPlan | None:
-    return await session.get(CheckinPlan, owner_id)
+async def plan_of(db: AsyncSession, owner_id: str) -> CheckinPlan | None:
+    return await db.get(CheckinPlan, owner_id)
 
 
-async def ensure_plan(session: AsyncSession, owner_id: str, zone: str) -> CheckinPlan:
-    plan = await session.get(CheckinPlan, owner_id)
+async def ensure_plan(db: AsyncSession, owner_id: str, zone: str) -> CheckinPlan:
+    plan = await db.get(CheckinPlan, owner_id)
     if plan is None:
         plan = CheckinPlan(user_id=owner_id, active=False, time_zone=zone, times={},
                            retention_days=DEFAULT_RETENTION_DAYS, version=0)
-        session.add(plan)
-        await session.flush()
+        db.add(plan)
+        await db.flush()
     return plan
 
 
@@ -53,52 +53,52 @@ def changed(plan: CheckinPlan, now: datetime) -> None:
     plan.changed_at = now
 
 
-async def add_checkin(session: AsyncSession, sealer: Sealer, owner_id: str, day: date, at: datetime, *,
+async def add_checkin(db: AsyncSession, sealer: Sealer, owner_id: str, day: date, at: datetime, *,
                       feeling: int, states: Sequence[str], needs: Sequence[str], let_go: bool,
                       text: PrivateText) -> str:
     checkin_id = new_id()
-    session.add(Checkin(id=checkin_id, user_id=owner_id, local_date=day, created_at=at, feeling=feeling,
-                        states=list(states),
-                        needs=list(needs), let_go=let_go, sealed=sealer.seal(owner_id, checkin_id, text)))
-    await session.flush()
+    db.add(Checkin(id=checkin_id, user_id=owner_id, local_date=day, created_at=at, feeling=feeling,
+                   states=list(states),
+                   needs=list(needs), let_go=let_go, sealed=sealer.seal(owner_id, checkin_id, text)))
+    await db.flush()
     return checkin_id
 
 
-async def checked_in_on(session: AsyncSession, owner_id: str, day: date) -> bool:
-    found = await session.scalar(select(Checkin.id).where(Checkin.user_id == owner_id, Checkin.local_date == day)
-                                 .limit(1))
+async def checked_in_on(db: AsyncSession, owner_id: str, day: date) -> bool:
+    found = await db.scalar(select(Checkin.id).where(Checkin.user_id == owner_id, Checkin.local_date == day)
+                            .limit(1))
     return found is not None
 
 
-async def history(session: AsyncSession, sealer: Sealer, owner_id: str, since: date | None = None) -> list[CheckinView]:
+async def history(db: AsyncSession, sealer: Sealer, owner_id: str, since: date | None = None) -> list[CheckinView]:
     """The owner's check-ins from `since` (all when None), oldest first, opened."""
     query = select(Checkin).where(Checkin.user_id == owner_id)
     if since is not None:
         query = query.where(Checkin.local_date >= since)
-    rows = await session.scalars(query.order_by(Checkin.created_at, Checkin.id))
+    rows = await db.scalars(query.order_by(Checkin.created_at, Checkin.id))
     return [CheckinView(r.id, r.local_date, r.created_at, r.feeling, tuple(r.states or ()), tuple(r.needs or ()),
                         bool(r.let_go), sealer.open(owner_id, r.id, r.sealed)) for r in rows]
 
 
-async def count_of(session: AsyncSession, owner_id: str) -> tuple[int, date | None]:
+async def count_of(db: AsyncSession, owner_id: str) -> tuple[int, date | None]:
     """How many check-ins the owner has, and the date of the oldest."""
-    count, oldest = (await session.execute(select(func.count(), func.min(Checkin.local_date))
-                                           .where(Checkin.user_id == owner_id))).one()
+    count, oldest = (await db.execute(select(func.count(), func.min(Checkin.local_date))
+                                      .where(Checkin.user_id == owner_id))).one()
     return count or 0, oldest
 
 
-async def delete_checkins(session: AsyncSession, owner_id: str) -> int:
-    return await rows_changed(session, delete(Checkin).where(Checkin.user_id == owner_id))
+async def delete_checkins(db: AsyncSession, owner_id: str) -> int:
+    return await rows_changed(db, delete(Checkin).where(Checkin.user_id == owner_id))
 
 
-async def erase(session: AsyncSession, owner_id: str) -> None:
+async def erase(db: AsyncSession, owner_id: str) -> None:
     """Everything check-ins hold about a person: check-ins, plan, queued prompts."""
-    await delete_checkins(session, owner_id)
-    await drop_pending(session, owner_id, [*KINDS.values(), CONTACT_KIND])
-    await session.execute(delete(CheckinPlan).where(CheckinPlan.user_id == owner_id))
+    await delete_checkins(db, owner_id)
+    await drop_pending(db, owner_id, [*KINDS.values(), CONTACT_KIND])
+    await db.execute(delete(CheckinPlan).where(CheckinPlan.user_id == owner_id))
 
 
-async def purge_expired(session: AsyncSession, now: datetime) -> int:
+async def purge_expired(db: AsyncSession, now: datetime) -> int:
     """Delete check-ins older than their owner's retention (the default for people without a plan)."""
     deleted = 0
     for days in RETENTION_CHOICES:
@@ -108,5 +108,5 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
             who = Checkin.user_id.not_in(keepers)
         else:
             who = Checkin.user_id.in_(owners)
-        deleted += await rows_changed(session, delete(Checkin).where(who, Checkin.created_at < now - timedelta(days=days)))
+        deleted += await rows_changed(db, delete(Checkin).where(who, Checkin.created_at < now - timedelta(days=days)))
     return deleted

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.feedback.models import FeedbackResponse
-from storage.sessions.models import Series, SessionStatus, SpaceSession
+from storage.sessions.models import Meeting, Series, SessionStatus
 
 QUESTIONS = ("overall", "presentation", "discussion")
 RATINGS = (1, 2, 3, 4, 5)
@@ -157,49 +157,49 @@ def combine(views: Iterable[Figures], k: int) -> Figures:
     return total
 
 
-def period_of(session: SpaceSession) -> tuple[str, str]:
+def period_of(session: Meeting) -> tuple[str, str]:
     """(year, quarter) labels such as ("2026", "2026-Q4"), in the session's own time zone."""
     local = session.starts_at.astimezone(ZoneInfo(session.time_zone or "Europe/London"))
     return str(local.year), f"{local.year}-Q{(local.month - 1) // 3 + 1}"
 
 
-def in_period(session: SpaceSession, period: str) -> bool:
+def in_period(session: Meeting, period: str) -> bool:
     return period == "all" or period in period_of(session)
 
 
 async def closed_sessions(
-    session: AsyncSession, now: datetime, window: timedelta, *, series_id: str | None = None, limit: int = 200
-) -> list[SpaceSession]:
+    db: AsyncSession, now: datetime, window: timedelta, *, series_id: str | None = None, limit: int = 200
+) -> list[Meeting]:
     """Sessions whose feedback window has closed (their figures are final), newest first."""
-    query = select(SpaceSession).where(SpaceSession.ends_at <= now - window,
-                                       SpaceSession.status != SessionStatus.CANCELLED)
+    query = select(Meeting).where(Meeting.ends_at <= now - window,
+                                  Meeting.status != SessionStatus.CANCELLED)
     if series_id is not None:
-        query = query.where(SpaceSession.series_id == series_id)
-    return list(await session.scalars(query.order_by(SpaceSession.starts_at.desc()).limit(limit)))
+        query = query.where(Meeting.series_id == series_id)
+    return list(await db.scalars(query.order_by(Meeting.starts_at.desc()).limit(limit)))
 
 
-async def figures_for(session: AsyncSession, session_ids: Sequence[str], k: int) -> dict[str, Figures]:
+async def figures_for(db: AsyncSession, session_ids: Sequence[str], k: int) -> dict[str, Figures]:
     """Suppressed figures of each session."""
     by_session: dict[str, list[FeedbackResponse]] = {sid: [] for sid in session_ids}
     if session_ids:
-        rows = await session.scalars(select(FeedbackResponse).where(FeedbackResponse.session_id.in_(session_ids)))
+        rows = await db.scalars(select(FeedbackResponse).where(FeedbackResponse.session_id.in_(session_ids)))
         for row in rows:
             by_session[row.session_id].append(row)
     return {sid: session_figures(rows, k) for sid, rows in by_session.items()}
 
 
 async def series_view(
-    session: AsyncSession, series: Series, period: str, now: datetime, window: timedelta, k: int
+    db: AsyncSession, series: Series, period: str, now: datetime, window: timedelta, k: int
 ) -> Figures:
-    sessions = [s for s in await closed_sessions(session, now, window, series_id=series.id, limit=10_000)
+    sessions = [s for s in await closed_sessions(db, now, window, series_id=series.id, limit=10_000)
                 if in_period(s, period)]
-    figures = await figures_for(session, [s.id for s in sessions], k)
+    figures = await figures_for(db, [s.id for s in sessions], k)
     return combine((figures[s.id] for s in sessions), k)
 
 
-async def periods_of(session: AsyncSession, series_id: str, now: datetime, window: timedelta) -> list[str]:
+async def periods_of(db: AsyncSession, series_id: str, now: datetime, window: timedelta) -> list[str]:
     """Years and quarters with closed sessions in a series, newest first."""
     found: set[str] = set()
-    for s in await closed_sessions(session, now, window, series_id=series_id, limit=10_000):
+    for s in await closed_sessions(db, now, window, series_id=series_id, limit=10_000):
         found.update(period_of(s))
     return sorted(found, reverse=True)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import insert_for, rows_changed
 from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
-from storage.sessions.models import Registration, RegistrationStatus, Series, SessionStatus, SpaceSession
+from storage.sessions.models import Meeting, Registration, RegistrationStatus, Series, SessionStatus
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,11 @@ class Receipts:
         return uuid.UUID(bytes=bytes(a ^ b for a, b in zip(bytes.fromhex(pointer), stream))).hex
 
 
-def window_closes(session: SpaceSession, window: timedelta) -> datetime:
+def window_closes(session: Meeting, window: timedelta) -> datetime:
     return session.ends_at + window
 
 
-def is_open(session: SpaceSession, now: datetime, window: timedelta) -> bool:
+def is_open(session: Meeting, now: datetime, window: timedelta) -> bool:
     """Feedback is taken from the session's end until `window` later (cancelled sessions: never)."""
     return session.status != SessionStatus.CANCELLED and session.ends_at <= now < window_closes(session, window)
 
@@ -80,45 +80,45 @@ def is_open(session: SpaceSession, now: datetime, window: timedelta) -> bool:
 # Built once: a statement's cache key is worked out on first use and kept on the object, and
 # working it out again for a freshly built statement cost more than running it.
 _ATTENDED_OPEN = (
-    select(SpaceSession)
-    .join(Registration, Registration.session_id == SpaceSession.id)
+    select(Meeting)
+    .join(Registration, Registration.session_id == Meeting.id)
     .where(
         Registration.user_id == bindparam("user_id"),
         Registration.attended_at.is_not(None),
         Registration.status != RegistrationStatus.WITHDRAWN,
-        SpaceSession.ends_at <= bindparam("now", type_=SpaceSession.ends_at.type),
-        SpaceSession.ends_at > bindparam("since", type_=SpaceSession.ends_at.type),
-        SpaceSession.status != SessionStatus.CANCELLED,
+        Meeting.ends_at <= bindparam("now", type_=Meeting.ends_at.type),
+        Meeting.ends_at > bindparam("since", type_=Meeting.ends_at.type),
+        Meeting.status != SessionStatus.CANCELLED,
     )
-    .order_by(SpaceSession.ends_at.desc())
+    .order_by(Meeting.ends_at.desc())
 )
 
 
 async def attended_open_sessions(
-    session: AsyncSession, user_id: str, now: datetime, window: timedelta
-) -> list[SpaceSession]:
+    db: AsyncSession, user_id: str, now: datetime, window: timedelta
+) -> list[Meeting]:
     """Sessions the person attended whose feedback window is open now, newest first."""
-    rows = await session.scalars(_ATTENDED_OPEN, {"user_id": user_id, "now": now, "since": now - window})
+    rows = await db.scalars(_ATTENDED_OPEN, {"user_id": user_id, "now": now, "since": now - window})
     return list(rows)
 
 
 async def open_session_for(
-    session: AsyncSession, user_id: str, session_id: str, now: datetime, window: timedelta
-) -> SpaceSession | None:
+    db: AsyncSession, user_id: str, session_id: str, now: datetime, window: timedelta
+) -> Meeting | None:
     """The session, if this person attended it and its feedback window is open."""
-    for candidate in await attended_open_sessions(session, user_id, now, window):
+    for candidate in await attended_open_sessions(db, user_id, now, window):
         if candidate.id == session_id:
             return candidate
     return None
 
 
-async def has_answered(session: AsyncSession, receipts: Receipts, person: str, session_id: str) -> bool:
+async def has_answered(db: AsyncSession, receipts: Receipts, person: str, session_id: str) -> bool:
     marker = receipts.marker(person, session_id)
-    return await session.get(FeedbackReceipt, marker) is not None
+    return await db.get(FeedbackReceipt, marker) is not None
 
 
 async def submit(
-    session: AsyncSession, receipts: Receipts, person: str, session_id: str, draft: ResponseDraft
+    db: AsyncSession, receipts: Receipts, person: str, session_id: str, draft: ResponseDraft
 ) -> bool:
     """Store a response; a second one from the same person for the same session replaces the first.
 
@@ -128,40 +128,40 @@ async def submit(
     marker = receipts.marker(person, session_id)
     pointer = receipts.seal(person, session_id, response_id)
     changed = await rows_changed(
-        session,
-        insert_for(session, FeedbackReceipt)
+        db,
+        insert_for(db, FeedbackReceipt)
         .values(marker=marker, session_id=session_id, pointer=pointer)
         .on_conflict_do_nothing(index_elements=["marker"])
     )
     replaced = changed != 1
     if replaced:
-        receipt = (await session.scalars(
+        receipt = (await db.scalars(
             select(FeedbackReceipt).where(FeedbackReceipt.marker == marker).with_for_update()
         )).one()
         old_id = receipts.open(person, session_id, receipt.pointer)
-        await session.execute(delete(FeedbackResponse).where(FeedbackResponse.id == old_id))
+        await db.execute(delete(FeedbackResponse).where(FeedbackResponse.id == old_id))
         receipt.pointer = pointer
-    session.add(FeedbackResponse(
+    db.add(FeedbackResponse(
         id=response_id, session_id=session_id,
         overall=draft.overall, presentation=draft.presentation, discussion=draft.discussion,
         topics=list(draft.topics), helpful_text=draft.helpful_text, better_text=draft.better_text,
         helpful_themes=list(draft.helpful_themes), better_themes=list(draft.better_themes),
     ))
-    await session.flush()
+    await db.flush()
     return replaced
 
 
-async def offer_to_share(session: AsyncSession, user_id: str, series_id: str) -> None:
+async def offer_to_share(db: AsyncSession, user_id: str, series_id: str) -> None:
     """Record consent to be contacted about sharing practice (no session, no answers)."""
-    await session.execute(
-        insert_for(session, FeedbackShareOffer).values(user_id=user_id, series_id=series_id)
+    await db.execute(
+        insert_for(db, FeedbackShareOffer).values(user_id=user_id, series_id=series_id)
         .on_conflict_do_nothing()
     )
 
 
-async def share_offers(session: AsyncSession, series_id: str, *, limit: int = 50) -> list[str]:
+async def share_offers(db: AsyncSession, series_id: str, *, limit: int = 50) -> list[str]:
     """Names of the people who offered to share their practice in a series."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(User.name).join(FeedbackShareOffer, FeedbackShareOffer.user_id == User.id)
         .where(FeedbackShareOffer.series_id == series_id).order_by(User.name).limit(limit)
     )
@@ -174,35 +174,35 @@ _OFFERED_SERIES = (
 )
 
 
-async def offered_series(session: AsyncSession, user_id: str) -> list[str]:
-    return list(await session.scalars(_OFFERED_SERIES, {"user_id": user_id}))
+async def offered_series(db: AsyncSession, user_id: str) -> list[str]:
+    return list(await db.scalars(_OFFERED_SERIES, {"user_id": user_id}))
 
 
-async def forget_person(session: AsyncSession, receipts: Receipts, user: User) -> None:
+async def forget_person(db: AsyncSession, receipts: Receipts, user: User) -> None:
     """"My data" erase: the offers, and the receipts that say this person answered.
 
     The anonymous responses stay: nothing links them to the person once the receipt is gone.
     """
-    await session.execute(delete(FeedbackShareOffer).where(FeedbackShareOffer.user_id == user.id))
+    await db.execute(delete(FeedbackShareOffer).where(FeedbackShareOffer.user_id == user.id))
     # Every session that still has receipts (only those whose window has not been sealed), not
     # the person's registrations: another feature may already have erased those.
-    session_ids = await session.scalars(select(FeedbackReceipt.session_id).distinct())
+    session_ids = await db.scalars(select(FeedbackReceipt.session_id).distinct())
     markers = [receipts.marker(user.teams_id, sid) for sid in session_ids]
     if markers:
-        await session.execute(delete(FeedbackReceipt).where(FeedbackReceipt.marker.in_(markers)))
+        await db.execute(delete(FeedbackReceipt).where(FeedbackReceipt.marker.in_(markers)))
 
 
-async def seal_closed(session: AsyncSession, now: datetime, window: timedelta) -> int:
+async def seal_closed(db: AsyncSession, now: datetime, window: timedelta) -> int:
     """Delete the receipts of sessions whose window has closed: from then on nothing links anyone."""
-    closed = select(SpaceSession.id).where(SpaceSession.ends_at <= now - window)
-    return await rows_changed(session, delete(FeedbackReceipt).where(FeedbackReceipt.session_id.in_(closed)))
+    closed = select(Meeting.id).where(Meeting.ends_at <= now - window)
+    return await rows_changed(db, delete(FeedbackReceipt).where(FeedbackReceipt.session_id.in_(closed)))
 
 
-async def expire_quotes(session: AsyncSession, before: datetime) -> int:
+async def expire_quotes(db: AsyncSession, before: datetime) -> int:
     """Retention: drop the scrubbed texts of sessions that ended before `before`; themes stay."""
-    old = select(SpaceSession.id).where(SpaceSession.ends_at < before)
+    old = select(Meeting.id).where(Meeting.ends_at < before)
     return await rows_changed(
-        session,
+        db,
         update(FeedbackResponse)
         .where(FeedbackResponse.session_id.in_(old),
                (FeedbackResponse.helpful_text.is_not(None)) | (FeedbackResponse.better_text.is_not(None)))
@@ -211,16 +211,16 @@ async def expire_quotes(session: AsyncSession, before: datetime) -> int:
     )
 
 
-async def names_fingerprint(session: AsyncSession) -> tuple:
+async def names_fingerprint(db: AsyncSession) -> tuple:
     """Changes whenever a name the scrubber must know could have changed."""
-    users = (await session.execute(select(func.count(), func.max(User.updated_at)).select_from(User))).one()
-    regs = (await session.execute(
+    users = (await db.execute(select(func.count(), func.max(User.updated_at)).select_from(User))).one()
+    regs = (await db.execute(
         select(func.count(), func.max(Registration.registered_at)).select_from(Registration))).one()
     return (*users, *regs)
 
 
-async def known_names(session: AsyncSession) -> set[str]:
+async def known_names(db: AsyncSession) -> set[str]:
     """Every name the bot knows: people it has met and everyone who registered for a session."""
-    names = set(await session.scalars(select(User.name).where(User.name != "")))
-    names.update(await session.scalars(select(Registration.name).distinct()))
+    names = set(await db.scalars(select(User.name).where(User.name != "")))
+    names.update(await db.scalars(select(Registration.name).distinct()))
     return {n for n in names if n and n.strip()}

@@ -28,9 +28,9 @@ class FeedbackAction(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-async def recent_actions(session: AsyncSession, series_id: str, *, limit: int = 5) -> list[FeedbackAction]:
+async def recent_actions(db: AsyncSession, series_id: str, *, limit: int = 5) -> list[FeedbackAction]:
     """The newest actions of a series, newest first (for announcement and starting cards)."""
-    rows = await session.scalars(
+    rows = await db.scalars(
         select(FeedbackAction)
         .where(FeedbackAction.series_id == series_id)
         .order_by(FeedbackAction.recorded_at.desc(), FeedbackAction.id)

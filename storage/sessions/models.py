@@ -47,7 +47,7 @@ class Series(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SpaceSession(Base):
+class Meeting(Base):
     """One session of a series. Times are UTC; `time_zone` is the zone it is organised in."""
 
     __tablename__ = "space_sessions"

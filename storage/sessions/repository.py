@@ -1,6 +1,6 @@
 """Repository of series, sessions and registrations: places, the waitlist and attendance.
 
-Every change to a session's registrations first bumps `SpaceSession.version` in the same
+Every change to a session's registrations first bumps `Meeting.version` in the same
 transaction. That UPDATE takes the row lock on PostgreSQL (and the write lock on SQLite), so
 two people taking the last place one after the other get one place and one waitlist spot.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_changed
 from storage.sessions.models import (
-    ACTIVE, FINISHED, Registration, RegistrationStatus, Series, SeriesSubscription, SessionStatus, SpaceSession,
+    ACTIVE, FINISHED, Meeting, Registration, RegistrationStatus, Series, SeriesSubscription, SessionStatus,
 )
 
 
@@ -55,18 +55,18 @@ class Counts:
     attended: int
 
 
-async def series_by_name(session: AsyncSession, name: str, zone: str) -> tuple[Series, bool]:
+async def series_by_name(db: AsyncSession, name: str, zone: str) -> tuple[Series, bool]:
     """The series of that name, created if missing; True when this call created it."""
-    series = await session.scalar(select(Series).where(Series.name == name))
+    series = await db.scalar(select(Series).where(Series.name == name))
     if series is not None:
         return series, False
     try:
-        async with session.begin_nested():
+        async with db.begin_nested():
             series = Series(name=name, time_zone=zone)
-            session.add(series)
+            db.add(series)
         return series, True
     except IntegrityError:  # another replica created it a moment ago
-        return (await session.scalars(select(Series).where(Series.name == name))).one(), False
+        return (await db.scalars(select(Series).where(Series.name == name))).one(), False
 
 
 def _is_id(value: object) -> bool:
@@ -74,94 +74,94 @@ def _is_id(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 32 and value.isascii() and value.isalnum()
 
 
-async def get_session(session: AsyncSession, session_id: object) -> SpaceSession | None:
+async def get_meeting(db: AsyncSession, session_id: object) -> Meeting | None:
     if not _is_id(session_id):
         return None
-    return await session.get(SpaceSession, session_id)
+    return await db.get(Meeting, session_id)
 
 
-async def upcoming(session: AsyncSession, now: datetime, *, limit: int = 10,
-                   include_cancelled: bool = False) -> list[SpaceSession]:
+async def upcoming(db: AsyncSession, now: datetime, *, limit: int = 10,
+                   include_cancelled: bool = False) -> list[Meeting]:
     """Sessions not yet ended, soonest first."""
-    query = select(SpaceSession).where(SpaceSession.ends_at > now)
+    query = select(Meeting).where(Meeting.ends_at > now)
     if not include_cancelled:
-        query = query.where(SpaceSession.status.not_in(FINISHED))
-    return list(await session.scalars(query.order_by(SpaceSession.starts_at, SpaceSession.id).limit(limit)))
+        query = query.where(Meeting.status.not_in(FINISHED))
+    return list(await db.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(limit)))
 
 
-async def recent_past(session: AsyncSession, now: datetime, since: datetime, *, limit: int) -> list[SpaceSession]:
+async def recent_past(db: AsyncSession, now: datetime, since: datetime, *, limit: int) -> list[Meeting]:
     """Sessions that ended between `since` and now, newest first (for the register after the day)."""
-    return list(await session.scalars(
-        select(SpaceSession).where(SpaceSession.ends_at <= now, SpaceSession.ends_at > since)
-        .order_by(SpaceSession.starts_at.desc()).limit(limit)))
+    return list(await db.scalars(
+        select(Meeting).where(Meeting.ends_at <= now, Meeting.ends_at > since)
+        .order_by(Meeting.starts_at.desc()).limit(limit)))
 
 
-async def sessions_between(session: AsyncSession, series_id: str, start: datetime, end: datetime) -> list[SpaceSession]:
-    return list(await session.scalars(
-        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != SessionStatus.CANCELLED,
-                                   SpaceSession.starts_at >= start, SpaceSession.starts_at < end)
-        .order_by(SpaceSession.starts_at)))
+async def sessions_between(db: AsyncSession, series_id: str, start: datetime, end: datetime) -> list[Meeting]:
+    return list(await db.scalars(
+        select(Meeting).where(Meeting.series_id == series_id, Meeting.status != SessionStatus.CANCELLED,
+                              Meeting.starts_at >= start, Meeting.starts_at < end)
+        .order_by(Meeting.starts_at)))
 
 
-async def latest_session(session: AsyncSession, series_id: str) -> SpaceSession | None:
-    return await session.scalar(
-        select(SpaceSession).where(SpaceSession.series_id == series_id, SpaceSession.status != SessionStatus.CANCELLED)
-        .order_by(SpaceSession.starts_at.desc()).limit(1))
+async def latest_session(db: AsyncSession, series_id: str) -> Meeting | None:
+    return await db.scalar(
+        select(Meeting).where(Meeting.series_id == series_id, Meeting.status != SessionStatus.CANCELLED)
+        .order_by(Meeting.starts_at.desc()).limit(1))
 
 
-async def lock(session: AsyncSession, session_id: object) -> SpaceSession | None:
+async def lock(db: AsyncSession, session_id: object) -> Meeting | None:
     """Serialise registration changes for one session (see the module docstring)."""
     if not _is_id(session_id):
         return None
     changed = await rows_changed(
-        session,
-        update(SpaceSession).where(SpaceSession.id == session_id)
-        .values(version=SpaceSession.version + 1).execution_options(synchronize_session=False))
+        db,
+        update(Meeting).where(Meeting.id == session_id)
+        .values(version=Meeting.version + 1).execution_options(synchronize_session=False))
     if changed != 1:
         return None
-    return await session.get(SpaceSession, session_id, populate_existing=True)
+    return await db.get(Meeting, session_id, populate_existing=True)
 
 
-async def registration_of(session: AsyncSession, session_id: str, user_id: str) -> Registration | None:
-    return await session.scalar(select(Registration).where(
+async def registration_of(db: AsyncSession, session_id: str, user_id: str) -> Registration | None:
+    return await db.scalar(select(Registration).where(
         Registration.session_id == session_id, Registration.user_id == user_id))
 
 
-async def counts(session: AsyncSession, session_id: str) -> Counts:
-    rows = dict((await session.execute(
+async def counts(db: AsyncSession, session_id: str) -> Counts:
+    rows = dict((await db.execute(
         select(Registration.status, func.count()).where(Registration.session_id == session_id)
         .group_by(Registration.status))).all())
-    attended = await session.scalar(select(func.count()).select_from(Registration).where(
+    attended = await db.scalar(select(func.count()).select_from(Registration).where(
         Registration.session_id == session_id, Registration.attended_at.is_not(None)))
     return Counts(rows.get(RegistrationStatus.REGISTERED, 0), rows.get(RegistrationStatus.WAITLISTED, 0),
                   attended or 0)
 
 
-async def register(session: AsyncSession, session_id: str, user_id: str, details: RegistrationDetails,
+async def register(db: AsyncSession, session_id: str, user_id: str, details: RegistrationDetails,
                    now: datetime) -> RegistrationResult:
     """Register (or change the details of) a person; a full session puts them on the waitlist."""
-    space = await lock(session, session_id)
+    space = await lock(db, session_id)
     if space is None or space.status != SessionStatus.REGISTRATION_OPEN or space.starts_at <= now:
         raise RegistrationRefused(space.status if space else "unknown")
-    existing = await registration_of(session, session_id, user_id)
+    existing = await registration_of(db, session_id, user_id)
     if existing is not None and existing.status in ACTIVE:
         _apply(existing, details)
         return RegistrationResult(existing, RegistrationStatus(existing.status), new=False)
-    full = space.capacity is not None and await _places_taken(session, session_id) >= space.capacity
+    full = space.capacity is not None and await _places_taken(db, session_id) >= space.capacity
     status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
     registration = existing or Registration(session_id=session_id, user_id=user_id)
     _apply(registration, details)
     registration.status, registration.registered_at, registration.withdrawn_at = status, now, None
     if existing is None:
-        session.add(registration)
-    await session.flush()
+        db.add(registration)
+    await db.flush()
     if details.wants_updates:
-        await subscribe(session, space.series_id, user_id, now)
+        await subscribe(db, space.series_id, user_id, now)
     return RegistrationResult(registration, status, new=True)
 
 
-async def _places_taken(session: AsyncSession, session_id: str) -> int:
-    taken = await session.scalar(select(func.count()).select_from(Registration).where(
+async def _places_taken(db: AsyncSession, session_id: str) -> int:
+    taken = await db.scalar(select(func.count()).select_from(Registration).where(
         Registration.session_id == session_id, Registration.status == RegistrationStatus.REGISTERED))
     assert taken is not None  # an aggregate without GROUP BY always returns one row
     return taken
@@ -172,90 +172,90 @@ def _apply(registration: Registration, details: RegistrationDetails) -> None:
         setattr(registration, key, value)
 
 
-async def withdraw(session: AsyncSession, session_id: str, user_id: str,
+async def withdraw(db: AsyncSession, session_id: str, user_id: str,
                    now: datetime) -> tuple[Registration | None, list[Registration]]:
     """Give up a place or waitlist spot. Returns it and anyone promoted into the freed place.
 
     Someone without a place changes nothing, not even the session's version (the calendar
     file's SEQUENCE): the lock is only taken once there is something to give up.
     """
-    registration = await registration_of(session, session_id, user_id) if _is_id(session_id) else None
+    registration = await registration_of(db, session_id, user_id) if _is_id(session_id) else None
     if registration is None or registration.status not in ACTIVE:
         return None, []
-    space = await lock(session, session_id)
-    await session.refresh(registration)  # as it is now that we hold the lock
+    space = await lock(db, session_id)
+    await db.refresh(registration)  # as it is now that we hold the lock
     if space is None or registration.status not in ACTIVE:
         return None, []
     was_registered = registration.status == RegistrationStatus.REGISTERED
     registration.status, registration.withdrawn_at = RegistrationStatus.WITHDRAWN, now
     _apply(registration, GIVEN_UP)
-    await session.flush()
-    promoted = await fill_places(session, space) if was_registered else []
+    await db.flush()
+    promoted = await fill_places(db, space) if was_registered else []
     return registration, promoted
 
 
-async def fill_places(session: AsyncSession, space: SpaceSession) -> list[Registration]:
+async def fill_places(db: AsyncSession, space: Meeting) -> list[Registration]:
     """Promote the longest-waiting people into free places; the caller holds the session lock."""
     if space.status in FINISHED:
         return []
     waiting = select(Registration).where(Registration.session_id == space.id,
                                          Registration.status == RegistrationStatus.WAITLISTED)
     if space.capacity is not None:
-        free = space.capacity - await _places_taken(session, space.id)
+        free = space.capacity - await _places_taken(db, space.id)
         if free <= 0:
             return []
         waiting = waiting.limit(free)
-    promoted = list(await session.scalars(waiting.order_by(Registration.registered_at, Registration.id)))
+    promoted = list(await db.scalars(waiting.order_by(Registration.registered_at, Registration.id)))
     for registration in promoted:
         registration.status = RegistrationStatus.REGISTERED
-    await session.flush()
+    await db.flush()
     return promoted
 
 
-async def registrations(session: AsyncSession, session_id: str, statuses=ACTIVE) -> list[Registration]:
-    return list(await session.scalars(
+async def registrations(db: AsyncSession, session_id: str, statuses=ACTIVE) -> list[Registration]:
+    return list(await db.scalars(
         select(Registration).where(Registration.session_id == session_id, Registration.status.in_(statuses))
         .order_by(Registration.registered_at, Registration.id)))
 
 
-async def my_registrations(session: AsyncSession, user_id: str, now: datetime) -> list[tuple[Registration, SpaceSession]]:
-    rows = await session.execute(
-        select(Registration, SpaceSession).join(SpaceSession, SpaceSession.id == Registration.session_id)
-        .where(Registration.user_id == user_id, Registration.status.in_(ACTIVE), SpaceSession.ends_at > now)
-        .order_by(SpaceSession.starts_at))
+async def my_registrations(db: AsyncSession, user_id: str, now: datetime) -> list[tuple[Registration, Meeting]]:
+    rows = await db.execute(
+        select(Registration, Meeting).join(Meeting, Meeting.id == Registration.session_id)
+        .where(Registration.user_id == user_id, Registration.status.in_(ACTIVE), Meeting.ends_at > now)
+        .order_by(Meeting.starts_at))
     return [(r, s) for r, s in rows.all()]
 
 
-async def mark_attended(session: AsyncSession, registration: Registration, now: datetime, by: str) -> bool:
+async def mark_attended(db: AsyncSession, registration: Registration, now: datetime, by: str) -> bool:
     """Record attendance once; True when newly recorded."""
     if registration.attended_at is not None:
         return False
     registration.attended_at, registration.attendance_marked_by = now, by[:32]
     if registration.status == RegistrationStatus.WAITLISTED:  # they were let in on the day
         registration.status = RegistrationStatus.REGISTERED
-    await session.flush()
+    await db.flush()
     return True
 
 
-async def subscribe(session: AsyncSession, series_id: str, user_id: str, now: datetime) -> None:
-    if await session.get(SeriesSubscription, (series_id, user_id)) is None:
+async def subscribe(db: AsyncSession, series_id: str, user_id: str, now: datetime) -> None:
+    if await db.get(SeriesSubscription, (series_id, user_id)) is None:
         try:
-            async with session.begin_nested():
-                session.add(SeriesSubscription(series_id=series_id, user_id=user_id, subscribed_at=now))
+            async with db.begin_nested():
+                db.add(SeriesSubscription(series_id=series_id, user_id=user_id, subscribed_at=now))
         except IntegrityError:
             pass
 
 
-async def unsubscribe(session: AsyncSession, user_id: str) -> int:
-    rows = list(await session.scalars(select(SeriesSubscription).where(SeriesSubscription.user_id == user_id)))
+async def unsubscribe(db: AsyncSession, user_id: str) -> int:
+    rows = list(await db.scalars(select(SeriesSubscription).where(SeriesSubscription.user_id == user_id)))
     for row in rows:
-        await session.delete(row)
-    await session.flush()
+        await db.delete(row)
+    await db.flush()
     return len(rows)
 
 
-async def subscribers(session: AsyncSession, series_id: str) -> list[str]:
-    return list(await session.scalars(
+async def subscribers(db: AsyncSession, series_id: str) -> list[str]:
+    return list(await db.scalars(
         select(SeriesSubscription.user_id).where(SeriesSubscription.series_id == series_id)))
 
 
@@ -263,5 +263,5 @@ _SUBSCRIPTIONS = select(func.count()).select_from(SeriesSubscription).where(
     SeriesSubscription.user_id == bindparam("user_id"))  # built once: see storage/feedback/responses.py
 
 
-async def is_subscribed(session: AsyncSession, user_id: str) -> bool:
-    return bool(await session.scalar(_SUBSCRIPTIONS, {"user_id": user_id}))
+async def is_subscribed(db: AsyncSession, user_id: str) -> bool:
+    return bool(await db.scalar(_SUBSCRIPTIONS, {"user_id": user_id}))

@@ -15,8 +15,8 @@ WEEKDAYS_AT = {d: "17:30" for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
 async def user_id(harness, person: Person = ALICE) -> str:
-    async with harness.components.services.sessions() as session:
-        return await session.scalar(select(User.id).where(User.teams_id == person.teams_id))
+    async with harness.components.services.db() as db:
+        return await db.scalar(select(User.id).where(User.teams_id == person.teams_id))
 
 
 async def set_up(harness, person: Person = ALICE, times: dict[str, str] | None = None,
@@ -31,14 +31,14 @@ async def check_in(harness, person: Person = ALICE, **answers: str) -> dict[str,
 
 
 async def outbox_rows(harness, kind_prefix: str = "checkin") -> list[OutboxMessage]:
-    async with harness.components.services.sessions() as session:
-        return list(await session.scalars(select(OutboxMessage).where(OutboxMessage.kind.like(kind_prefix + "%"))
-                                          .order_by(OutboxMessage.due_at)))
+    async with harness.components.services.db() as db:
+        return list(await db.scalars(select(OutboxMessage).where(OutboxMessage.kind.like(kind_prefix + "%"))
+                                     .order_by(OutboxMessage.due_at)))
 
 
 async def checkins(harness) -> list[Checkin]:
-    async with harness.components.services.sessions() as session:
-        return list(await session.scalars(select(Checkin)))
+    async with harness.components.services.db() as db:
+        return list(await db.scalars(select(Checkin)))
 
 
 def text_of(card: Any) -> str:

@@ -39,16 +39,16 @@ async def reader(harness, role: str) -> Person:
     person = {"admin": ADMIN, "facilitator": FACILITATOR}.get(role, Person(f"29:{role}", f"aad-{role}", role))
     await harness.say("hi", person)
     if role not in ("admin", "facilitator"):
-        async with harness.components.services.sessions() as session, session.begin():
-            session.add(RoleGrant(aad_object_id=person.aad, role=role, granted_by="aad-admin"))
+        async with harness.components.services.db() as db, db.begin():
+            db.add(RoleGrant(aad_object_id=person.aad, role=role, granted_by="aad-admin"))
     harness.components.services.actors.clear()
     return person
 
 
 async def test_no_role_can_read_another_persons_checkins_on_any_path(harness):
     alice = await alice_checks_in(harness)
-    async with harness.components.services.sessions() as session:
-        checkin_id = await session.scalar(select(Checkin.id))
+    async with harness.components.services.db() as db:
+        checkin_id = await db.scalar(select(Checkin.id))
     crafted = {"user": alice, "user_id": alice, "owner": alice, "id": checkin_id, "days": "30"}
     links = harness.components.services.links
     for role in ROLES:
@@ -139,9 +139,9 @@ async def test_deleting_my_checkins_and_my_data_removes_them(harness):
     assert "Daily check-in times" in shown and "Monday 17:30" in shown and "1 (kept for 90 days)" in shown
     await harness.press("my_data.delete", {}, ALICE)
     await harness.press("my_data.delete.confirm", {}, ALICE)
-    async with harness.components.services.sessions() as session:
-        assert await session.get(CheckinPlan, alice) is None
-        assert list(await session.scalars(select(Checkin.user_id))) == [await user_id(harness, BOB)]
+    async with harness.components.services.db() as db:
+        assert await db.get(CheckinPlan, alice) is None
+        assert list(await db.scalars(select(Checkin.user_id))) == [await user_id(harness, BOB)]
 
 
 async def test_retention_deletes_check_ins_older_than_each_persons_choice(harness, clock):

@@ -18,9 +18,9 @@ from tests.sessions.test_sessions_admin import NEW, save, user_id
 from tests.sessions.test_sessions_register import card_of, first_session, register, rows
 
 
-async def _count(sessions, model, *where):
-    async with sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where))
+async def _count(open_db, model, *where):
+    async with open_db() as db:
+        return await db.scalar(select(func.count()).select_from(model).where(*where))
 
 
 async def test_my_data_lists_what_is_held(harness):
@@ -33,32 +33,32 @@ async def test_my_data_lists_what_is_held(harness):
 
 
 async def test_delete_needs_confirmation_and_erases_everything(harness, clock):
-    sessions = harness.components.services.sessions
+    open_db = harness.components.services.db
     await harness.say("hello", BOB)
     await harness.say("my data")
-    async with sessions() as session, session.begin():
-        alice = await session.scalar(select(User).where(User.teams_id == ALICE.teams_id))
-        await outbox.enqueue(session, kind="card", idempotency_key="t-1", user_id=alice.id,
+    async with open_db() as db, db.begin():
+        alice = await db.scalar(select(User).where(User.teams_id == ALICE.teams_id))
+        await outbox.enqueue(db, kind="card", idempotency_key="t-1", user_id=alice.id,
                              due_at=clock.now() + timedelta(days=1), payload={"card": {}})
     body = await harness.press("my_data.delete")
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert "Delete everything" in body["value"]["body"][0]["text"]
-    assert await _count(sessions, User, User.teams_id == ALICE.teams_id) == 1, "nothing deleted before confirming"
+    assert await _count(open_db, User, User.teams_id == ALICE.teams_id) == 1, "nothing deleted before confirming"
 
     body = await harness.press("my_data.delete.confirm")
     assert body["value"]["body"][0]["text"] == "Your data has been deleted"
-    assert await _count(sessions, User, User.teams_id == ALICE.teams_id) == 0
-    assert await _count(sessions, Conversation, Conversation.id == ALICE.conversation_id) == 0
-    assert await _count(sessions, OutboxMessage) == 0
-    assert await _count(sessions, BotStateItem, BotStateItem.key.contains(ALICE.conversation_id)) == 0
-    assert await _count(sessions, User, User.teams_id == BOB.teams_id) == 1, "other people are untouched"
+    assert await _count(open_db, User, User.teams_id == ALICE.teams_id) == 0
+    assert await _count(open_db, Conversation, Conversation.id == ALICE.conversation_id) == 0
+    assert await _count(open_db, OutboxMessage) == 0
+    assert await _count(open_db, BotStateItem, BotStateItem.key.contains(ALICE.conversation_id)) == 0
+    assert await _count(open_db, User, User.teams_id == BOB.teams_id) == 1, "other people are untouched"
 
 
 async def test_keep_changes_nothing(harness):
     await harness.say("my data")
     body = await harness.press("my_data.keep")
     assert body["value"]["body"][0]["text"] == "Nothing deleted"
-    assert await _count(harness.components.services.sessions, User) == 1
+    assert await _count(harness.components.services.db, User) == 1
 
 
 async def test_typing_during_the_dialog_gets_a_reminder_and_the_dialog_waits(harness):
@@ -80,7 +80,7 @@ async def test_dialog_started_before_restart_continues_after_it(settings, connec
     try:
         body = await second.press("my_data.delete.confirm")
         assert body["value"]["body"][0]["text"] == "Your data has been deleted"
-        assert await _count(second.components.services.sessions, User) == 0
+        assert await _count(second.components.services.db, User) == 0
     finally:
         await second.client.close()
 
@@ -155,12 +155,12 @@ async def test_delete_leaves_no_row_naming_the_person_in_any_table(harness):
     assert facts["Sessions you created"] == "1" and facts["Roles given to you"] == "line managers"
     await harness.press("my_data.delete", person=FACILITATOR)
     await harness.press("my_data.delete.confirm", person=FACILITATOR)
-    async with harness.components.services.sessions() as session:
+    async with harness.components.services.db() as db:
         for table in Base.metadata.sorted_tables:
             for column in table.columns:
                 if any(fk.column.table.name == "users" for fk in column.foreign_keys) \
                         or column.name in ("attendance_marked_by", "created_by"):
-                    held = await session.scalar(select(func.count()).select_from(table).where(column == fran))
+                    held = await db.scalar(select(func.count()).select_from(table).where(column == fran))
                     assert held == 0, f"{table.name}.{column.name}"
-        assert await session.scalar(select(func.count()).select_from(RoleGrant).where(
+        assert await db.scalar(select(func.count()).select_from(RoleGrant).where(
             RoleGrant.aad_object_id == FACILITATOR.aad)) == 0

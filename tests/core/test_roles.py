@@ -14,13 +14,13 @@ ADMIN = Person("29:admin", "aad-admin", "Ada Admin")
 
 
 async def _user_id(harness, person):
-    async with harness.components.services.sessions() as session:
-        return await session.scalar(select(User.id).where(User.teams_id == person.teams_id))
+    async with harness.components.services.db() as db:
+        return await db.scalar(select(User.id).where(User.teams_id == person.teams_id))
 
 
 async def _grants(harness):
-    async with harness.components.services.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(RoleGrant))
+    async with harness.components.services.db() as db:
+        return await db.scalar(select(func.count()).select_from(RoleGrant))
 
 
 def _error_text(card):
@@ -65,8 +65,8 @@ async def test_admin_grants_and_revokes_a_role(harness):
     alice_id = await _user_id(harness, ALICE)
     body = await harness.press("roles.grant", {"person": alice_id, "role": "facilitator"}, ADMIN)
     assert "Alice Example is now one of the facilitators" in _error_text(body["value"])
-    async with harness.components.services.sessions() as session:
-        roles = await roles_of(session, ALICE.aad, ConfiguredRoles.of([], []))
+    async with harness.components.services.db() as db:
+        roles = await roles_of(db, ALICE.aad, ConfiguredRoles.of([], []))
     assert roles == {Role.FACILITATOR}
     body = await harness.press("roles.grant", {"person": alice_id, "role": "facilitator"}, ADMIN)
     assert "already had that role" in _error_text(body["value"])

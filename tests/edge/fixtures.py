@@ -24,11 +24,11 @@ async def snapshot(h: BotHarness, *, skip: frozenset[str] = frozenset()) -> dict
     await h.components.ledger.flush()
     tables = [t for t in Base.metadata.sorted_tables if t.name not in skip]
     columns = {t.name: [c for c in t.c if f"{t.name}.{c.name}" not in skip] for t in tables}
-    async with h.components.services.sessions() as session:
-        sqlite = session.bind.dialect.name == "sqlite"
+    async with h.components.services.db() as db:
+        sqlite = db.bind.dialect.name == "sqlite"
         agg, row = (func.json_group_array, func.json_array) if sqlite else (func.json_agg, func.json_build_array)
         statement = select(*(select(agg(row(*columns[t.name]))).scalar_subquery().label(t.name) for t in tables))
-        result = (await session.execute(statement)).one()
+        result = (await db.execute(statement)).one()
     return {t.name: sorted(json.dumps(r, sort_keys=True) for r in _rows(value))
             for t, value in zip(tables, result)}
 

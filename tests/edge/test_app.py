@@ -40,11 +40,11 @@ async def test_running_scheduler_delivers_due_messages_by_itself(db_url, connect
     harness = await start_harness(settings, connector, clock)
     try:
         await harness.install()
-        sessions = harness.components.services.sessions
-        async with sessions() as session, session.begin():
-            uid = await session.scalar(select(User.id).where(User.teams_id == ALICE.teams_id))
+        open_db = harness.components.services.db
+        async with open_db() as db, db.begin():
+            uid = await db.scalar(select(User.id).where(User.teams_id == ALICE.teams_id))
             card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "tick"}]}
-            await outbox.enqueue(session, kind="card", idempotency_key="tick", user_id=uid,
+            await outbox.enqueue(db, kind="card", idempotency_key="tick", user_id=uid,
                                  due_at=clock.now() - timedelta(seconds=1), payload={"card": card})
         for _ in range(100):
             if any(c["body"][0]["text"] == "tick" for c in connector.all_cards()):

@@ -37,9 +37,9 @@ async def test_install_sends_welcome_once_and_stores_reference(harness):
     assert "Welcome to PeerSpace" in text
     assert "not monitored around the clock" in text
     assert "anonymous" in text.lower()
-    async with harness.components.services.sessions() as session:
-        user = await session.scalar(select(User).where(User.teams_id == ALICE.teams_id))
-        conv = await session.get(Conversation, ALICE.conversation_id)
+    async with harness.components.services.db() as db:
+        user = await db.scalar(select(User).where(User.teams_id == ALICE.teams_id))
+        conv = await db.get(Conversation, ALICE.conversation_id)
     assert user.aad_object_id == ALICE.aad and user.name == ALICE.name
     assert user.time_zone == "Europe/London" and user.tenant_id == factories.TENANT
     assert conv.reference["serviceUrl"] == harness.connector.url
@@ -51,8 +51,8 @@ async def test_time_zone_from_teams_is_stored(harness):
     activity = factories.message("hi", ALICE, service_url=harness.connector.url)
     activity["entities"] = [{"type": "clientInfo", "timezone": "America/New_York"}]
     await harness.post(activity)
-    async with harness.components.services.sessions() as session:
-        user = await session.scalar(select(User).where(User.teams_id == ALICE.teams_id))
+    async with harness.components.services.db() as db:
+        user = await db.scalar(select(User).where(User.teams_id == ALICE.teams_id))
     assert user.time_zone == "America/New_York"
 
 

@@ -111,8 +111,8 @@ def time_limit() -> Iterator[None]:
 
 
 async def _count(h: BotHarness, model) -> int:
-    async with h.components.services.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model))
+    async with h.components.services.db() as db:
+        return await db.scalar(select(func.count()).select_from(model))
 
 
 async def assert_bot_code_never_ran(h: BotHarness) -> None:
@@ -1003,7 +1003,7 @@ async def test_logs_never_hold_what_the_bot_stores_about_people(harness, debug_l
     person = factories.Person("29:marker", "aad-marker", f"Name {MARKER_TEXT}")
     resp = await harness.post(factories.message("help", person, service_url=harness.connector.url))
     assert resp.status == 200
-    async with harness.components.services.sessions() as session:
-        stored = await session.scalar(select(User.name).where(User.teams_id == person.teams_id))
+    async with harness.components.services.db() as db:
+        stored = await db.scalar(select(User.name).where(User.teams_id == person.teams_id))
     assert stored == person.name  # it did go through the database
     assert _leaks(debug_logs, MARKER_TEXT) == []

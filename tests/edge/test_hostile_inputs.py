@@ -270,5 +270,5 @@ async def test_forged_roles_in_card_data_change_nothing(watch, verb, forged, via
 
 
 async def _user_id(h: BotHarness) -> str:
-    async with h.components.services.sessions() as session:
-        return await session.scalar(select(User.id).where(User.teams_id == ALICE.teams_id))
+    async with h.components.services.db() as db:
+        return await db.scalar(select(User.id).where(User.teams_id == ALICE.teams_id))

@@ -130,9 +130,9 @@ async def test_copy_at_another_process_after_the_invoke_finished_gets_a_short_an
     text = a.components.content.text("bot.already_received")
     assert copy == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
     assert first["value"] != text
-    async with a.components.services.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(ProcessedActivity)
-                                    .where(ProcessedActivity.lease_until.is_(None))) == 1
+    async with a.components.services.db() as db:
+        assert await db.scalar(select(func.count()).select_from(ProcessedActivity)
+                               .where(ProcessedActivity.lease_until.is_(None))) == 1
 
 
 async def test_only_one_of_many_concurrent_claims_takes_an_expired_one(db_url):
@@ -214,5 +214,5 @@ async def test_a_turn_that_writes_state_makes_its_claim_final_in_that_write(harn
     monkeypatch.setattr(ActivityLedger, "finish_later", lambda _self, claim: finished.append(claim))
     assert (await harness.say("my data")).status == 200  # starts a dialog: its state is written
     assert finished == []
-    async with harness.components.services.sessions() as session:
-        assert list(await session.scalars(select(ProcessedActivity.lease_until))) == [None]
+    async with harness.components.services.db() as db:
+        assert list(await db.scalars(select(ProcessedActivity.lease_until))) == [None]

@@ -109,9 +109,9 @@ async def _held(harness, series_name: str, ended: datetime, overall: list[int]) 
     """A closed session whose attendance register lists one attendee per answer."""
     sid = await make_session(harness, ended=ended, title="Session", series_name=series_name,
                              attendees=PEOPLE[:len(overall)])
-    async with harness.components.services.sessions() as session, session.begin():
-        session.add_all(FeedbackResponse(id=uuid4().hex, session_id=sid, overall=v, presentation=4, discussion=4,
-                                         topics=[], helpful_themes=[], better_themes=[]) for v in overall)
+    async with harness.components.services.db() as db, db.begin():
+        db.add_all(FeedbackResponse(id=uuid4().hex, session_id=sid, overall=v, presentation=4, discussion=4,
+                                    topics=[], helpful_themes=[], better_themes=[]) for v in overall)
     return sid
 
 
@@ -144,8 +144,8 @@ async def test_card_chart_csv_and_series_read_the_same_whatever_a_unanimous_or_s
     for name, q3 in worlds.items():
         q3_session = await _held(harness, name, Q3, q3)
         await _held(harness, name, Q4, [1] * 5 + [5] * 5)
-        async with harness.components.services.sessions() as session:
-            series_id = await session.scalar(select(Series.id).where(Series.name == name))
+        async with harness.components.services.db() as db:
+            series_id = await db.scalar(select(Series.id).where(Series.name == name))
         views[name] = [await _everything_seen(harness, "feedback.report.session", {"session": q3_session})]
         for period in ("all", "2026", "2026-Q3", "2026-Q4"):
             views[name].append(await _everything_seen(harness, "feedback.report.series",
@@ -168,8 +168,8 @@ async def test_feedback_export_link_stops_working_when_its_maker_loses_the_facil
     for p in PEOPLE + [admin]:
         await harness.say("hi", p)
     sid = await _held(harness, "Alpha", Q4, [1] * 5 + [5] * 5)
-    async with harness.components.services.sessions() as session:
-        maker_id = await session.scalar(select(User.id).where(User.teams_id == maker.teams_id))
+    async with harness.components.services.db() as db:
+        maker_id = await db.scalar(select(User.id).where(User.teams_id == maker.teams_id))
     await harness.press("roles.grant", {"person": maker_id, "role": "facilitator"}, admin)
     card = (await harness.press("feedback.report.session", {"session": sid}, maker))["value"]
     url = next(a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl")

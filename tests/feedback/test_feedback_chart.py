@@ -74,10 +74,10 @@ def test_charts_show_only_groups_the_rule_allows_and_every_one_it_allows(overall
 async def _held(harness, answers: dict[str, list[int]]) -> str:
     n = len(answers["overall"])
     sid = await make_session(harness, ended=ENDED, title="Chart", attendees=PEOPLE[:n])
-    async with harness.components.services.sessions() as session, session.begin():
-        session.add_all(FeedbackResponse(id=uuid4().hex, session_id=sid, topics=[], helpful_themes=[],
-                                         better_themes=[], **{q: answers[q][i] for q in answers})
-                        for i in range(n))
+    async with harness.components.services.db() as db, db.begin():
+        db.add_all(FeedbackResponse(id=uuid4().hex, session_id=sid, topics=[], helpful_themes=[],
+                                    better_themes=[], **{q: answers[q][i] for q in answers})
+                   for i in range(n))
     return sid
 
 

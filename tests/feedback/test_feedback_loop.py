@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from storage import outbox
 from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
-from storage.sessions.models import Registration, Series, SpaceSession
+from storage.sessions.models import Meeting, Registration, Series
 from tests.factories import ALICE, BOB, Person
 
 ENDED = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)  # the clock fixture is 23 Nov 09:00
@@ -18,33 +18,33 @@ GOOD = {"overall": "5", "presentation": "4", "discussion": "3"}
 
 
 async def user_id(harness, person: Person) -> str:
-    async with harness.components.services.sessions() as session:
-        return await session.scalar(select(User.id).where(User.teams_id == person.teams_id))
+    async with harness.components.services.db() as db:
+        return await db.scalar(select(User.id).where(User.teams_id == person.teams_id))
 
 
 async def make_session(harness, *, ended: datetime = ENDED, title: str = "Recruitment",
                        series_name: str = "Implementation space", attendees=(), absent=()) -> str:
     """A held session with registrations; `attendees` attended, `absent` registered only."""
-    async with harness.components.services.sessions() as session, session.begin():
-        series = await session.scalar(select(Series).where(Series.name == series_name))
+    async with harness.components.services.db() as db, db.begin():
+        series = await db.scalar(select(Series).where(Series.name == series_name))
         if series is None:
             series = Series(name=series_name)
-            session.add(series)
-            await session.flush()
-        s = SpaceSession(series_id=series.id, title=title, starts_at=ended - timedelta(hours=2), ends_at=ended,
-                         status="held")
-        session.add(s)
-        await session.flush()
+            db.add(series)
+            await db.flush()
+        s = Meeting(series_id=series.id, title=title, starts_at=ended - timedelta(hours=2), ends_at=ended,
+                    status="held")
+        db.add(s)
+        await db.flush()
         for person, attended in [(p, True) for p in attendees] + [(p, False) for p in absent]:
-            uid = await session.scalar(select(User.id).where(User.teams_id == person.teams_id))
-            session.add(Registration(session_id=s.id, user_id=uid, name=person.name, organisation="Trust",
-                                     role="Peer lead", attended_at=ended if attended else None))
+            uid = await db.scalar(select(User.id).where(User.teams_id == person.teams_id))
+            db.add(Registration(session_id=s.id, user_id=uid, name=person.name, organisation="Trust",
+                                role="Peer lead", attended_at=ended if attended else None))
         return s.id
 
 
 async def responses(harness) -> list[FeedbackResponse]:
-    async with harness.components.services.sessions() as session:
-        return list(await session.scalars(select(FeedbackResponse)))
+    async with harness.components.services.db() as db:
+        return list(await db.scalars(select(FeedbackResponse)))
 
 
 def card_text(card) -> str:
@@ -54,9 +54,9 @@ def card_text(card) -> str:
 async def test_request_renders_the_form_once_and_a_submission_is_stored_anonymously(harness, clock):
     await harness.install(ALICE)
     sid = await make_session(harness, attendees=[ALICE])
-    sessions = harness.components.services.sessions
-    async with sessions() as session, session.begin():
-        await outbox.enqueue(session, kind="feedback_request", idempotency_key=f"fb:{sid}:a",
+    open_db = harness.components.services.db
+    async with open_db() as db, db.begin():
+        await outbox.enqueue(db, kind="feedback_request", idempotency_key=f"fb:{sid}:a",
                              user_id=await user_id(harness, ALICE), due_at=clock.now(), payload={"session_id": sid})
     stats = await harness.components.dispatcher.drain()
     assert stats.sent == 1
@@ -72,8 +72,8 @@ async def test_request_renders_the_form_once_and_a_submission_is_stored_anonymou
     assert len(row.id) == 32 and row.id != await user_id(harness, ALICE)
 
     # Answered: a second request for the same session is no longer wanted.
-    async with sessions() as session, session.begin():
-        await outbox.enqueue(session, kind="feedback_request", idempotency_key=f"fb:{sid}:a2",
+    async with open_db() as db, db.begin():
+        await outbox.enqueue(db, kind="feedback_request", idempotency_key=f"fb:{sid}:a2",
                              user_id=await user_id(harness, ALICE), due_at=clock.now(), payload={"session_id": sid})
     assert (await harness.components.dispatcher.drain()).sent == 0
 
@@ -81,8 +81,8 @@ async def test_request_renders_the_form_once_and_a_submission_is_stored_anonymou
 async def test_request_after_the_window_closed_is_not_sent(harness, clock):
     await harness.install(ALICE)
     sid = await make_session(harness, attendees=[ALICE], ended=clock.now() - timedelta(days=15))
-    async with harness.components.services.sessions() as session, session.begin():
-        await outbox.enqueue(session, kind="feedback_request", idempotency_key="fb-late",
+    async with harness.components.services.db() as db, db.begin():
+        await outbox.enqueue(db, kind="feedback_request", idempotency_key="fb-late",
                              user_id=await user_id(harness, ALICE), due_at=clock.now(), payload={"session_id": sid})
     assert (await harness.components.dispatcher.drain()).sent == 0
 
@@ -155,18 +155,18 @@ async def test_share_offer_is_stored_apart_and_my_data_shows_and_erases_it(harne
     await harness.say("hi", ALICE)
     sid = await make_session(harness, attendees=[ALICE])
     await harness.press("feedback.submit", {"session": sid, **GOOD, "share": "true"}, ALICE)
-    async with harness.components.services.sessions() as session:
-        offers = list(await session.scalars(select(FeedbackShareOffer)))
+    async with harness.components.services.db() as db:
+        offers = list(await db.scalars(select(FeedbackShareOffer)))
         assert [o.user_id for o in offers] == [await user_id(harness, ALICE)]
-        assert await session.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1
+        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1
     await harness.say("my data", ALICE)
     assert "Implementation space" in card_text(harness.connector.sent[-1].cards[0])
     await harness.press("my_data.delete", {}, ALICE)
     await harness.press("my_data.delete.confirm", {}, ALICE)
-    async with harness.components.services.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(FeedbackShareOffer)) == 0
-        assert await session.scalar(select(func.count()).select_from(FeedbackReceipt)) == 0
-        assert await session.scalar(select(func.count()).select_from(FeedbackResponse)) == 1  # anonymous, stays
+    async with harness.components.services.db() as db:
+        assert await db.scalar(select(func.count()).select_from(FeedbackShareOffer)) == 0
+        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 0
+        assert await db.scalar(select(func.count()).select_from(FeedbackResponse)) == 1  # anonymous, stays
 
 
 async def test_housekeeping_seals_closed_windows_and_expires_quotes_keeping_counts(harness, clock):
@@ -177,12 +177,12 @@ async def test_housekeeping_seals_closed_windows_and_expires_quotes_keeping_coun
     assert "feedback.housekeeping" in job.job_ids
     form_job = next(j for j_id, j, *_ in job._jobs if j_id == "feedback.housekeeping" for j in [j])
     await form_job()
-    async with harness.components.services.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1  # window still open
+    async with harness.components.services.db() as db:
+        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1  # window still open
     clock.advance(timedelta(days=15))
     await form_job()
-    async with harness.components.services.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(FeedbackReceipt)) == 0
+    async with harness.components.services.db() as db:
+        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 0
     clock.advance(timedelta(days=366))
     await form_job()
     [row] = await responses(harness)

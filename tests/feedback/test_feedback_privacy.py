@@ -60,8 +60,8 @@ async def test_typed_feedback_is_stored_nowhere_before_scrubbing(harness, clock,
     for answer in await _submit_both_ways(harness, {"session": late, **GOOD, **TYPED}):
         assert "Nothing was saved" in answer
     # Withdrawn: a place given up is no attendance, and a person withdrawing all their data.
-    async with harness.components.services.sessions() as session, session.begin():
-        registration = await session.scalar(select(Registration).where(
+    async with harness.components.services.db() as db, db.begin():
+        registration = await db.scalar(select(Registration).where(
             Registration.user_id == await user_id(harness, carol)))
         registration.status = RegistrationStatus.WITHDRAWN
     for answer in await _submit_both_ways(harness, {"session": sid, **GOOD, **TYPED}, carol):

@@ -115,8 +115,8 @@ async def test_session_and_series_reports_respect_the_threshold_and_wait_for_the
     card = str(body["value"])
     assert "fewer than 5 people answered" in card and "wellbeing part" not in card and "Chart." not in card
 
-    async with harness.components.services.sessions() as session:
-        series_id = (await session.get(reports.SpaceSession, big)).series_id
+    async with harness.components.services.db() as db:
+        series_id = (await db.get(reports.Meeting, big)).series_id
     body = await harness.press("feedback.report.series", {"series": series_id, "period": "all"}, FACILITATOR)
     card = str(body["value"])
     counts = next(el for c in body["value"]["body"] for el in c.get("items", []) if el.get("type") == "FactSet")
@@ -142,8 +142,8 @@ async def test_you_said_we_did_is_validated_and_recorded(harness, clock):
     body = await harness.press("feedback.action.record", {"scope": scope, "theme": "supervision",
                                                           "action": "Added a supervision clinic"}, FACILITATOR)
     assert "has been recorded" in str(body["value"]) and "Added a supervision clinic" in str(body["value"])
-    async with harness.components.services.sessions() as session:
-        [action] = list(await session.scalars(select(FeedbackAction)))
+    async with harness.components.services.db() as db:
+        [action] = list(await db.scalars(select(FeedbackAction)))
     assert action.session_id == big and action.theme_id == "supervision"
 
 

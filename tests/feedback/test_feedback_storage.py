@@ -17,7 +17,7 @@ from storage.db import create_engine, create_sessionmaker
 from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User, UTCDateTime, new_id
 from storage.schema import Base
-from storage.sessions.models import Registration, Series, SpaceSession
+from storage.sessions.models import Meeting, Registration, Series
 from dialogs.feedback.form import ScrubberCache
 from tests.feedback.test_anonymise import FILLER, full_names, uk_phones
 
@@ -72,34 +72,34 @@ def test_receipts_are_keyed_hashes_that_open_only_with_the_key_and_the_person():
     assert receipts.marker("29:alice", "s1") != other.marker("29:alice", "s1")
 
 
-async def _seed(sessions, names: list[str]) -> str:
-    async with sessions() as session, session.begin():
+async def _seed(open_db, names: list[str]) -> str:
+    async with open_db() as db, db.begin():
         series = Series(name=f"Series {new_id()}")
-        session.add(series)
+        db.add(series)
         user = User(teams_id=f"29:{new_id()}", name=names[0])
-        session.add(user)
-        await session.flush()
-        s = SpaceSession(series_id=series.id, title="T", starts_at=datetime(2026, 11, 20, 14, tzinfo=timezone.utc),
-                         ends_at=datetime(2026, 11, 20, 16, tzinfo=timezone.utc))
-        session.add(s)
-        await session.flush()
+        db.add(user)
+        await db.flush()
+        s = Meeting(series_id=series.id, title="T", starts_at=datetime(2026, 11, 20, 14, tzinfo=timezone.utc),
+                    ends_at=datetime(2026, 11, 20, 16, tzinfo=timezone.utc))
+        db.add(s)
+        await db.flush()
         for name in names[1:]:
-            session.add(Registration(session_id=s.id, user_id=user.id, name=name, organisation="o", role="r"))
+            db.add(Registration(session_id=s.id, user_id=user.id, name=name, organisation="o", role="r"))
         return s.id
 
 
 async def _store_and_read(url: str, names: list[str], text: str, deny: tuple[str, ...]) -> str:
     engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
+    open_db = create_sessionmaker(engine)
     try:
-        sid = await _seed(sessions, names)
+        sid = await _seed(open_db, names)
         cache = ScrubberCache(deny, 2000)
-        async with sessions() as session, session.begin():
-            scrubbed = (await cache.get(session)).scrub(text)
+        async with open_db() as db, db.begin():
+            scrubbed = (await cache.get(db)).scrub(text)
             draft = store.ResponseDraft(3, 3, 3, helpful_text=scrubbed)
-            await store.submit(session, store.Receipts(b"k" * 32), f"29:{new_id()}", sid, draft)
-        async with sessions() as session:
-            row = await session.scalar(select(FeedbackResponse).where(FeedbackResponse.session_id == sid))
+            await store.submit(db, store.Receipts(b"k" * 32), f"29:{new_id()}", sid, draft)
+        async with open_db() as db:
+            row = await db.scalar(select(FeedbackResponse).where(FeedbackResponse.session_id == sid))
             return row.helpful_text
     finally:
         await engine.dispose()
@@ -128,24 +128,24 @@ def test_generated_identifiers_never_reach_the_database(tmp_path, sqlite_templat
 
 async def test_second_submission_replaces_and_leaves_no_trace_of_the_first(db_url):
     engine = create_engine(db_url)
-    sessions = create_sessionmaker(engine)
+    open_db = create_sessionmaker(engine)
     try:
-        sid = await _seed(sessions, ["Pat Example"])
+        sid = await _seed(open_db, ["Pat Example"])
         receipts = store.Receipts(b"k" * 32)
-        async with sessions() as session, session.begin():
-            assert await store.submit(session, receipts, "29:pat", sid, store.ResponseDraft(1, 1, 1)) is False
-            assert await store.submit(session, receipts, "29:sam", sid, store.ResponseDraft(4, 4, 4)) is False
-        async with sessions() as session, session.begin():
-            assert await store.submit(session, receipts, "29:pat", sid, store.ResponseDraft(5, 5, 5)) is True
-        async with sessions() as session:
-            rows = list(await session.scalars(select(FeedbackResponse)))
-            receipt_rows = list(await session.scalars(select(FeedbackReceipt)))
+        async with open_db() as db, db.begin():
+            assert await store.submit(db, receipts, "29:pat", sid, store.ResponseDraft(1, 1, 1)) is False
+            assert await store.submit(db, receipts, "29:sam", sid, store.ResponseDraft(4, 4, 4)) is False
+        async with open_db() as db, db.begin():
+            assert await store.submit(db, receipts, "29:pat", sid, store.ResponseDraft(5, 5, 5)) is True
+        async with open_db() as db:
+            rows = list(await db.scalars(select(FeedbackResponse)))
+            receipt_rows = list(await db.scalars(select(FeedbackReceipt)))
         assert sorted(r.overall for r in rows) == [4, 5]
         assert len(receipt_rows) == 2
         ids = {r.id for r in rows}
         assert not ids & {r.pointer for r in receipt_rows}  # pointers do not show the response ids
-        async with sessions() as session, session.begin():
-            assert await store.seal_closed(session, datetime(2026, 12, 31, tzinfo=timezone.utc),
+        async with open_db() as db, db.begin():
+            assert await store.seal_closed(db, datetime(2026, 12, 31, tzinfo=timezone.utc),
                                            timedelta(days=14)) == 2
     finally:
         await engine.dispose()

@@ -9,7 +9,7 @@ import pytest
 
 from dialogs.sessions.views import export_subject
 from storage.models import OutboxMessage, User
-from storage.sessions.models import Registration, SpaceSession
+from storage.sessions.models import Meeting, Registration
 from tests import factories
 from tests.factories import ALICE, BOB, FACILITATOR
 from tests.sessions.test_sessions_register import (
@@ -38,9 +38,9 @@ async def test_attendees_are_not_permitted_and_nothing_changes(harness, verb):
     body = await harness.press(verb, {**NEW, "session_id": sid, "attended": ""}, ALICE)
     assert body["statusCode"] == 200
     assert "only open to facilitators, administrators" in harness.connector.sent[-1].text
-    [space] = await rows(harness, SpaceSession, SpaceSession.id == sid)
+    [space] = await rows(harness, Meeting, Meeting.id == sid)
     assert (space.status, space.title) == ("registration_open", "Peer Support Implementation Space")
-    assert await count(harness, SpaceSession) == 2
+    assert await count(harness, Meeting) == 2
 
 
 async def test_new_session_form_proposes_thirteen_weeks_after_the_last(harness):
@@ -69,14 +69,14 @@ async def test_invalid_session_forms_come_back_with_a_message(harness, change, m
     card = await save(harness, {**NEW, **change})
     assert message in texts(card)
     assert card["body"][0]["text"] == "New session"
-    assert await count(harness, SpaceSession) == 0
+    assert await count(harness, Meeting) == 0
 
 
 async def test_facilitator_creates_a_session_in_their_own_zone(harness):
     await harness.say("hi", FACILITATOR)
     card = await save(harness, NEW)
     assert "Saved." in texts(card)
-    [space] = await rows(harness, SpaceSession, SpaceSession.title == NEW["title"])
+    [space] = await rows(harness, Meeting, Meeting.title == NEW["title"])
     assert space.starts_at.isoformat() == "2027-06-04T13:00:00+00:00"  # 14:00 BST
     assert (space.capacity, space.recorded, space.status) == (30, True, "scheduled")
     card = await card_of(harness, "sessions.open", {"session_id": space.id}, FACILITATOR)
@@ -107,11 +107,11 @@ async def test_cancel_needs_confirmation_removes_reminders_and_tells_registrants
     await harness.say("hi", FACILITATOR)
     card = await card_of(harness, "sessions.cancel", {"session_id": sid}, FACILITATOR)
     assert "Cancel this session?" in texts(card)
-    [space] = await rows(harness, SpaceSession, SpaceSession.id == sid)
+    [space] = await rows(harness, Meeting, Meeting.id == sid)
     assert space.status == "registration_open", "nothing happens before confirming"
     card = await card_of(harness, "sessions.cancel.confirm", {"session_id": sid}, FACILITATOR)
     assert "The session is cancelled" in texts(card)
-    [space] = await rows(harness, SpaceSession, SpaceSession.id == sid)
+    [space] = await rows(harness, Meeting, Meeting.id == sid)
     assert space.status == "cancelled"
     pending = await rows(harness, OutboxMessage, OutboxMessage.status == "pending")
     assert [m.kind for m in pending] == ["card"]
@@ -212,7 +212,7 @@ async def test_malformed_session_ids_change_nothing(harness, verb):
                                                     service_url=harness.connector.url))
         assert resp.status == 200
     assert "went wrong" not in " ".join(s.text for s in harness.connector.sent)
-    assert await count(harness, SpaceSession, SpaceSession.status != "registration_open") == 0
+    assert await count(harness, Meeting, Meeting.status != "registration_open") == 0
 
 
 async def test_moving_a_session_and_moving_it_back_keeps_the_reminders(harness):

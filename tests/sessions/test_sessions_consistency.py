@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from storage.sessions.recurrence import ReminderOffset, reminder_instant
 from storage.models import OutboxMessage
-from storage.sessions.models import SpaceSession
+from storage.sessions.models import Meeting
 from tests import factories
 from tests.factories import ALICE, BOB, FACILITATOR
 from tests.sessions.test_sessions_admin import NEW, save
@@ -20,7 +20,7 @@ SEVEN_DAYS = ReminderOffset.parse("7d")
 
 
 async def _version(harness, session_id: str) -> int:
-    return (await rows(harness, SpaceSession.version, SpaceSession.id == session_id))[0]
+    return (await rows(harness, Meeting.version, Meeting.id == session_id))[0]
 
 
 async def test_withdrawing_without_a_place_leaves_the_session_version_alone(harness):
@@ -50,7 +50,7 @@ async def _seven_day_due(harness) -> datetime:
 async def test_a_seven_day_reminder_follows_the_attendees_zone_on_every_path(harness, clock):
     await harness.say("hi", FACILITATOR)
     await save(harness, {**NEW, "date": "2027-03-12", "capacity": ""})
-    [space] = await rows(harness, SpaceSession, SpaceSession.title == NEW["title"])
+    [space] = await rows(harness, Meeting, Meeting.title == NEW["title"])
     await card_of(harness, "sessions.open", {"session_id": space.id}, FACILITATOR)
     await _press_in_zone(harness, "sessions.register.submit", {**FORM, "session_id": space.id}, ALICE, NEW_YORK)
     assert await _seven_day_due(harness) == reminder_instant(space.starts_at, NEW_YORK, SEVEN_DAYS)
@@ -58,14 +58,14 @@ async def test_a_seven_day_reminder_follows_the_attendees_zone_on_every_path(har
     # Moved to 19 March, 14:00 in London: New York's clocks went forward on the 14th, London's
     # not until the 28th, so a week before at the same wall-clock time differs by an hour.
     await save(harness, {**NEW, "date": "2027-03-19", "capacity": ""}, space.id)
-    [moved] = await rows(harness, SpaceSession, SpaceSession.id == space.id)
+    [moved] = await rows(harness, Meeting, Meeting.id == space.id)
     ny_rule = reminder_instant(moved.starts_at, NEW_YORK, SEVEN_DAYS)
     assert ny_rule == datetime(2027, 3, 12, 15, tzinfo=UTC) != reminder_instant(
         moved.starts_at, moved.time_zone, SEVEN_DAYS)
     assert await _seven_day_due(harness) == ny_rule, "re-queued after the move"
 
-    async with harness.components.services.sessions() as session, session.begin():
-        await session.execute(OutboxMessage.__table__.delete())
+    async with harness.components.services.db() as db, db.begin():
+        await db.execute(OutboxMessage.__table__.delete())
     clock.set(datetime(2027, 3, 11, 15, tzinfo=UTC))  # within the safety net's horizon
     assert (await delivery(harness).tick())["queued"] >= 1
     assert await _seven_day_due(harness) == ny_rule, "queued again by the periodic safety net"

@@ -13,7 +13,7 @@ from dialogs.sessions.delivery import SessionsDelivery
 from storage.sessions import repository as repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage, User
-from storage.sessions.models import Registration, Series, SpaceSession
+from storage.sessions.models import Meeting, Registration, Series
 from tests.conftest import start_harness
 from tests.factories import ALICE, BOB, FACILITATOR
 from tests.sessions.test_sessions_admin import NEW, save, user_id
@@ -38,7 +38,7 @@ async def test_reminders_at_the_right_instants_across_the_spring_clock_change(ha
     await harness.say("hi", ALICE)
     # A session on Friday 2 April 2027, the week after the clocks go forward.
     await save(harness, {**NEW, "date": "2027-04-02", "capacity": ""})
-    [space] = await rows(harness, SpaceSession, SpaceSession.title == NEW["title"])
+    [space] = await rows(harness, Meeting, Meeting.title == NEW["title"])
     await card_of(harness, "sessions.open", {"session_id": space.id}, FACILITATOR)
     await register(harness, space.id)
     due = {m.idempotency_key.rsplit(":", 1)[-1]: m.due_at for m in await rows(harness, OutboxMessage)}
@@ -52,7 +52,7 @@ async def test_reminders_are_delivered_with_the_link_and_never_when_stale(harnes
     await harness.say("hi", FACILITATOR)
     await harness.say("hi", ALICE)
     await save(harness, {**NEW, "date": "2026-12-04"})
-    [space] = await rows(harness, SpaceSession, SpaceSession.title == NEW["title"])
+    [space] = await rows(harness, Meeting, Meeting.title == NEW["title"])
     await card_of(harness, "sessions.open", {"session_id": space.id}, FACILITATOR)
     await register(harness, space.id)
     # The bot was down from before the 7-day reminder until 30 minutes before the start.
@@ -107,7 +107,7 @@ async def test_starting_card_im_here_register_and_feedback_request_at_the_end(ha
     clock.set(datetime(2026, 12, 11, 16, 1, tzinfo=UTC))
     result = await delivery(harness).tick()
     assert result["finished"] == 1
-    [space] = await rows(harness, SpaceSession, SpaceSession.id == sid)
+    [space] = await rows(harness, Meeting, Meeting.id == sid)
     assert space.status == "held"
     requests = await rows(harness, OutboxMessage, OutboxMessage.kind == "feedback_request")
     expected = [f"feedback_request:{sid}:{await user_id(harness, ALICE)}",
@@ -142,34 +142,34 @@ async def test_facilitators_are_reminded_when_next_quarter_has_no_session(harnes
 
 async def test_two_people_taking_the_last_place_at_once_on_postgres(pg_url):
     engine = create_engine(pg_url)
-    sessions = create_sessionmaker(engine)
+    open_db = create_sessionmaker(engine)
     now = datetime(2026, 11, 23, tzinfo=UTC)
     try:
-        async with sessions() as session, session.begin():
+        async with open_db() as db, db.begin():
             series = Series(name="s")
-            session.add(series)
-            await session.flush()
+            db.add(series)
+            await db.flush()
             people = [User(teams_id=f"29:p{i}", name=f"P{i}") for i in range(8)]
-            session.add_all(people)
-            spaces = [SpaceSession(series_id=series.id, title=f"t{i}", starts_at=now + timedelta(days=30),
-                                   ends_at=now + timedelta(days=30, hours=2), status="registration_open",
-                                   capacity=1) for i in range(4)]
-            session.add_all(spaces)
-            await session.flush()
+            db.add_all(people)
+            spaces = [Meeting(series_id=series.id, title=f"t{i}", starts_at=now + timedelta(days=30),
+                              ends_at=now + timedelta(days=30, hours=2), status="registration_open",
+                              capacity=1) for i in range(4)]
+            db.add_all(spaces)
+            await db.flush()
             pairs = [(s.id, people[2 * i].id, people[2 * i + 1].id) for i, s in enumerate(spaces)]
 
         async def take(space_id: str, uid: str) -> str:
-            async with sessions() as session, session.begin():
+            async with open_db() as db, db.begin():
                 details = repo.RegistrationDetails("n", "o", "r", "", "", "", False)
-                result = await repo.register(session, space_id, uid, details, now)
+                result = await repo.register(db, space_id, uid, details, now)
                 await asyncio.sleep(0.05)  # hold the lock while the other one arrives
                 return result.status
 
         for space_id, a, b in pairs:
             outcomes = await asyncio.gather(take(space_id, a), take(space_id, b))
             assert sorted(outcomes) == ["registered", "waitlisted"]
-        async with sessions() as session:
-            taken = await session.scalar(select(Registration).where(Registration.status == "registered").limit(1))
+        async with open_db() as db:
+            taken = await db.scalar(select(Registration).where(Registration.status == "registered").limit(1))
             assert taken is not None
     finally:
         await engine.dispose()
@@ -192,8 +192,8 @@ async def test_the_periodic_job_is_registered_and_fills_in_missing_reminders(har
     assert "sessions.tick" in harness.components.scheduler.job_ids
     sid = await first_session(harness)
     await register(harness, sid)
-    async with harness.components.services.sessions() as session, session.begin():
-        await session.execute(OutboxMessage.__table__.delete())
+    async with harness.components.services.db() as db, db.begin():
+        await db.execute(OutboxMessage.__table__.delete())
     assert (await delivery(harness).tick())["queued"] == 0, "18 days ahead: beyond the horizon"
     clock.set(datetime(2026, 12, 3, 15, tzinfo=UTC))
     assert (await delivery(harness).tick())["queued"] == 4
@@ -205,10 +205,10 @@ async def test_you_said_we_did_reaches_the_starting_and_announcement_cards(harne
 
     sid = await first_session(harness)
     await register(harness, sid, ALICE)
-    async with harness.components.services.sessions() as session, session.begin():
-        space = await session.get(SpaceSession, sid)
-        session.add(FeedbackAction(series_id=space.series_id, theme_id="session_format",
-                                   action="We now share the slides a week before each session."))
+    async with harness.components.services.db() as db, db.begin():
+        space = await db.get(Meeting, sid)
+        db.add(FeedbackAction(series_id=space.series_id, theme_id="session_format",
+                              action="We now share the slides a week before each session."))
         space_copy = space
     clock.set(datetime(2026, 12, 11, 14, 0, tzinfo=UTC))
     await harness.components.dispatcher.drain()
@@ -223,7 +223,7 @@ async def test_you_said_we_did_reaches_the_starting_and_announcement_cards(harne
     message = ClaimedMessage(id=0, kind="session_announcement", user_id=await user_id(harness, ALICE),
                              conversation_id=None, payload={"session_id": sid, "starts_at": stamp(space_copy)},
                              due_at=clock.now(), not_after=None, attempts=1, claim_token="t")
-    async with harness.components.services.sessions() as session:
-        activity = await delivery(harness).render_announcement(session, message)
+    async with harness.components.services.db() as db:
+        activity = await delivery(harness).render_announcement(db, message)
     announcement = activity.attachments[0].content
     assert "We now share the slides a week before each session." in texts(announcement)

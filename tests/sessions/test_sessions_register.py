@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from storage.models import OutboxMessage, User
-from storage.sessions.models import Registration, SeriesSubscription, SpaceSession
+from storage.sessions.models import Meeting, Registration, SeriesSubscription
 from tests import factories
 from tests.cards import unescape
 from tests.factories import ALICE, BOB, FACILITATOR, Person
@@ -57,8 +57,8 @@ async def card_of(harness, verb: str, data: dict[str, Any] | None = None, person
 
 
 async def session_ids(harness) -> list[str]:
-    async with harness.components.services.sessions() as session:
-        return list(await session.scalars(select(SpaceSession.id).order_by(SpaceSession.starts_at)))
+    async with harness.components.services.db() as db:
+        return list(await db.scalars(select(Meeting.id).order_by(Meeting.starts_at)))
 
 
 async def first_session(harness) -> str:
@@ -68,18 +68,18 @@ async def first_session(harness) -> str:
 
 
 async def rows(harness, model, *where) -> list:
-    async with harness.components.services.sessions() as session:
-        return list(await session.scalars(select(model).where(*where)))
+    async with harness.components.services.db() as db:
+        return list(await db.scalars(select(model).where(*where)))
 
 
 async def count(harness, model, *where) -> int:
-    async with harness.components.services.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where))
+    async with harness.components.services.db() as db:
+        return await db.scalar(select(func.count()).select_from(model).where(*where))
 
 
 async def set_capacity(harness, session_id: str, capacity: int | None) -> None:
-    async with harness.components.services.sessions() as session, session.begin():
-        await session.execute(update(SpaceSession).where(SpaceSession.id == session_id).values(capacity=capacity))
+    async with harness.components.services.db() as db, db.begin():
+        await db.execute(update(Meeting).where(Meeting.id == session_id).values(capacity=capacity))
 
 
 async def register(harness, session_id: str, person: Person = ALICE, **changes: Any) -> dict:
@@ -175,8 +175,8 @@ async def test_calendar_links_cannot_be_guessed_or_tampered_with(harness):
 
 async def test_series_feed_lists_every_session_without_joining_links(harness):
     sid = await first_session(harness)
-    async with harness.components.services.sessions() as session, session.begin():
-        space = await session.get(SpaceSession, sid)
+    async with harness.components.services.db() as db, db.begin():
+        space = await db.get(Meeting, sid)
         space.joining_url = "https://teams.example/meet/secret"
         series_id = space.series_id
     token = harness.components.services.links.token("series_ics", series_id)
@@ -196,8 +196,8 @@ async def test_registering_twice_updates_the_same_place(harness):
 
 async def test_closed_registration_is_refused(harness):
     sid = await first_session(harness)
-    async with harness.components.services.sessions() as session, session.begin():
-        await session.execute(update(SpaceSession).values(status="registration_closed"))
+    async with harness.components.services.db() as db, db.begin():
+        await db.execute(update(Meeting).values(status="registration_closed"))
     card = await register(harness, sid)
     assert "not open" in texts(card)
     assert await count(harness, Registration) == 0

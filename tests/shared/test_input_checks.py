@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dialogs.shared.inputs import printable, storable
 from storage.models import User
-from storage.sessions.models import Registration, SpaceSession
+from storage.sessions.models import Meeting, Registration
 from tests.factories import ALICE, FACILITATOR, Person
 from tests.feedback.test_feedback_loop import GOOD, card_text, make_session, responses
 from tests.sessions.test_sessions_admin import NEW, save
@@ -59,12 +59,12 @@ async def test_a_changed_registration_with_a_nul_keeps_the_details_it_had(harnes
 
 async def test_session_form_refuses_control_characters_and_changes_nothing(harness):
     await harness.say("hi", FACILITATOR)
-    before = await count(harness, SpaceSession)
+    before = await count(harness, Meeting)
     for key, label in SESSION.items():
         value = "https://teams.microsoft.com/l/\x00" if key == "joining_url" else "Evil\x00text"
         card = await save(harness, {**NEW, key: value})
         assert f'"{label}" contains an invisible control character' in texts(card), key
-    assert await count(harness, SpaceSession) == before
+    assert await count(harness, Meeting) == before
 
 
 async def test_a_nul_in_a_session_id_is_an_unknown_session_not_a_failed_turn(harness):
@@ -80,8 +80,8 @@ async def test_a_teams_display_name_with_control_characters_is_stored_without_th
     await harness.say("hi", person)
     names = await rows(harness, User.name, User.teams_id == person.teams_id)
     assert names == ["Eve[31m Example"]
-    async with harness.components.services.sessions() as session:
-        assert await session.scalar(select(User.name).where(User.name.contains("\x1b"))) is None
+    async with harness.components.services.db() as db:
+        assert await db.scalar(select(User.name).where(User.name.contains("\x1b"))) is None
 
 
 async def test_feedback_answers_refuse_control_characters_and_store_nothing(harness):

@@ -24,19 +24,19 @@ RECOVERY_TARGET = timedelta(seconds=60)
 
 async def _people_with_messages(harness, clock, count: int) -> list[str]:
     """One message due now for each of `count` people, each in their own conversation."""
-    sessions = harness.components.services.sessions
+    open_db = harness.components.services.db
     keys = []
     for i in range(count):
         person = Person(f"29:l{i}", f"aad-l{i}", f"Lease {i}")
         await harness.install(person)
         keys.append(f"m-lease-{i}")
-        await _enqueue(sessions, await _user_id(sessions, person), keys[-1], clock.now())
+        await _enqueue(open_db, await _user_id(open_db, person), keys[-1], clock.now())
     return keys
 
 
-async def _statuses(sessions) -> Counter:
-    async with sessions() as session:
-        return Counter((await session.scalars(select(OutboxMessage.status))).all())
+async def _statuses(open_db) -> Counter:
+    async with open_db() as db:
+        return Counter((await db.scalars(select(OutboxMessage.status))).all())
 
 
 async def test_a_live_dispatcher_keeps_its_rows_however_slow_the_connector(db_url, connector, clock):
@@ -50,7 +50,7 @@ async def test_a_live_dispatcher_keeps_its_rows_however_slow_the_connector(db_ur
         keys = await _people_with_messages(harness, clock, 15)
         connector.latency = 2 * lease.total_seconds()
         deliver = harness.components.delivery.deliver
-        first = Dispatcher(harness.components.services.sessions, deliver, SystemClock(), batch_size=5, lease=lease)
+        first = Dispatcher(harness.components.services.db, deliver, SystemClock(), batch_size=5, lease=lease)
         second = Dispatcher(create_sessionmaker(other_engine), deliver, SystemClock(), batch_size=5, lease=lease)
 
         async def later():
@@ -58,7 +58,7 @@ async def test_a_live_dispatcher_keeps_its_rows_however_slow_the_connector(db_ur
             return await second.drain()
 
         results = await asyncio.gather(first.drain(), later())
-        statuses = await _statuses(harness.components.services.sessions)
+        statuses = await _statuses(harness.components.services.db)
     finally:
         await other_engine.dispose()
         await harness.client.close()
@@ -98,14 +98,14 @@ async def test_a_stalled_dispatcher_that_lost_its_lease_logs_it_and_records_noth
     (one duplicate per message in flight is the price), it must not count the rows as its own."""
     settings = make_settings(db_url, rate_global_per_second=10_000, rate_per_conversation_per_second=1_000)
     harness = await start_harness(settings, connector, clock)
-    sessions = harness.components.services.sessions
+    open_db = harness.components.services.db
     other_engine = create_engine(settings.database_url)
     lease = timedelta(seconds=30)
     try:
         keys = await _people_with_messages(harness, clock, 3)
         deliver = harness.components.delivery.deliver
         stall = _Stall(deliver, len(keys), after=stall_after_send)
-        stalled = Dispatcher(sessions, stall, clock, lease=lease)
+        stalled = Dispatcher(open_db, stall, clock, lease=lease)
         task = asyncio.create_task(stalled.run_once())
         await asyncio.wait_for(stall.entered.wait(), 10)
         clock.advance(2 * lease)  # no renewal ran meanwhile: the process was frozen
@@ -113,7 +113,7 @@ async def test_a_stalled_dispatcher_that_lost_its_lease_logs_it_and_records_noth
         with caplog.at_level(logging.WARNING, logger="scheduler.dispatcher"):
             stall.release.set()
             stats = await asyncio.wait_for(task, 10)
-        statuses = await _statuses(sessions)
+        statuses = await _statuses(open_db)
     finally:
         await other_engine.dispose()
         await harness.client.close()
@@ -146,7 +146,7 @@ async def test_rows_of_a_killed_dispatcher_are_sent_within_a_minute_of_the_resta
         await tick
     monkeypatch.undo()
     try:
-        assert await _statuses(first.components.services.sessions) == Counter({"sending": len(keys)})
+        assert await _statuses(first.components.services.db) == Counter({"sending": len(keys)})
     finally:
         await first.client.close()
     assert _markers(connector) == []

@@ -33,24 +33,24 @@ def _free_port() -> int:
 
 async def _seed(url: str, service_url: str) -> list[str]:
     engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
+    open_db = create_sessionmaker(engine)
     keys = []
     now = datetime.now(timezone.utc)
     try:
-        async with sessions() as session, session.begin():
+        async with open_db() as db, db.begin():
             for i in range(12):
-                user = await upsert_user(session, SeenUser(f"29:r{i}", f"aad-r{i}", f"R {i}", "t", None, None),
+                user = await upsert_user(db, SeenUser(f"29:r{i}", f"aad-r{i}", f"R {i}", "t", None, None),
                                          "Europe/London")
-                await session.flush()
+                await db.flush()
                 ref = {"serviceUrl": service_url, "channelId": "msteams", "bot": {"id": "28:bot"},
                        "user": {"id": f"29:r{i}"}, "conversation": {"id": f"a:r{i}", "conversationType": "personal"}}
-                await upsert_conversation(session, SeenConversation(f"a:r{i}", "personal", "t", None, None, ref), user)
-                await session.flush()
+                await upsert_conversation(db, SeenConversation(f"a:r{i}", "personal", "t", None, None, ref), user)
+                await db.flush()
                 for j in range(MESSAGES // 12):
                     key = f"m-{i}-{j}"
                     keys.append(key)
                     card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": key}]}
-                    await outbox.enqueue(session, kind="card", idempotency_key=key, user_id=user.id, due_at=now,
+                    await outbox.enqueue(db, kind="card", idempotency_key=key, user_id=user.id, due_at=now,
                                          payload={"card": card})
     finally:
         await engine.dispose()

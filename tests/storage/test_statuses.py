@@ -11,7 +11,7 @@ from storage import outbox
 from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxStatus, User
 from storage.sessions.models import (
-    ACTIVE, FINISHED, Registration, RegistrationStatus, Series, SessionStatus, SpaceSession,
+    ACTIVE, FINISHED, Meeting, Registration, RegistrationStatus, Series, SessionStatus,
 )
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
@@ -29,27 +29,27 @@ def test_the_enum_values_are_the_strings_the_database_already_holds() -> None:
 
 async def test_statuses_are_stored_as_plain_text_and_found_by_plain_text(db_url) -> None:
     engine = create_engine(db_url)
-    sessions = create_sessionmaker(engine)
+    open_db = create_sessionmaker(engine)
     try:
-        async with sessions() as session, session.begin():
+        async with open_db() as db, db.begin():
             user = User(teams_id="29:status", name="Status Test")
             series = Series(name="Status series")
-            session.add_all([user, series])
-            await session.flush()
-            space = SpaceSession(series_id=series.id, title="t", starts_at=NOW, ends_at=NOW + timedelta(hours=1),
-                                 status=SessionStatus.HELD)
-            session.add(space)
-            await session.flush()
-            session.add(Registration(session_id=space.id, user_id=user.id, name="n", organisation="o", role="r",
-                                     status=RegistrationStatus.WAITLISTED))
-            await outbox.enqueue(session, kind="card", idempotency_key="status-test", user_id=user.id, due_at=NOW)
-        async with sessions() as session:
-            rows = (await session.execute(text(
+            db.add_all([user, series])
+            await db.flush()
+            space = Meeting(series_id=series.id, title="t", starts_at=NOW, ends_at=NOW + timedelta(hours=1),
+                            status=SessionStatus.HELD)
+            db.add(space)
+            await db.flush()
+            db.add(Registration(session_id=space.id, user_id=user.id, name="n", organisation="o", role="r",
+                                status=RegistrationStatus.WAITLISTED))
+            await outbox.enqueue(db, kind="card", idempotency_key="status-test", user_id=user.id, due_at=NOW)
+        async with open_db() as db:
+            rows = (await db.execute(text(
                 "SELECT s.status, r.status, o.status FROM space_sessions s, registrations r, outbox o "
                 "WHERE r.session_id = s.id AND o.idempotency_key = 'status-test'"))).one()
-            found = await session.scalar(text(
+            found = await db.scalar(text(
                 "SELECT count(*) FROM space_sessions WHERE status = 'held'"))
-            loaded = await session.get(SpaceSession, space.id)
+            loaded = await db.get(Meeting, space.id)
         assert tuple(rows) == ("held", "waitlisted", "pending")
         assert all(type(value) is str for value in rows)
         assert found == 1
