@@ -44,6 +44,9 @@ def plain_json_copy(value: Any) -> Any:
         return out
     if kind is list:
         return [plain_json_copy(item) for item in value]
+    if isinstance(value, str):
+        # Content prose (dialogs.shared.templating.Prose) is a str subclass: JSON sees a string.
+        return str(value)
     raise _NotPlainJson
 
 

@@ -66,3 +66,13 @@ def test_retry_codes_are_the_same_codes_in_a_set():
     assert isinstance(ClientRetryPolicy.safe_codes, frozenset)
     # msrest's own list: everything below 500 except 408, plus 501 and 505.
     assert ClientRetryPolicy.safe_codes == frozenset([i for i in range(500) if i != 408] + [501, 505])
+
+
+def test_content_prose_takes_the_fast_path_and_serialises_as_a_plain_string():
+    from dialogs.shared.templating import Prose
+
+    serializer = Serializer(_MODELS)
+    tree = {"type": "TextBlock", "text": Prose("**Welcome**")}
+    fast = msrest_speedups.plain_json_copy(tree)  # raises if prose were not plain JSON
+    assert fast == _generic(serializer, tree) == {"type": "TextBlock", "text": "**Welcome**"}
+    assert type(fast["text"]) is str
