@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from dialogs.shared.inputs import printable
-from storage.users import SeenConversation, SeenUser
+from storage.users import SeenConversation, SeenUser, is_zone
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -38,14 +37,7 @@ def time_zone_of(activity: Activity) -> str | None:
         props = entity.additional_properties if hasattr(entity, "additional_properties") else {}
         if getattr(entity, "type", None) == "clientInfo":
             candidates.append((props or {}).get("timezone"))
-    for zone in candidates:
-        if isinstance(zone, str) and 0 < len(zone) <= 64:
-            try:
-                ZoneInfo(zone)
-                return zone
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return None
+    return next((zone for zone in candidates if is_zone(zone)), None)
 
 
 def fingerprint(activity: Activity) -> tuple[Any, ...]:

@@ -38,12 +38,19 @@ class SeenConversation:
     reference: dict[str, Any]
 
 
-def valid_zone(zone: str | None, fallback: str) -> str:
+def is_zone(zone: object) -> bool:
+    """Whether `zone` names an IANA time zone (and nothing else: no path, nothing overlong)."""
+    if not isinstance(zone, str) or not 0 < len(zone) <= 64 or zone.startswith("/") or ".." in zone:
+        return False
     try:
-        ZoneInfo(zone or "")
-        return zone or fallback
+        ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        return fallback
+        return False
+    return True
+
+
+def valid_zone(zone: str | None, fallback: str) -> str:
+    return zone if zone is not None and is_zone(zone) else fallback
 
 
 async def zone_of(db: AsyncSession, user_id: str | None, fallback: str) -> str:

@@ -138,8 +138,8 @@ class CheckinActions(CheckinsBase):
         scope = scope_of(turn_context)
         error, answers = parse_answers(scope.input.data)
         if answers is None:
-            # The choices are kept; typed words are not sent back (the reply is stored with the
-            # activity for redeliveries, and free text is only ever stored sealed).
+            # The choices are kept; typed words are not sent back (free text is only ever kept
+            # sealed, and a card answer is held in memory to answer redeliveries).
             values = {k: v for k, v in scope.input.data.items() if k in ("feeling", "states", "needs")
                       and isinstance(v, str)}
             async with self.services.db() as db:

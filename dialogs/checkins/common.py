@@ -13,10 +13,11 @@ from dialogs.checkins.config import CheckinsConfig
 from dialogs.shared.context import BotServices
 from storage.checkins import repository as repo
 from storage.checkins.models import CheckinPlan
-from storage.checkins.schedule import WEEKDAYS, local_today, parse_time, valid_zone
+from storage.checkins.schedule import WEEKDAYS, local_today, parse_time
 from storage.checkins.sealing import Sealer
 from storage.models import User
 from storage.supervisors import Supervisor
+from storage.users import is_zone
 
 SEAL_PURPOSE = "checkins.notes"
 
@@ -32,10 +33,10 @@ class CheckinsBase:
     async def zone_of(self, db: AsyncSession, user_id: str) -> str:
         """The plan's zone, else the one Teams last reported, else the deployment's default."""
         plan = await repo.plan_of(db, user_id) if user_id else None
-        if plan is not None and valid_zone(plan.time_zone):
+        if plan is not None and is_zone(plan.time_zone):
             return plan.time_zone
         zone = await db.scalar(select(User.time_zone).where(User.id == user_id)) if user_id else None
-        return zone if zone is not None and valid_zone(zone) else self.services.default_zone
+        return zone if zone is not None and is_zone(zone) else self.services.default_zone
 
     def today(self, zone: str) -> date:
         return local_today(self.services.now(), zone)

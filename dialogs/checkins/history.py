@@ -43,8 +43,8 @@ class HistoryActions(CheckinsBase):
             zone = await self.zone_of(db, user_id)
             today = self.today(zone)
             views = await repo.history(db, self.sealer, user_id, today - timedelta(days=days - 1))
-        # A message, never the invoke's answer: answers are kept for redeliveries (storage/activities.py),
-        # and what went well is typed text, which is only ever stored sealed.
+        # A message of its own rather than the invoke's answer: what went well is typed text, and an
+        # invoke's answer is held (in memory) to answer redeliveries, so it stays out of there.
         await show(turn_context, self.history_card(views, days), replace=False)
 
     def history_card(self, views: list[CheckinView], days: int) -> dict[str, Any]:

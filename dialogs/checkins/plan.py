@@ -13,7 +13,8 @@ from dialogs.checkins.common import CheckinsBase, parse_day
 from dialogs.shared.context import scope_of, show
 from storage.checkins import prompts, repository as repo
 from storage.checkins.models import RETENTION_CHOICES, CheckinPlan
-from storage.checkins.schedule import PROMPT, SNOOZE, WEEKDAYS, parse_time, valid_zone
+from storage.checkins.schedule import PROMPT, SNOOZE, WEEKDAYS, parse_time
+from storage.users import is_zone
 
 SCHEDULE_KINDS = (prompts.KINDS["prompt"], prompts.KINDS["weekly"])
 ALL_KINDS = tuple(prompts.KINDS.values())
@@ -104,7 +105,7 @@ class PlanActions(CheckinsBase):
         raw_zone = data.get("zone")
         zone = raw_zone.strip() if isinstance(raw_zone, str) else ""
         retention, weekly = data.get("retention"), data.get("weekly") or NO_WEEKLY
-        if not error and not valid_zone(zone):
+        if not error and not is_zone(zone):
             error = "checkins.errors.zone"
         if not error and retention not in {str(d) for d in RETENTION_CHOICES}:
             error = "checkins.errors.retention"
@@ -112,7 +113,7 @@ class PlanActions(CheckinsBase):
             error = "checkins.errors.weekly"
         if error:
             shown = {d: data[d] for d in WEEKDAYS if isinstance(data.get(d), str)}
-            await show(turn_context, self.setup_card(shown, zone if valid_zone(zone) else "",
+            await show(turn_context, self.setup_card(shown, zone if is_zone(zone) else "",
                                                      int(str(retention)) if str(retention).isdigit() else 90,
                                                      weekly if isinstance(weekly, str) else NO_WEEKLY,
                                                      self.text(error)), replace=True)

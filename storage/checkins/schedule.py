@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::00)?$")
@@ -32,16 +32,6 @@ def parse_time(text: object) -> time | None:
         return None
     match = _HHMM.match(text.strip())
     return time(int(match.group(1)), int(match.group(2))) if match else None
-
-
-def valid_zone(zone: object) -> bool:
-    if not isinstance(zone, str) or not 0 < len(zone) <= 64 or zone.startswith("/") or ".." in zone:
-        return False
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def local_instant(day: date, at: time, zone: str) -> datetime:
