@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_changed
 from storage.models import RoleGrant, User
+from storage.people.repository import implied_roles
 
 
 class Role(str, Enum):
     WORKER = "worker"
     PEER_SUPERVISOR = "peer_supervisor"
     LINE_MANAGER = "line_manager"
+    PEER_LEAD = "peer_lead"  # runs co-reflection groups, sets up who supports whom, sees overdue peer supervision
     FACILITATOR = "facilitator"
     ADMIN = "admin"
 
@@ -75,7 +77,9 @@ async def roles_of(db: AsyncSession, aad_object_id: str | None, configured: Conf
         roles.add(Role.ADMIN)
     if aad in configured.facilitators:
         roles.add(Role.FACILITATOR)
-    granted = await db.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == aad))
+    # Granted roles and those a person's active relationships imply, in one statement.
+    granted = await db.scalars(select(RoleGrant.role).where(RoleGrant.aad_object_id == aad)
+                               .union_all(implied_roles(aad)))
     roles.update(Role(r) for r in granted if r in Role._value2member_map_)
     return frozenset(roles)
 
