@@ -130,9 +130,11 @@ def parse_activity(body: bytes) -> Activity:
         raise Refused(400, "malformed activity") from None
     if not activity.conversation or not activity.conversation.id or not activity.service_url:
         raise Refused(400, "activity lacks conversation or serviceUrl")
-    # The channel and conversation ids also make the dialog-state key read with the claim.
-    if not all(_usable_id(v) for v in (activity.conversation.id, activity.id, activity.channel_id) if v is not None):
-        raise Refused(400, "malformed conversation, channel or activity id")
+    # The channel and conversation ids also make the dialog-state key read with the claim; a reply
+    # to a serviceUrl no HTTP client can encode would be lost after the turn had changed state.
+    ids = (activity.conversation.id, activity.id, activity.channel_id, activity.service_url)
+    if not all(_usable_id(v) for v in ids if v is not None):
+        raise Refused(400, "malformed conversation, channel or activity id, or serviceUrl")
     return activity
 
 

@@ -115,7 +115,7 @@ def test_refusal_log_counts_what_it_left_out(caplog):
     ]
 
 
-@pytest.mark.parametrize("where", ["id", "conversation.id"])
+@pytest.mark.parametrize("where", ["id", "conversation.id", "serviceUrl"])
 @pytest.mark.parametrize("surrogate", ["\ud800", "\udfff", "a\udc80b"])
 async def test_lone_surrogate_in_an_id_is_400_not_503(harness, where, surrogate):
     await harness.say("hi")  # something to keep unchanged
@@ -123,6 +123,8 @@ async def test_lone_surrogate_in_an_id_is_400_not_503(harness, where, surrogate)
     activity = factories.execute("about.show", None, ALICE, service_url=harness.connector.url)
     if where == "id":
         activity["id"] = surrogate
+    elif where == "serviceUrl":
+        activity["serviceUrl"] = harness.connector.url + surrogate
     else:
         activity["conversation"]["id"] = f"a:{surrogate}"
     sent = len(harness.connector.sent)
