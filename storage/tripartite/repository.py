@@ -141,7 +141,7 @@ async def sign(db: AsyncSession, task: TripartiteTask, *, person_id: str, verdic
     parties = parties_of(task)
     rows = await db.execute(select(TaskSignoff.party, TaskSignoff.verdict, TaskSignoff.reason)
                             .where(TaskSignoff.task_id == task.id))
-    after = SignOffs.of(rows.all()).sign(parties, person_id, verdict, reason)
+    after = SignOffs.of((party, verdict, reason or "") for party, verdict, reason in rows).sign(parties, person_id, verdict, reason)
     await db.execute(delete(TaskSignoff).where(TaskSignoff.task_id == task.id))
     db.add_all(TaskSignoff(task_id=task.id, party=party, verdict=s.verdict, reason=s.reason or None,
                            person_id=getattr(parties, party.value), signed_at=now)
