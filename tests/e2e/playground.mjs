@@ -158,7 +158,7 @@ export async function sendMessage(page, text, { timeoutMs = STEP_TIMEOUT_MS } = 
 /**
  * Click a card button by its title. `card`: text the card must contain (the newest such card
  * is used); `row`: text of the ColumnSet row holding the button, for cards whose rows all have
- * a button of the same title (the menu's "Open").
+ * a button of the same title. `title` may be a RegExp ("Register for <day>").
  */
 export async function clickCardButton(page, title, { card = null, row = null, timeoutMs = STEP_TIMEOUT_MS } = {}) {
   let scope = page.locator(CARD);
