@@ -37,7 +37,7 @@ class MenuActions:
         entries = self._registry.menu_for(scope_of(turn_context).actor)
         card = self._services.content.card("menu", {"entries": [
             {"title": text(f"menu.{e.key}.title"), "description": text(f"menu.{e.key}.description"),
-             "verb": e.verb, "button": text("buttons.open")}
+             "verb": e.verb, "button": text(f"menu.{e.key}.button")}
             for e in entries
         ]})
         await show(turn_context, card)

@@ -65,6 +65,7 @@ class FeedbackReports:
         card = self._services.content.card("feedback_reports", {
             "title": self._text("reports.title"),
             "intro": self._text("reports.intro", k=self.k),
+            "intro_bands": self._text("reports.intro_bands", k=self.k),
             "error": error,
             "none": "" if closed else self._text("reports.no_sessions"),
             "has_sessions": bool(closed),

@@ -78,6 +78,12 @@ def when_text(content: Content, start: datetime, end: datetime, zone: str) -> st
                         year=s.year, start=s.strftime("%H:%M"), end=e.strftime("%H:%M"), zone=zone)
 
 
+def day_text(content: Content, start: datetime, zone: str) -> str:
+    """"Friday 26 June" in `zone`: tells one session's buttons from another's on a list."""
+    s = in_zone(start, zone)
+    return content.text("sessions.format.day", weekday=s.strftime("%A"), day=s.day, month=s.strftime("%B"))
+
+
 def agenda_rows(config: SessionsConfig, start: datetime, zone: str) -> list[dict[str, str]]:
     return [{"time": in_zone(start + timedelta(minutes=m), zone).strftime("%H:%M"), "item": item}
             for m, item in config.agenda]
@@ -100,6 +106,7 @@ def summary(content: Content, space: Meeting, zone: str, counts: repo.Counts | N
     return {
         "session_id": space.id, "title": space.title, "topic": space.topic, "presenters": space.presenters,
         "when": when_text(content, space.starts_at, space.ends_at, zone),
+        "day": day_text(content, space.starts_at, zone),
         "status": status_text(content, space.status), "places": places,
         "recorded": content.text("sessions.recorded.yes" if space.recorded else "sessions.recorded.no"),
         "joining_url": space.joining_url, "has_link": bool(space.joining_url),

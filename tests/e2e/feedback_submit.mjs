@@ -3,27 +3,18 @@
 // user is known to the bot: we write E2E_READY_FILE, then wait for E2E_SEEDED_FILE.
 
 import fs from 'node:fs';
-import { clickCardButton, runScenario, sendMessage, waitForBotText } from './playground.mjs';
-
-async function waitForFile(file, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (fs.existsSync(file)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${file} did not appear: the session was not seeded`);
-}
+import { clickCardButton, runScenario, sendMessage, waitForBotText, waitForFile } from './playground.mjs';
 
 process.exitCode = await runScenario('feedback_submit', async ({ page, step }) => {
   await step('welcome card on opening the chat', () => waitForBotText(page, 'Welcome to PeerSpace'));
   await step('the test seeds an attended session', async () => {
     fs.writeFileSync(process.env.E2E_READY_FILE, 'ready');
-    await waitForFile(process.env.E2E_SEEDED_FILE);
+    await waitForFile(process.env.E2E_SEEDED_FILE, 'the session was not seeded');
   });
   await step('the menu opens "Session feedback"', async () => {
     await sendMessage(page, 'menu');
     await waitForBotText(page, 'What would you like to do?');
-    await clickCardButton(page, 'Open', { card: 'What would you like to do?', row: 'Session feedback' });
+    await clickCardButton(page, 'Give session feedback', { card: 'What would you like to do?' });
     await waitForBotText(page, 'Give feedback');
   });
   await step('the form opens for the attended session', async () => {

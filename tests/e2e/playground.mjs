@@ -49,9 +49,12 @@ export class ScenarioError extends Error {}
 
 /**
  * Launch headless Chromium with a fresh profile and open the Playground page.
+ * `prepare(context, page)`, if given, runs before the page loads (routes, media emulation).
  * Returns { context, page, close }; `close` also removes the profile folder.
  */
-export async function openPlayground(url, { viewport = { width: 1280, height: 900 }, timeoutMs = PAGE_LOAD_TIMEOUT_MS } = {}) {
+export async function openPlayground(
+  url, { viewport = { width: 1280, height: 900 }, timeoutMs = PAGE_LOAD_TIMEOUT_MS, prepare = null } = {},
+) {
   if (!url) throw new ScenarioError('No Playground address: set PLAYGROUND_URL (e.g. http://127.0.0.1:56150/).');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'peerspace-e2e-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -69,6 +72,7 @@ export async function openPlayground(url, { viewport = { width: 1280, height: 90
     fs.rmSync(profile, { recursive: true, force: true });
   };
   try {
+    if (prepare) await prepare(context, page);
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     await page.locator(COMPOSE_BOX).first().waitFor({ state: 'visible', timeout: timeoutMs });
   } catch (err) {
@@ -158,7 +162,7 @@ export async function sendMessage(page, text, { timeoutMs = STEP_TIMEOUT_MS } = 
 /**
  * Click a card button by its title. `card`: text the card must contain (the newest such card
  * is used); `row`: text of the ColumnSet row holding the button, for cards whose rows all have
- * a button of the same title (the menu's "Open").
+ * a button of the same title. `title` may be a RegExp ("Register for <day>").
  */
 export async function clickCardButton(page, title, { card = null, row = null, timeoutMs = STEP_TIMEOUT_MS } = {}) {
   let scope = page.locator(CARD);
@@ -189,6 +193,16 @@ async function rowButton(scope, row, title, timeoutMs) {
   throw new ScenarioError(`no row holding "${row}" has exactly one "${title}" button`);
 }
 
+/** Wait for `file` (written by the pytest side: see run_scenario_seeded); fail saying `missing`. */
+export async function waitForFile(file, missing, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(file)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new ScenarioError(`${file} did not appear: ${missing}`);
+}
+
 /** The visible chat text, trimmed to its end: printed on failure to show what the bot said last. */
 export async function chatTail(page, chars = 1500) {
   const text = await page.locator('body').innerText({ timeout: 2000 }).catch(() => '');
@@ -200,8 +214,9 @@ export async function chatTail(page, chars = 1500) {
  * Exits 0 on success. On failure or after `timeoutMs`, saves a screenshot to
  * $E2E_ARTIFACTS/<name>-failure.png (default /tmp), prints the reason and exits 1.
  * With E2E_SCREENSHOT=path, also saves a screenshot on success (for a look at the cards).
+ * `prepare` is passed to openPlayground (e.g. a Teams theme from ./themes.mjs).
  */
-export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS } = {}) {
+export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS, prepare = null } = {}) {
   const started = Date.now();
   const artifacts = process.env.E2E_ARTIFACTS || '/tmp';
   let session = null;
@@ -228,7 +243,7 @@ export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS 
       reject(new ScenarioError(`scenario took longer than ${timeoutMs / 1000} s`));
     }, timeoutMs);
   });
-  const opening = openPlayground(process.env.PLAYGROUND_URL).then((s) => { session = s; return s; });
+  const opening = openPlayground(process.env.PLAYGROUND_URL, { prepare }).then((s) => { session = s; return s; });
   const work = opening.then((s) => body({ page: s.page, step }));
   // After the deadline wins, the body's pending calls reject once the browser closes: that
   // late rejection is expected and must not crash the process with a second report.

@@ -20,13 +20,13 @@ process.exitCode = await runScenario('sessions_register', async ({ page, step })
   await step('the menu\'s "Sessions" row lists the coming sessions', async () => {
     await sendMessage(page, 'menu');
     await waitForBotText(page, 'What would you like to do?');
-    await clickCardButton(page, 'Open', { card: 'What would you like to do?', row: 'Coming implementation space' });
+    await clickCardButton(page, 'Open sessions', { card: 'What would you like to do?' });
     await waitForBotText(page, LIST_TITLE);
     await waitForBotText(page, '14:00 to 16:00');
   });
 
-  await step('"Register" opens the form, prefilled with my name', async () => {
-    await clickCardButton(page, 'Register', { card: LIST_TITLE });
+  await step('"Register for <day>" opens the form, prefilled with my name', async () => {
+    await clickCardButton(page, /^Register for /, { card: LIST_TITLE });
     await waitForBotText(page, FORM_TITLE);
   });
 

@@ -18,7 +18,7 @@ process.exitCode = await runScenario('welcome_menu', async ({ page, step }) => {
   });
 
   await step('the menu\'s "About and privacy" row opens the about card', async () => {
-    await clickCardButton(page, 'Open', { card: 'What would you like to do?', row: 'About and privacy' });
+    await clickCardButton(page, 'Read about privacy', { card: 'What would you like to do?' });
     await waitForBotText(page, ABOUT_TITLE);
   });
 

@@ -185,8 +185,8 @@ def _feedback_reports_data() -> dict[str, Any]:
 
     series = 20
     return {
-        "title": content_text(100), "intro": content_text(URGENT_DETAIL), "error": content_text(URGENT_DETAIL),
-        "none": "", "has_sessions": True,
+        "title": content_text(100), "intro": content_text(URGENT_DETAIL), "intro_bands": content_text(URGENT_DETAIL),
+        "error": content_text(URGENT_DETAIL), "none": "", "has_sessions": True,
         "sessions": [{"title": content_text(NAME + 20), "value": f"{i:032x}"} for i in range(MAX_SESSIONS_LISTED)],
         "first_session": f"{0:032x}",
         "series": [{"title": content_text(NAME), "value": f"{i:032x}"} for i in range(series)],
@@ -526,7 +526,7 @@ def test_validator_reports_broken_cards(label: str, parser_reports: dict[str, di
 
 def _session_summary(i: int = 0) -> dict[str, Any]:
     return {"session_id": f"{i:032x}", "title": text(NAME), "topic": text(500), "presenters": text(500),
-            "when": content_text(70), "status": content_text(40), "places": content_text(60),
+            "when": content_text(70), "day": content_text(30), "status": content_text(40), "places": content_text(60),
             "recorded": content_text(80), "joining_url": "https://teams.microsoft.com/l/meetup-join/" + "x" * 1900,
             "has_link": True, "open": True}
 
