@@ -53,15 +53,13 @@ class PeopleDelivery(PeopleBase):
             "text": self.text("people.confirm.text", name=self.name(worker), kind=self.kind(link)), "link": link.id}))
 
     async def appeared(self, db: AsyncSession, user: User) -> None:
-        """Someone picked or imported before they installed: link them, and send what waited."""
-        if not user.aad_object_id:
-            return
-        waiting = await db.scalar(select(Person.id).where(Person.aad_object_id == user.aad_object_id.lower(),
-                                                          Person.user_id.is_(None)))
-        if waiting is None:
-            return
+        """Record everyone who installs (so they are in the pick list); someone picked or imported
+        before they installed is linked, and what waited for them is sent."""
+        waiting = user.aad_object_id is not None and await db.scalar(select(Person.id).where(
+            Person.aad_object_id == user.aad_object_id.lower(), Person.user_id.is_(None))) is not None
         person = await ensure_person(db, user)
-        await reach(db, person, self.services.now())
+        if waiting:
+            await reach(db, person, self.services.now())
 
     # --- "my data" ------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.people.common import PeopleBase, single_line
 from dialogs.shared.context import scope_of, show
 from storage.people.changes import NotPending, NotYours, answer, end
-from storage.people.directory import ALIVE, actor_person, known_people, links_of, may_manage, names_of
+from storage.people.directory import ALIVE, known_people, links_of, may_manage, names_of
 from storage.people.models import LinkStatus, Person, PersonLink
 from storage.people.repository import person_of_user
 from storage.roles import Actor, NotPermitted, Role
@@ -73,7 +73,7 @@ class ViewActions(PeopleBase):
     # --- administrators and peer leads ----------------------------------------------------------
 
     async def _lead(self, db: AsyncSession, actor: Actor) -> Person | None:
-        return None if actor.has_any(Role.ADMIN) else await actor_person(db, actor)
+        return None if actor.has_any(Role.ADMIN) or not actor.user_id else await person_of_user(db, actor.user_id)
 
     async def find(self, turn_context: TurnContext) -> None:
         scope = scope_of(turn_context)
@@ -113,7 +113,7 @@ class ViewActions(PeopleBase):
         link_id = scope.input.data.get("link")
         async with self.services.db() as db, db.begin():
             link = await db.get(PersonLink, link_id) if isinstance(link_id, str) else None
-            me = await actor_person(db, scope.actor)
+            me = await person_of_user(db, scope.actor.user_id) if scope.actor.user_id else None
             worker = await db.get(Person, link.worker_id) if link is not None else None
             lead = await self._lead(db, scope.actor)
             allowed = link is not None and worker is not None and (
@@ -145,7 +145,7 @@ class ViewActions(PeopleBase):
         link_id = scope.input.data.get("link")
         async with self.services.db() as db, db.begin():
             link = await db.get(PersonLink, link_id) if isinstance(link_id, str) else None
-            me = await actor_person(db, scope.actor)
+            me = await person_of_user(db, scope.actor.user_id) if scope.actor.user_id else None
             if link is None or me is None or link.other_id != me.id:
                 refused = True
             else:

@@ -9,7 +9,8 @@ Erasing keeps the other party's history minimal but honest:
 - supervision records where they were supervised are deleted; where they were the supervisor or
   the recorder, that column is emptied (the model allows it) and the worker's record stays;
 - "set up by" and "added by" marks naming them are emptied;
-- the person row is deleted when nothing points at it any more, else blanked.
+- the person row is deleted when nothing points at it any more, else blanked; a blank row goes
+  when the last worker whose history it served erases theirs.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ async def erase(db: AsyncSession, user: User, today: date) -> None:
     if person is None:
         return
     pid = person.id
+    others = set((await db.scalars(select(PersonLink.other_id).where(PersonLink.worker_id == pid))).all())
     await db.execute(delete(PersonLink).where(PersonLink.worker_id == pid))
     await db.execute(delete(PersonLink).where(PersonLink.other_id == pid, PersonLink.status == LinkStatus.PENDING))
     await db.execute(update(PersonLink).where(PersonLink.other_id == pid, PersonLink.status == LinkStatus.ACTIVE)
@@ -55,4 +57,9 @@ async def erase(db: AsyncSession, user: User, today: date) -> None:
         person.name = person.team = person.organisation = ""
     else:
         await db.delete(person)
+    # A supervisor erased earlier was kept, blank, for this worker's history alone: now nobody's.
+    await db.execute(delete(Person).where(
+        Person.id.in_(others - {pid}), Person.user_id.is_(None), Person.aad_object_id.is_(None),
+        Person.email.is_(None), ~select(PersonLink.id).where(PersonLink.other_id == Person.id).exists(),
+        ~select(PersonLink.id).where(PersonLink.worker_id == Person.id).exists()))
     await db.flush()
