@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.context import BotServices
 from dialogs.shared.inputs import storable
-from storage.people.directory import choice_value, known_people
+from storage.people.directory import choice_value, known_people, same_text
 from storage.people.models import Person, PersonLink
+from storage.roles import Actor, Role
 from storage.users import zone_of
 
 MAX_TEXT = 200
-MAX_CHOICES = 150  # keeps the card well under Teams' 80 KB
+MAX_CHOICES = 50  # each of three pickers carries the list: keeps the card under Teams' 80 KB
 
 
 class PeopleBase:
@@ -47,7 +48,7 @@ class PeopleBase:
     async def choices(self, db: AsyncSession, organisation: str | None = None) -> list[dict[str, str]]:
         """The static choices of every picker: people the bot knows, for clients without the
         Teams people picker, and shown beside directory results by clients with it."""
-        return [{"title": p.name + (f" ({p.team})" if p.team else ""), "value": choice_value(p)}
+        return [{"title": p.name, "value": choice_value(p)}
                 for p in await known_people(db, organisation=organisation, limit=MAX_CHOICES)]
 
     def notice(self, title_key: str, body: str) -> dict[str, Any]:
@@ -63,3 +64,10 @@ def single_line(data: dict[str, Any], key: str) -> tuple[str, bool]:
         return "", False
     value = value.strip()
     return value, len(value) <= MAX_TEXT and storable(value, multiline=False)
+
+
+def may_manage(actor: Actor, lead: Person | None, worker: Person) -> bool:
+    """Administrators manage everyone; a peer lead the workers of their own organisation."""
+    if actor.has_any(Role.ADMIN):
+        return True
+    return actor.has_any(Role.PEER_LEAD) and lead is not None and same_text(lead.organisation, worker.organisation)

@@ -79,7 +79,9 @@ def read(text: str) -> tuple[list[RosterRow], list[Problem]]:
     unknown = [n for n in names if n not in COLUMNS]
     if missing or unknown or len(set(names)) != len(names):
         return [], [Problem(1, "", "header", ", ".join(missing + unknown) or ", ".join(names))]
-    rows, problems, seen = [], [], {}
+    rows: list[RosterRow] = []
+    problems: list[Problem] = []
+    seen: dict[Ref, int] = {}
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):

@@ -14,10 +14,11 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from dialogs.people.common import PeopleBase, single_line
+from dialogs.people.common import PeopleBase, may_manage, single_line
 from dialogs.shared.context import scope_of, show
+from dialogs.shared.templating import Prose
 from storage.people.changes import assign, request
-from storage.people.directory import actor_person, is_pick, may_manage, resolve_pick, same_text
+from storage.people.directory import actor_person, is_pick, resolve_pick, same_text
 from storage.people.models import LinkKind, Person
 from storage.roles import Role
 
@@ -28,7 +29,7 @@ FIELDS = ("worker", "line_manager", "peer_supervisor", "start_date", "team", "or
 class Refused(Exception):
     """A check that needed the database failed: roll back, show these field errors."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[Prose]) -> None:
         super().__init__(len(errors))
         self.errors = errors
 
@@ -40,19 +41,21 @@ class SetupActions(PeopleBase):
         scope_of(turn_context).actor.require(*MANAGERS)
         await show(turn_context, await self._setup_card(turn_context), replace=True)
 
-    async def _setup_card(self, turn_context: TurnContext, *, errors: list[str] | None = None, done: str = "",
+    async def _setup_card(self, turn_context: TurnContext, *, errors: list[Prose] | None = None, done: str = "",
                           values: dict[str, Any] | None = None) -> dict[str, Any]:
         actor = scope_of(turn_context).actor
         async with self.services.db() as db:
-            lead = None if actor.has_any(Role.ADMIN) else await actor_person(db, actor)
+            lead = None if actor.has_any(Role.ADMIN) else await actor_person(db, actor.user_id)
             people = await self.choices(db, lead.organisation if lead is not None else None)
         values = values or {}
         return self.content.card("people_setup", {
             "error": "\n\n".join(errors or []), "confirmation": done, "people": people,
             **{f: values.get(f) if isinstance(values.get(f), str) else "" for f in FIELDS}})
 
-    def _check_setup(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        t, errors, values = self.text, [], {}
+    def _check_setup(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[Prose]]:
+        t = self.text
+        errors: list[Prose] = []
+        values: dict[str, Any] = {}
         for field in ("worker", "line_manager", "peer_supervisor"):
             raw = data.get(field) or ""
             if raw and not is_pick(raw) or (field == "worker" and not raw):
@@ -98,9 +101,9 @@ class SetupActions(PeopleBase):
 
     async def _apply_setup(self, db, actor, values: dict[str, Any]) -> str:
         t = self.text
-        setter = await actor_person(db, actor)
+        setter = await actor_person(db, actor.user_id)
         picked: dict[str, Person] = {}
-        errors = []
+        errors: list[Prose] = []
         for field in ("worker", "line_manager", "peer_supervisor"):
             if values[field]:
                 person = await resolve_pick(db, values[field], added_by=setter.id if setter else None)
@@ -142,7 +145,7 @@ class SetupActions(PeopleBase):
 
     # --- a worker naming their own ----------------------------------------------------------------
 
-    async def request_form(self, turn_context: TurnContext, *, errors: list[str] | None = None,
+    async def request_form(self, turn_context: TurnContext, *, errors: list[Prose] | None = None,
                            values: dict[str, Any] | None = None) -> None:
         async with self.services.db() as db:
             people = await self.choices(db)
@@ -159,8 +162,9 @@ class SetupActions(PeopleBase):
     async def request_save(self, turn_context: TurnContext) -> None:
         scope = scope_of(turn_context)
         data, t = scope.input.data, self.text
-        kind, value = data.get("kind"), data.get("person") or ""
-        errors = []
+        raw_kind, value = data.get("kind"), data.get("person") or ""
+        kind = raw_kind if isinstance(raw_kind, str) else ""
+        errors: list[Prose] = []
         if kind not in LinkKind._value2member_map_:
             errors.append(t("people.errors.kind"))
         if not is_pick(value):
@@ -170,7 +174,7 @@ class SetupActions(PeopleBase):
             return
         try:
             async with self.services.db() as db, db.begin():
-                me = await actor_person(db, scope.actor)
+                me = await actor_person(db, scope.actor.user_id)
                 other = await resolve_pick(db, value, added_by=me.id if me else None)
                 if me is None or other is None:
                     raise Refused([t("people.errors.person")])

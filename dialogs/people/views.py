@@ -14,16 +14,20 @@ from typing import Any
 from botbuilder.core import TurnContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.people.common import PeopleBase, single_line
+from dialogs.people.common import PeopleBase, may_manage, single_line
 from dialogs.shared.context import scope_of, show
 from storage.people.changes import NotPending, NotYours, answer, end
-from storage.people.directory import ALIVE, known_people, links_of, may_manage, names_of
+from storage.people.directory import ALIVE, known_people, links_of, names_of
 from storage.people.models import LinkStatus, Person, PersonLink
 from storage.people.repository import person_of_user
 from storage.roles import Actor, NotPermitted, Role
 
 MANAGERS = (Role.ADMIN, Role.PEER_LEAD)
 MAX_LISTED = 50
+# Caps keep the People card under Teams' 80 KB however many people someone supports.
+MAX_SUPPORTING = 30
+MAX_HISTORY = 20
+MAX_WAITING = 10
 
 
 class ViewActions(PeopleBase):
@@ -42,17 +46,17 @@ class ViewActions(PeopleBase):
         mine = [] if person is None else await links_of(db, person.id)
         theirs = [] if person is None else await links_of(db, person.id, as_other=True, statuses=ALIVE)
         people = await names_of(db, {l.other_id for l in mine} | {l.worker_id for l in theirs})
-        facts = []
+        facts: list[dict[str, str]] = []
         for kind in ("line_manager", "peer_supervisor"):
             current = next((l for l in mine if l.kind == kind and l.status == LinkStatus.ACTIVE), None)
-            value = (t("people.home.since", name=self.name(people.get(current.other_id)), date=str(current.started_on))
+            value: str = (t("people.home.since", name=self.name(people.get(current.other_id)), date=str(current.started_on))
                      if current else t("people.home.none"))
             facts.append({"title": self.title(kind), "value": value})
         if person is not None:
-            for key, value in (("start_date", person.start_date), ("team", person.team),
-                               ("organisation", person.organisation)):
-                if value:
-                    facts.append({"title": t(f"people.facts.{key}"), "value": str(value)})  # text-key: people.facts.*
+            for key, detail in (("start_date", person.start_date), ("team", person.team),
+                                ("organisation", person.organisation)):
+                if detail:
+                    facts.append({"title": t(f"people.facts.{key}"), "value": str(detail)})  # text-key: people.facts.*
         history = [{"title": self.title(l), "value": t(f"people.history.{l.status}",  # text-key: people.history.*
                                                       name=self.name(people.get(l.other_id)),
                                                       start=str(l.started_on or "-"), end=str(l.ended_on or "-"))}
@@ -67,8 +71,11 @@ class ViewActions(PeopleBase):
         endable = [{"text": f"{self.title(l)}: {self.name(people.get(l.other_id))}", "link": l.id}
                    for l in mine if l.status == LinkStatus.ACTIVE]
         may_end_own = actor.has_any(Role.ADMIN) or (not own and actor.has_any(Role.PEER_LEAD))
-        return {"facts": facts, "history": history, "asked": "\n\n".join(asked), "waiting": waiting,
-                "supporting": supporting, "endable": endable if may_end_own else []}
+        hidden = max(0, len(supporting) - MAX_SUPPORTING) + max(0, len(history) - MAX_HISTORY)
+        return {"facts": facts, "history": history[:MAX_HISTORY], "asked": "\n\n".join(asked[:MAX_WAITING]),
+                "waiting": waiting[:MAX_WAITING], "supporting": supporting[:MAX_SUPPORTING],
+                "endable": endable if may_end_own else [],
+                "more": t("people.home.more", count=hidden) if hidden else ""}
 
     # --- administrators and peer leads ----------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Finding people: what a picked card value names, who an actor may manage, the fallback list of
 people the bot knows, search, and the check-ins seam (a worker's reachable peer supervisor).
 
+Roles are checked above this (dialogs/people/common.py: may_manage).
+
 A value from the people picker is an AAD object id (Teams' directory, or our static choice for a
 person whose id we know); a static choice for someone known only by email carries `person:<id>`.
 Both resolve here, so the card works with the picker and without it.
@@ -17,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import User
 from storage.people.models import LinkKind, LinkStatus, Person, PersonLink
 from storage.people.repository import current_other, ensure_person, find_or_add_person, person_of_user
-from storage.roles import Actor, Role
 from storage.supervisors import Supervisor
 
 PERSON_PREFIX = "person:"
@@ -50,26 +51,19 @@ async def resolve_pick(db: AsyncSession, value: str, *, added_by: str | None) ->
     return await find_or_add_person(db, aad_object_id=value, added_by=added_by)
 
 
-async def actor_person(db: AsyncSession, actor: Actor) -> Person | None:
+async def actor_person(db: AsyncSession, user_id: str) -> Person | None:
     """The person behind a turn, recorded if this is their first dealing with the people feature."""
-    if not actor.user_id:
+    if not user_id:
         return None
-    person = await person_of_user(db, actor.user_id)
+    person = await person_of_user(db, user_id)
     if person is not None:
         return person
-    user = await db.get(User, actor.user_id)
+    user = await db.get(User, user_id)
     return await ensure_person(db, user) if user is not None else None
 
 
 def same_text(a: str | None, b: str | None) -> bool:
     return (a or "").strip().casefold() == (b or "").strip().casefold()
-
-
-def may_manage(actor: Actor, lead: Person | None, worker: Person) -> bool:
-    """Administrators manage everyone; a peer lead the workers of their own organisation."""
-    if actor.has_any(Role.ADMIN):
-        return True
-    return actor.has_any(Role.PEER_LEAD) and lead is not None and same_text(lead.organisation, worker.organisation)
 
 
 async def known_people(db: AsyncSession, *, organisation: str | None = None, query: str = "",
