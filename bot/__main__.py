@@ -1,4 +1,4 @@
-"""Command line: `python -m bot serve | db upgrade | package --out DIR`."""
+"""Command line: `python -m bot serve | db upgrade | package --out DIR | people import FILE [--dry-run]`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,36 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL")
     package = sub.add_parser("package", help="write the Teams app package (zip) for sideloading")
     package.add_argument("--out", required=True, type=Path, help="folder to write the zip into")
+    people = sub.add_parser("people", help="who supports whom")
+    people_sub = people.add_subparsers(dest="people_command", required=True)
+    roster = people_sub.add_parser("import", help="import a roster CSV (all or nothing)")
+    roster.add_argument("file", type=Path, help="the CSV file (header: name, email_or_aad_id, role, line_manager, "
+                                                "peer_supervisor, start_date, team[, organisation])")
+    roster.add_argument("--dry-run", action="store_true", help="check and print what would change; change nothing")
     return parser
+
+
+def _import_roster(settings, path: Path, dry_run: bool) -> int:
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from bot.app import load_all_content
+    from dialogs.people.roster import import_roster
+    from storage.db import create_engine, create_sessionmaker
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            now = datetime.now(timezone.utc)
+            status, lines = await import_roster(
+                create_sessionmaker(engine), load_all_content(settings), path, dry_run=dry_run,
+                today=now.astimezone(ZoneInfo(settings.default_time_zone)).date(), now=now)
+        finally:
+            await engine.dispose()
+        print("\n".join(lines), file=sys.stdout if status == 0 else sys.stderr)
+        return status
+
+    return asyncio.run(run())
 
 
 def _serve(settings, host: str | None, port: int | None) -> int:
@@ -60,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(upgrade_url(settings.database_url))
             print("database is up to date")
             return 0
+        if args.command == "people":
+            return _import_roster(settings, args.file, args.dry_run)
         if args.command == "package":
             from bot.package import build_package
 

@@ -19,7 +19,7 @@ from dialogs.shared.context import BotServices, InvalidInput, TurnInput, TurnSco
 from dialogs.menu import MenuActions
 from dialogs.shared.registry import FeatureRegistry
 from storage.roles import Actor, NotPermitted, roles_of
-from storage.users import mark_welcomed, upsert_conversation, upsert_user
+from storage.users import mark_welcomed, record_user, upsert_conversation
 
 log = logging.getLogger(__name__)
 _MESSAGE = "application/vnd.microsoft.activity.message"
@@ -70,9 +70,12 @@ class PeerSpaceBot(TeamsActivityHandler):
 
     async def _store_seen(self, user_seen, conv_seen) -> Actor:
         async with self._services.db() as db, db.begin():
-            user = await upsert_user(db, user_seen, self._services.default_zone) if user_seen else None
+            user, created = (await record_user(db, user_seen, self._services.default_zone) if user_seen
+                             else (None, False))
             if conv_seen is not None:
                 await upsert_conversation(db, conv_seen, user)
+            if user is not None and created:  # after the conversation, so hooks may queue messages to it
+                await self._services.appearances.appeared(db, user)
             roles = await roles_of(db, user.aad_object_id if user else None, self._services.configured_roles)
         return Actor(user_id=user.id if user else "", aad_object_id=user.aad_object_id if user else None,
                      roles=roles)

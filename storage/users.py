@@ -61,7 +61,13 @@ async def zone_of(db: AsyncSession, user_id: str | None, fallback: str) -> str:
 
 async def upsert_user(db: AsyncSession, seen: SeenUser, default_zone: str) -> User:
     """Create or refresh the person; a zone only overwrites the stored one when Teams sent one."""
+    return (await record_user(db, seen, default_zone))[0]
+
+
+async def record_user(db: AsyncSession, seen: SeenUser, default_zone: str) -> tuple[User, bool]:
+    """`upsert_user`, also saying whether this call created the User (their first appearance)."""
     user = await db.scalar(select(User).where(User.teams_id == seen.teams_id))
+    created = False
     if user is None:
         user = User(
             teams_id=seen.teams_id,
@@ -74,6 +80,7 @@ async def upsert_user(db: AsyncSession, seen: SeenUser, default_zone: str) -> Us
         try:
             async with db.begin_nested():
                 db.add(user)
+            created = True
         except IntegrityError:
             # Another replica created the same person a moment ago.
             user = await db.scalar(select(User).where(User.teams_id == seen.teams_id))
@@ -88,7 +95,7 @@ async def upsert_user(db: AsyncSession, seen: SeenUser, default_zone: str) -> Us
         user.time_zone = seen.time_zone
     if seen.locale and user.locale != seen.locale:
         user.locale = seen.locale
-    return user
+    return user, created
 
 
 async def upsert_conversation(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
+from storage.appearances import AppearanceHooks
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
 from storage.supervisors import SupervisorDirectory
@@ -73,7 +74,8 @@ class BotServices:
     now: Callable[[], datetime]
     links: LinkSigner
     actors: ActorCache = field(default_factory=ActorCache)
-    supervisors: SupervisorDirectory = field(default_factory=SupervisorDirectory)  # filled by supervision
+    supervisors: SupervisorDirectory = field(default_factory=SupervisorDirectory)  # filled by people
+    appearances: AppearanceHooks = field(default_factory=AppearanceHooks)  # "a person appeared" hooks
 
 
 class InvalidInput(ValueError):

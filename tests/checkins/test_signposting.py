@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -15,7 +16,7 @@ from storage.checkins import repository
 from storage.checkins.models import Checkin
 from storage.checkins.signals import DistressPhrases, hard_day
 from storage.models import OutboxMessage
-from storage.supervisors import Supervisor
+from storage.people.models import PersonLink
 from tests.checkins.helpers import check_in, checkins, outbox_rows, text_of, user_id
 from tests.conftest import PG_URL, _pg_exec
 from tests.factories import ALICE, BOB, Person
@@ -130,11 +131,10 @@ async def test_ask_my_peer_supervisor_sends_only_that_the_worker_would_like_a_ch
     await harness.say("hi", ALICE)
     await harness.say("hi", BOB)
     bob_id = await user_id(harness, BOB)
-
-    async def lookup(_session, worker_id):
-        return Supervisor(bob_id, "Bob Example") if worker_id else None
-
-    harness.components.services.supervisors.provide(lookup)
+    # Bob becomes Alice's peer supervisor the way people do (the people feature fills the seam).
+    await harness.press("people.request.save", {"kind": "peer_supervisor", "person": BOB.aad}, ALICE)
+    await harness.press("people.confirm", {"link": await _pending_link(harness)}, BOB)
+    await harness.components.dispatcher.drain()  # the people feature's own notices
     body = await check_in(harness, ALICE, feeling="1", note="SECRET-NOTE-7f3a", hard="SECRET-HARD-9c1d")
     assert_signposted(body["value"], supervisor="Bob Example")
     body = await harness.press("checkins.contact", {}, ALICE)
@@ -148,3 +148,8 @@ async def test_ask_my_peer_supervisor_sends_only_that_the_worker_would_like_a_ch
     assert "Alice Example would like a chat" in text_of(sent.cards)
     for secret in ("SECRET", "Really struggling", "feeling"):
         assert secret not in text_of(sent.cards)
+
+
+async def _pending_link(harness) -> str:
+    async with harness.components.services.db() as db:
+        return await db.scalar(select(PersonLink.id))

@@ -1,0 +1,65 @@
+"""A person's own people data for "my data", and erasing it.
+
+Erasing keeps the other party's history minimal but honest:
+- links where the person is the worker are deleted (they are the person's own record);
+- pending requests naming them are deleted (they never took effect);
+- an active link where they are the line manager or peer supervisor ends today, and, with any
+  ended one, stays in the worker's history with its dates and kind, pointing at a person row with
+  every detail blanked (shown as "someone whose details were deleted");
+- supervision records where they were supervised are deleted; where they were the supervisor or
+  the recorder, that column is emptied (the model allows it) and the worker's record stays;
+- "set up by" and "added by" marks naming them are emptied;
+- the person row is deleted when nothing points at it any more, else blanked; a blank row goes
+  when the last worker whose history it served erases theirs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import User
+from storage.people.models import LinkStatus, Person, PersonLink, SupervisionRecord
+from storage.people.repository import person_of_user
+
+
+async def describe(db: AsyncSession, user: User) -> tuple[Person | None, dict[str, int]]:
+    """The person row and counts of links: as worker, and as manager or supervisor."""
+    person = await person_of_user(db, user.id)
+    if person is None:
+        return None, {}
+    as_worker = await db.scalar(select(func.count()).select_from(PersonLink).where(PersonLink.worker_id == person.id))
+    as_other = await db.scalar(select(func.count()).select_from(PersonLink).where(PersonLink.other_id == person.id))
+    return person, {"as_worker": as_worker or 0, "as_other": as_other or 0}
+
+
+async def erase(db: AsyncSession, user: User, today: date) -> None:
+    person = await person_of_user(db, user.id)
+    if person is None:
+        return
+    pid = person.id
+    others = set((await db.scalars(select(PersonLink.other_id).where(PersonLink.worker_id == pid))).all())
+    await db.execute(delete(PersonLink).where(PersonLink.worker_id == pid))
+    await db.execute(delete(PersonLink).where(PersonLink.other_id == pid, PersonLink.status == LinkStatus.PENDING))
+    await db.execute(update(PersonLink).where(PersonLink.other_id == pid, PersonLink.status == LinkStatus.ACTIVE)
+                     .values(status=LinkStatus.ENDED, ended_on=today))
+    await db.execute(delete(SupervisionRecord).where(SupervisionRecord.worker_id == pid))
+    await db.execute(update(SupervisionRecord).where(SupervisionRecord.supervisor_id == pid).values(supervisor_id=None))
+    await db.execute(update(SupervisionRecord).where(SupervisionRecord.recorded_by == pid).values(recorded_by=None))
+    await db.execute(update(PersonLink).where(PersonLink.set_by == pid).values(set_by=None))
+    await db.execute(update(Person).where(Person.added_by == pid).values(added_by=None))
+    kept = await db.scalar(select(func.count()).select_from(PersonLink).where(
+        or_(PersonLink.other_id == pid, PersonLink.worker_id == pid)))
+    if kept:
+        person.user_id = person.aad_object_id = person.email = person.added_by = person.start_date = None
+        person.name = person.team = person.organisation = ""
+    else:
+        await db.delete(person)
+    # A supervisor erased earlier was kept, blank, for this worker's history alone: now nobody's.
+    await db.execute(delete(Person).where(
+        Person.id.in_(others - {pid}), Person.user_id.is_(None), Person.aad_object_id.is_(None),
+        Person.email.is_(None), ~select(PersonLink.id).where(PersonLink.other_id == Person.id).exists(),
+        ~select(PersonLink.id).where(PersonLink.worker_id == Person.id).exists()))
+    await db.flush()
