@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.tripartite.config import TripartiteConfig
+from dialogs.tripartite.delivery import KIND, TripartiteDelivery
 from dialogs.tripartite.tasks import TaskActions
 from storage.roles import Role
 
-CARDS = ["tripartite_list", "tripartite_task"]
+CARDS = ["tripartite_list", "tripartite_task", "tripartite_notice"]
+TICK_SECONDS = 3600
 PARTIES = (Role.WORKER, Role.LINE_MANAGER, Role.PEER_SUPERVISOR)
 
 
 def install(ctx: FeatureContext) -> None:
     config = TripartiteConfig.from_content(ctx.services.content)
-    tasks = TaskActions(ctx.services, config)
+    delivery = TripartiteDelivery(ctx.services, config)
+    tasks = TaskActions(ctx.services, config, delivery)
     ctx.registry.add(Feature(
         name="tripartite",
         menu=[MenuEntry("tripartite", "tripartite.mine", order=340, roles=PARTIES)],
@@ -26,3 +29,5 @@ def install(ctx: FeatureContext) -> None:
                  "tripartite.tick": tasks.tick},
         cards=CARDS,
     ))
+    ctx.delivery.register(KIND, delivery.render)
+    ctx.scheduler.every("tripartite.reminders", TICK_SECONDS, delivery.tick)

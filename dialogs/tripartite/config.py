@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialogs.shared.content import Content, ContentError, settings_file, whole_number
+from storage.checkins.schedule import parse_time
+from storage.tripartite.reminders import ReminderRules
 from storage.tripartite.rules import ProbationPlan, TaskKind
 
 
@@ -14,6 +16,8 @@ class TripartiteConfig:
     checklists: dict[TaskKind, tuple[str, ...]]
     comment_max: int
     reason_max: int
+    reminders: ReminderRules
+    hr_contact: str  # AAD object id or email; empty: none
 
     @classmethod
     def from_content(cls, content: Content) -> "TripartiteConfig":
@@ -41,5 +45,17 @@ class TripartiteConfig:
         for items in checklists.values():
             for item in items:
                 content.require_texts([f"tripartite.items.{item}"])
+        reminders = raw.get("reminders")
+        if not isinstance(reminders, dict):
+            raise ContentError(f"{where}: reminders must be a mapping")
+        send_at = parse_time(reminders.get("send_at"))
+        hr_contact = reminders.get("hr_contact") or ""
+        if send_at is None or not isinstance(hr_contact, str) or len(hr_contact) > 254:
+            raise ContentError(f"{where}: reminders.send_at must be a time such as 09:00, "
+                               "and reminders.hr_contact an AAD object id, an email or empty")
+        escalate = whole_number(reminders, where, "hr_escalation_after_days", 0, 365)
+        rules = ReminderRules(lead_days=whole_number(reminders, where, "lead_days", 1, 60),
+                              overdue_every_days=whole_number(reminders, where, "overdue_every_days", 1, 60),
+                              escalate_after_days=escalate or None, send_at=send_at)
         return cls(plan, checklists, whole_number(raw, where, "comment_max_chars", 50, 1000),
-                   whole_number(raw, where, "reason_max_chars", 50, 500))
+                   whole_number(raw, where, "reason_max_chars", 50, 500), rules, hr_contact.strip().lower())

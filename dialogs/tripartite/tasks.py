@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.inputs import storable
 from dialogs.tripartite.config import TripartiteConfig
+from dialogs.tripartite.delivery import TripartiteDelivery
 from storage.feedback.anonymise import Scrubber
 from storage.models import User
 from storage.people.models import Person
@@ -37,9 +38,10 @@ MAX_COMMENTS = 20
 
 
 class TaskActions:
-    def __init__(self, services: BotServices, config: TripartiteConfig) -> None:
+    def __init__(self, services: BotServices, config: TripartiteConfig, delivery: TripartiteDelivery) -> None:
         self.services = services
         self.config = config
+        self.delivery = delivery
         self.content = services.content
         self.text = services.content.text
 
@@ -91,8 +93,14 @@ class TaskActions:
                 return await self._gone(turn_context)
             me, task = found
             try:
-                await repo.sign(db, task, person_id=me.id, verdict=verdict, reason=reason,
-                                version=_version(data), now=self.services.now())
+                state = await repo.sign(db, task, person_id=me.id, verdict=verdict, reason=reason,
+                                        version=_version(data), now=self.services.now())
+                others = repo.party_ids(task) - {me.id}
+                if verdict == Verdict.NOT_AGREED:
+                    party = repo.parties_of(task).party_of(me.id)
+                    await self.delivery.notify(db, task, "not_agreed", to=others, extra={"party": party.value})
+                elif state.complete:
+                    await self.delivery.notify(db, task, "complete", to=others)
             except ReasonNeeded:
                 error = self.text("tripartite.errors.reason")
             except repo.StaleTask:

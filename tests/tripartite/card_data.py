@@ -41,4 +41,12 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
                        "open": content_text(40) + text(name_length)} for i in range(MAX_LISTED)],
         }
 
-    return {"tripartite_task": task, "tripartite_list": listing}
+    return {"tripartite_task": task, "tripartite_list": listing,
+            **notice_builder(text, content_text, name_length)}
+
+
+def notice_builder(text: Callable[..., str], content_text: Callable[[int], str],
+                   name_length: int) -> dict[str, Callable[[], dict[str, Any]]]:
+    return {"tripartite_notice": lambda: {
+        "title": content_text(LABEL), "text": content_text(LINE) + text(name_length) + text(300),
+        "privacy": content_text(LINE), "open": content_text(40), "task": "t" * 32}}
