@@ -100,6 +100,7 @@ FEATURE_MODULES = (
     "dialogs.feedback",
     "dialogs.checkins",
     "dialogs.people",
+    "dialogs.tripartite",
 )
 
 

@@ -33,7 +33,6 @@ class Probation(Base):
     ends_on: Mapped[date] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(12))  # ProbationOutcome; None while running
     outcome_on: Mapped[date | None] = mapped_column(Date)
-    warned_on: Mapped[date | None] = mapped_column(Date)  # the "no final review yet" warning went
     recorded_by: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -93,7 +93,7 @@ async def record_outcome(db: AsyncSession, probation: Probation, outcome: Probat
         for task in open_tasks:
             task.due_on = moved[task.key.removeprefix(prefix)]
             task.version += 1
-        probation.ends_on, probation.warned_on = new_end, None
+        probation.ends_on = new_end
         probation.outcome, probation.outcome_on = None, None  # still running, to the new end
     else:
         probation.outcome, probation.outcome_on = outcome, on

@@ -27,7 +27,6 @@ def upgrade() -> None:
     sa.Column('ends_on', sa.Date(), nullable=False),
     sa.Column('outcome', sa.String(length=12), nullable=True),
     sa.Column('outcome_on', sa.Date(), nullable=True),
-    sa.Column('warned_on', sa.Date(), nullable=True),
     sa.Column('recorded_by', sa.String(length=32), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     _people('worker_id', 'CASCADE'), _people('recorded_by', 'SET NULL'),

@@ -1,0 +1,52 @@
+"""The largest data each tripartite card can get, for tests/shared/test_cards_render.py (size,
+binding, parser): as dialogs/tripartite/ binds it, every list at its cap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dialogs.tripartite.tasks import MAX_COMMENTS, MAX_LISTED
+
+LINE = 300
+LABEL = 100
+MAX_ITEMS = 6  # the longest checklist in content/tripartite/tripartite.yaml is 4; room for more
+COMMENT = 500
+
+
+def builders(text: Callable[..., str], content_text: Callable[[int], str],
+             name_length: int) -> dict[str, Callable[[], dict[str, Any]]]:
+    def task() -> dict[str, Any]:
+        facts = [{"title": content_text(40), "value": text(name_length)} for _ in range(5)]
+        return {
+            "error": content_text(LINE), "saved": content_text(LABEL), "title": content_text(LABEL),
+            "facts": facts, "task": "t" * 32, "version": "99999",
+            "checklist_title": content_text(40), "checklist_hint": content_text(LINE),
+            "checklist_save": content_text(40),
+            "checklist": [{"id": f"item_{i}", "label": content_text(LABEL), "value": "true"} for i in range(MAX_ITEMS)],
+            "signoff_title": content_text(40), "signoff_note": content_text(LINE),
+            "signoffs": [{"title": content_text(40), "value": content_text(40) + text(300)} for _ in range(3)],
+            "can_sign": True, "reason_label": content_text(LABEL), "reason_max": 300,
+            "agree": content_text(40), "disagree": content_text(40), "comments_title": content_text(40),
+            "comments": [content_text(60) + text(COMMENT) for _ in range(MAX_COMMENTS)], "no_comments": "",
+            "comment_label": content_text(LABEL), "comment_max": COMMENT, "comment_add": content_text(40),
+            "privacy": content_text(LINE), "back": content_text(40),
+        }
+
+    def listing() -> dict[str, Any]:
+        return {
+            "title": content_text(LABEL), "intro": content_text(LINE), "none": "", "privacy": content_text(LINE),
+            "done_too": content_text(40), "menu": content_text(40),
+            "items": [{"task": f"{i:032x}", "line": content_text(80) + text(name_length),
+                       "open": content_text(40) + text(name_length)} for i in range(MAX_LISTED)],
+        }
+
+    return {"tripartite_task": task, "tripartite_list": listing,
+            **notice_builder(text, content_text, name_length)}
+
+
+def notice_builder(text: Callable[..., str], content_text: Callable[[int], str],
+                   name_length: int) -> dict[str, Callable[[], dict[str, Any]]]:
+    return {"tripartite_notice": lambda: {
+        "title": content_text(LABEL), "text": content_text(LINE) + text(name_length) + text(300),
+        "privacy": content_text(LINE), "open": content_text(40), "task": "t" * 32}}
