@@ -23,7 +23,7 @@ from storage.people.repository import person_of_user
 from storage.roles import Actor, NotPermitted, Role
 
 MANAGERS = (Role.ADMIN, Role.PEER_LEAD)
-MAX_LISTED = 50
+MAX_LISTED = 40  # with a named button each, 40 keep the card under Teams' 80 KB
 # Caps keep the People card under Teams' 80 KB however many people someone supports.
 MAX_SUPPORTING = 30
 MAX_HISTORY = 20
@@ -63,12 +63,17 @@ class ViewActions(PeopleBase):
                    for l in mine if l.status != LinkStatus.ACTIVE]
         asked = [t("people.home.asked", name=self.name(people.get(l.other_id)), kind=self.kind(l))
                  for l in mine if l.status == LinkStatus.PENDING]
+        # Each button names its person: a screen reader lists buttons without the text beside them.
         waiting = [{"text": t("people.confirm.text", name=self.name(people.get(l.worker_id)), kind=self.kind(l)),
+                    "yes": t("people.buttons.confirm", name=self.name(people.get(l.worker_id))),
+                    "no": t("people.buttons.decline", name=self.name(people.get(l.worker_id))),
                     "link": l.id} for l in theirs if l.status == LinkStatus.PENDING and own]
         supporting = [{"text": t("people.home.supports", name=self.name(people.get(l.worker_id)), kind=self.kind(l),
-                                 date=str(l.started_on)), "link": l.id}
+                                 date=str(l.started_on)), "link": l.id,
+                       "end": t("people.buttons.end", name=self.name(people.get(l.worker_id)), kind=self.kind(l))}
                       for l in theirs if l.status == LinkStatus.ACTIVE]
-        endable = [{"text": f"{self.title(l)}: {self.name(people.get(l.other_id))}", "link": l.id}
+        endable = [{"text": f"{self.title(l)}: {self.name(people.get(l.other_id))}", "link": l.id,
+                    "end": t("people.buttons.end", name=self.name(people.get(l.other_id)), kind=self.kind(l))}
                    for l in mine if l.status == LinkStatus.ACTIVE]
         may_end_own = actor.has_any(Role.ADMIN) or (not own and actor.has_any(Role.PEER_LEAD))
         hidden = max(0, len(supporting) - MAX_SUPPORTING) + max(0, len(history) - MAX_HISTORY)
@@ -92,7 +97,8 @@ class ViewActions(PeopleBase):
             found = await known_people(db, organisation=lead.organisation if lead else None,
                                        query=query if ok else "", limit=MAX_LISTED + 1)
         rows = [{"title": self.name(p), "value": ", ".join(v for v in (p.team, p.organisation) if v)
-                 + ("" if p.user_id else " " + t("people.list.not_yet")), "person": p.id} for p in found[:MAX_LISTED]]
+                 + ("" if p.user_id else " " + t("people.list.not_yet")), "person": p.id,
+                 "open": t("people.buttons.open", name=self.name(p))} for p in found[:MAX_LISTED]]
         await show(turn_context, self.content.card("people_list", {
             "query": query if ok else "", "people": rows,
             "error": "" if ok else t("people.errors.query"),

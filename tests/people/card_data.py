@@ -27,9 +27,9 @@ def builders(content_text: Callable[[int], str], name_length: int) -> dict[str, 
         return {
             "title": content_text(name_length), "message": line(), "can_manage": True,
             "asked": about_one() * MAX_WAITING, "facts": [{"title": content_text(40), "value": about_one()}] * 5,
-            "waiting": [{"text": about_one(), "link": ID}] * MAX_WAITING,
-            "supporting": [{"text": about_one(), "link": ID}] * MAX_SUPPORTING,
-            "endable": [{"text": about_one(), "link": ID}] * 2,
+            "waiting": [{"text": about_one(), "link": ID, "yes": about_one(), "no": about_one()}] * MAX_WAITING,
+            "supporting": [{"text": about_one(), "link": ID, "end": about_one()}] * MAX_SUPPORTING,
+            "endable": [{"text": about_one(), "link": ID, "end": about_one()}] * 2,
             "history": [{"title": content_text(40), "value": about_one()}] * MAX_HISTORY, "more": line(),
         }
 
@@ -43,7 +43,7 @@ def builders(content_text: Callable[[int], str], name_length: int) -> dict[str, 
                                    "person": "", "kinds": [{"title": content_text(40), "value": "x"}] * 2},
         "people_list": lambda: {"query": content_text(200), "error": line(), "empty": line(), "more": line(),
                                 "people": [{"title": content_text(name_length), "value": content_text(2 * name_length + 40),
-                                             "person": ID}]
+                                             "person": ID, "open": content_text(name_length + 5)}]
                                 * MAX_LISTED},
         "people_confirm": lambda: {"text": line(), "link": ID},
         "people_notice": lambda: {"title": content_text(80), "text": line()},

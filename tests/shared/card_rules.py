@@ -58,7 +58,10 @@ TEAMS_RENDERS: dict[str, frozenset[str]] = {name: frozenset(props) for name, pro
     "Input.Date": _INPUT | {"max", "min", "placeholder", "value"},
     "Input.Time": _INPUT | {"max", "min", "placeholder", "value"},
     "Input.Toggle": _INPUT | {"title", "value", "valueOff", "valueOn", "wrap"},
-    "Input.ChoiceSet": _INPUT | {"choices", "isMultiSelect", "style", "value", "placeholder", "wrap"},
+    # "choices.data" (Data.Query, dataset graph.microsoft.com/users) is Teams' people picker:
+    # learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/people-picker
+    "Input.ChoiceSet": _INPUT | {"choices", "choices.data", "isMultiSelect", "style", "value", "placeholder",
+                                 "wrap"},
     "Action.Execute": _ACTION | {"verb", "data", "associatedInputs"},
     "Action.Submit": _ACTION | {"data", "associatedInputs"},
     "Action.OpenUrl": _ACTION | {"url"},
