@@ -5,5 +5,6 @@ from storage.feedback import models as feedback_models, you_said  # noqa: F401
 from storage.models import Base
 from storage.people import models as people_models  # noqa: F401
 from storage.sessions import models as session_models  # noqa: F401
+from storage.supervision import models as supervision_models  # noqa: F401
 
 __all__ = ["Base"]
