@@ -23,9 +23,9 @@ class SupervisionData(SupervisionBase):
             DataItem("supervision_received", tuple(
                 t("supervision.my_data.received", date=date_text(r.held_on), type=self.type_name(r.type),
                   status=self.status_name(r.status)) for r in received)),
-            DataItem("supervision_given", tuple(
+            DataItem("supervision_given", tuple([
                 t("supervision.my_data.given", date=date_text(r.held_on), type=self.type_name(r.type),
-                  status=self.status_name(r.status), name=await self.name_of(db, r.worker_id)) for r in given)),
+                  status=self.status_name(r.status), name=await self.name_of(db, r.worker_id)) for r in given])),
         ]
 
     async def erase(self, db: AsyncSession, user: User) -> None:

@@ -39,10 +39,12 @@ class RecordActions(SupervisionBase):
             await show(turn_context, self.notice("supervision.form.title", self.text("supervision.form.nobody")),
                        replace=True)
             return
-        ids = [p.id for p, _ in choices]
-        worker = data.get("worker") if data.get("worker") in ids else ids[0]
-        kinds = dict((p.id, types) for p, types in choices)[worker]
-        kind = data.get("type") if data.get("type") in {t.value for t in kinds} else kinds[0].value
+        offered = {p.id: types for p, types in choices}
+        wanted = str(data.get("worker") or "")
+        worker = wanted if wanted in offered else choices[0][0].id
+        kinds = {t.value for t in offered[worker]}
+        kind = str(data.get("type") or "")
+        kind = kind if kind in kinds else offered[worker][0].value
         await show(turn_context, self.form_card(me, choices, today, {"worker": worker, "type": kind}), replace=True)
 
     def form_card(self, me: Person, choices: list[tuple[Person, tuple[SupervisionType, ...]]], today: date,
