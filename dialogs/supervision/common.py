@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -49,7 +49,7 @@ class SupervisionConfig:
         return cls(reminder=ReminderRule(number("reminder_after_days", 1, 30), at),
                    oldest_days=number("oldest_days", 7, 5 * 366), min_minutes=low, max_minutes=high,
                    ask_within_days=number("ask_within_days", 1, 366),
-                   rows_per_person=number("rows_per_person", 1, 20))
+                   rows_per_person=number("rows_per_person", 1, 2))
 
 
 def date_text(day: date) -> str:

@@ -37,8 +37,7 @@ class ConfirmActions(SupervisionBase):
         if "reason" not in data:
             async with self.services.db() as db, db.begin():
                 me = await self.me(db, turn_context)
-                record = await db.get(SupervisionRecord, data.get("record")) \
-                    if isinstance(data.get("record"), str) and data.get("record") else None
+                record = await record_of(db, data.get("record"))
                 if record is None or me is None or repo.confirmer_of(record) != me.id:
                     card = self._not_yours()
                 elif record.status != RecordStatus.UNCONFIRMED:
@@ -50,8 +49,7 @@ class ConfirmActions(SupervisionBase):
         if error:
             async with self.services.db() as db, db.begin():
                 me = await self.me(db, turn_context)
-                record = await db.get(SupervisionRecord, data.get("record")) \
-                    if isinstance(data.get("record"), str) and data.get("record") else None
+                record = await record_of(db, data.get("record"))
                 if record is None or me is None or repo.confirmer_of(record) != me.id:
                     return await show(turn_context, self._not_yours(), replace=True)
                 card = await self._dispute_form(db, record, error)
@@ -76,7 +74,7 @@ class ConfirmActions(SupervisionBase):
             if me is None:
                 return await show(turn_context, self._not_yours(), replace=True)
             if reason is not None:
-                record = await db.get(SupervisionRecord, record_id) if isinstance(record_id, str) and record_id else None
+                record = await record_of(db, record_id)
                 parties = {p for p in (record.worker_id, record.supervisor_id) if p} if record else set()
                 reason = await self.scrubbed(db, reason, parties)
             outcome, record = await repo.answer(db, record_id, me.id, confirm=confirm, reason=reason, now=now)
@@ -146,8 +144,7 @@ class ConfirmActions(SupervisionBase):
 
     async def _waiting(self, db: AsyncSession, message: ClaimedMessage) -> SupervisionRecord | None:
         """The record, while it still waits for an answer from the person this message goes to."""
-        record_id = message.payload.get("record")
-        record = await db.get(SupervisionRecord, record_id) if isinstance(record_id, str) else None
+        record = await record_of(db, message.payload.get("record"))
         if record is None or record.status != RecordStatus.UNCONFIRMED:
             return None
         return record if await reachable_user(db, repo.confirmer_of(record)) == message.user_id else None
@@ -166,8 +163,7 @@ class ConfirmActions(SupervisionBase):
         return card_activity(await self.request_card(db, record, reminder=True))
 
     async def render_disputed(self, db: AsyncSession, message: ClaimedMessage) -> Activity | None:
-        record_id = message.payload.get("record")
-        record = await db.get(SupervisionRecord, record_id) if isinstance(record_id, str) else None
+        record = await record_of(db, message.payload.get("record"))
         if record is None or record.status != RecordStatus.DISPUTED:
             return None
         t = self.text
@@ -191,3 +187,8 @@ class ConfirmActions(SupervisionBase):
                     zone = await zone_of(db, user_id, self.services.default_zone)
                     asked += await requests.ask(db, record, user_id, zone, now, self.config.reminder)
         return asked
+
+
+async def record_of(db: AsyncSession, record_id: object) -> SupervisionRecord | None:
+    """The record a card or outbox row names, if that is an id at all and it still exists."""
+    return await db.get(SupervisionRecord, record_id) if isinstance(record_id, str) and record_id else None

@@ -20,6 +20,11 @@ from storage.people.models import RecordStatus, SupervisionRecord
 from storage.supervision import records as repo
 from storage.supervision.access import Supported, shown_in_full, supported_by
 
+# Bounds that keep a card under Teams' message size with the longest names and texts
+# (tests/shared/test_cards_render.py binds them): newest records first, the rest said as a count.
+MAX_ROWS = 12
+MAX_PEOPLE = 6
+
 
 class ViewActions(ConfirmActions):
     async def mine(self, turn_context: TurnContext) -> None:
@@ -28,11 +33,12 @@ class ViewActions(ConfirmActions):
         async with self.services.db() as db, db.begin():
             me = await self.me(db, turn_context)
             records = await repo.records_of(db, [me.id]) if me is not None else []
-            rows = [await self.row(db, r, me.id, []) for r in records] if me is not None else []
+            rows = [await self.row(db, r, me.id, []) for r in records[:MAX_ROWS]] if me is not None else []
+        more = t("supervision.views.more", count=len(records) - MAX_ROWS) if len(records) > MAX_ROWS else ""
         await show(turn_context, self.content.card("supervision_list", {
             "title": t("supervision.views.mine_title"), "intro": t("supervision.views.mine_intro"),
-            "none": "" if rows else t("supervision.views.none"),
-            "groups": [{"name": "", "rows": rows, "more": "", "worker": "", "show_all": ""}] if rows else [],
+            "none": "" if rows else t("supervision.views.none"), "more_people": "",
+            "groups": [{"name": "", "rows": rows, "more": more, "worker": "", "show_all": ""}] if rows else [],
         }))
 
     async def team(self, turn_context: TurnContext) -> None:
@@ -50,18 +56,20 @@ class ViewActions(ConfirmActions):
                 if not supported:
                     card = self.notice("supervision.views.team_title", t("supervision.views.worker_refused"))
                     return await show(turn_context, card, replace=True)
-            records = await repo.records_of(db, [s.worker.id for s in supported])
+            shown_people = supported[:MAX_PEOPLE]
+            records = await repo.records_of(db, [s.worker.id for s in shown_people])
             groups = [await self._group(db, s, [r for r in records if r.worker_id == s.worker.id], me.id, supported,
-                                        capped=wanted is None) for s in supported]
+                                        capped=wanted is None) for s in shown_people]
+        hidden = len(supported) - len(shown_people)
         await show(turn_context, self.content.card("supervision_list", {
-            "title": t("supervision.views.team_title"), "intro": t("supervision.views.team_intro"),
-            "none": "", "groups": groups,
+            "title": t("supervision.views.team_title"), "intro": t("supervision.views.team_intro"), "none": "",
+            "groups": groups, "more_people": t("supervision.views.more_people", count=hidden) if hidden else "",
         }))
 
     async def _group(self, db: AsyncSession, supported: Supported, records: Sequence[SupervisionRecord],
                      viewer_id: str, everyone: Sequence[Supported], *, capped: bool) -> dict[str, Any]:
         t = self.text
-        cap = self.config.rows_per_person if capped else len(records)
+        cap = self.config.rows_per_person if capped else MAX_ROWS
         hidden = len(records) - cap if len(records) > cap else 0
         name = supported.worker.name or t("supervision.views.someone")
         return {

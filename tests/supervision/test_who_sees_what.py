@@ -48,15 +48,17 @@ async def test_the_worker_sees_all_of_theirs_newest_first_with_who_gave_it(harne
 
 async def test_each_supervisor_sees_their_own_type_in_full_and_the_rest_as_dates(harness):
     await wren_has_supervision(harness)
-    sam = await shown(harness, "supervision.team", {}, SAM)
-    assert "Wren Worker" in sam and PEER_ACTION in sam and "60 minutes" in sam
+    wren = (await records(harness))[0].worker_id
+    overview = await shown(harness, "supervision.team", {}, SAM)  # the newest two per person
+    assert "Wren Worker" in overview and "1 older records not shown" in overview
+    assert "Management supervision, 9 November 2026" in overview and "Group co-reflection, 3 November 2026" in overview
+    assert f'"worker": "{wren}"' in overview  # "all of Wren's records"
+    sam = await shown(harness, "supervision.team", {"worker": wren}, SAM)
+    assert PEER_ACTION in sam and "60 minutes" in sam and "Peer supervision (1:1), 2 November 2026" in sam
     assert MGMT_ACTION not in sam and "Max Manager" not in sam
-    assert "Management supervision, 9 November 2026" in sam and "Group co-reflection, 3 November 2026" in sam
-    max_ = await shown(harness, "supervision.team", {}, MAX)
+    max_ = await shown(harness, "supervision.team", {"worker": wren}, MAX)
     assert MGMT_ACTION in max_ and PEER_ACTION not in max_ and "Sam Peersup" not in max_
     assert "Peer supervision (1:1), 2 November 2026" in max_
-    one = await shown(harness, "supervision.team", {"worker": (await records(harness))[0].worker_id}, SAM)
-    assert PEER_ACTION in one
 
 
 async def test_nobody_else_sees_anything_on_any_read_path(harness):
