@@ -101,6 +101,7 @@ FEATURE_MODULES = (
     "dialogs.checkins",
     "dialogs.people",
     "dialogs.tripartite",
+    "dialogs.supervision",
 )
 
 

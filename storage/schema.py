@@ -6,5 +6,6 @@ from storage.models import Base
 from storage.people import models as people_models  # noqa: F401
 from storage.sessions import models as session_models  # noqa: F401
 from storage.tripartite import models as tripartite_models  # noqa: F401
+from storage.supervision import models as supervision_models  # noqa: F401
 
 __all__ = ["Base"]

@@ -1,7 +1,7 @@
 """daily check-ins: plans and check-ins (free text sealed)
 
 Revision ID: 0005
-Revises: 0003 (to be re-chained after 0004 when the branches meet)
+Revises: 0004
 Create Date: 2026-12-01
 """
 

@@ -1,7 +1,7 @@
 """tripartite: probations, absences, tasks, sign-offs, comments
 
 Revision ID: 0012
-Revises: 0006 (re-chained after the issue-12 migrations when the branches meet)
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,37 @@
+""""My data" for supervision: the records a person had (as supervisee) and gave or recorded for
+others, and erasing: their own records go; on others' records their name is cleared and the record
+stays with the supervisee, whose record it is (storage/supervision/records.py: erase_person)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.supervision.common import SupervisionBase, date_text
+from storage.models import User
+from storage.people.repository import person_of_user
+from storage.personal_data import DataItem, PersonalDataSource
+from storage.supervision import records as repo
+
+
+class SupervisionData(SupervisionBase):
+    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
+        t = self.text
+        person = await person_of_user(db, user.id)
+        received = await repo.records_of(db, [person.id]) if person is not None else []
+        given = await repo.given_by(db, person.id) if person is not None else []
+        return [
+            DataItem("supervision_received", tuple(
+                t("supervision.my_data.received", date=date_text(r.held_on), type=self.type_name(r.type),
+                  status=self.status_name(r.status)) for r in received)),
+            DataItem("supervision_given", tuple([
+                t("supervision.my_data.given", date=date_text(r.held_on), type=self.type_name(r.type),
+                  status=self.status_name(r.status), name=await self.name_of(db, r.worker_id)) for r in given])),
+        ]
+
+    async def erase(self, db: AsyncSession, user: User) -> None:
+        person = await person_of_user(db, user.id)
+        if person is not None:
+            await repo.erase_person(db, person.id)
+
+    def source(self) -> PersonalDataSource:
+        return PersonalDataSource("supervision", self.describe, self.erase)

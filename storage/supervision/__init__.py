@@ -1,0 +1,1 @@
+"""Supervision records: who may record for whom, confirming, views and attendance (no SDK here)."""
