@@ -1,0 +1,213 @@
+"""What only a group's lead does: the register of one meeting, and moving or cancelling one
+meeting without touching the rest of the series (members are told; reminders follow the move).
+Each action asks for a lead's role and for this group being theirs; anyone else changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from botbuilder.core import TurnContext
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.coreflections.common import LEADS, Access, CoreflectionsBase
+from dialogs.shared.context import scope_of, show
+from dialogs.shared.text import text_of
+from storage import outbox
+from storage.coreflections import repository as repo
+from storage.coreflections.attendance import mark_attended, unmark_attended
+from storage.coreflections.events import drop_reminders, queue_reminders
+from storage.coreflections.models import CoReflectionOccurrence, OccurrenceStatus
+from storage.coreflections.recurrence import local_to_utc
+from storage.sessions.recurrence import in_zone
+from storage.users import zone_of
+
+NOTICE_WINDOW = timedelta(days=7)
+MAX_AHEAD = timedelta(days=366)
+OCCURRENCE_LABELS = ("move", "cancel", "confirm_yes", "keep")
+
+
+class LeadActions(CoreflectionsBase):
+    async def _mine(self, db: AsyncSession, turn_context: TurnContext) -> tuple[CoReflectionOccurrence, Access] | None:
+        """The pressed meeting, when the actor leads its group (a lead's role is asked first)."""
+        scope = scope_of(turn_context)
+        scope.actor.require(*LEADS)
+        found = await self.occurrence_access(db, scope.actor, scope.input.data.get("occurrence_id"))
+        return found if found is not None and found[1].lead else None
+
+    # --- the register -----------------------------------------------------------------------
+
+    async def register(self, turn_context: TurnContext) -> None:
+        async with self.services.db() as db, db.begin():
+            found = await self._mine(db, turn_context)
+            card = await self._register_card(db, *found, scope_of(turn_context).actor.user_id) if found \
+                else self.refused()
+        await show(turn_context, card, replace=True)
+
+    async def _register_card(self, db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access,
+                             user_id: str, *, message: str = "", error: str = "") -> dict[str, Any]:
+        group = access.group
+        zone = await zone_of(db, user_id, group.time_zone)
+        people = await repo.members(db, group.id)
+        attended = {r.person_id for r in await repo.responses(db, [occurrence.id]) if r.attended_at is not None}
+        t = self.text
+        return self.content.card("coreflection_register", {
+            "title": t("coreflections.register.title", name=group.name),
+            "when": self.when(occurrence.starts_at, occurrence.ends_at, zone),
+            "intro": t("coreflections.register.intro"), "message": message, "error": error,
+            "label": t("coreflections.register.label"), "save": t("coreflections.register.save"),
+            "back": t("coreflections.home.back"), "occurrence_id": occurrence.id, "group_id": group.id,
+            "people": [{"title": self.person_name(p), "value": p.id} for _, p in people],
+            "attended": ",".join(p.id for _, p in people if p.id in attended),
+        })
+
+    async def register_save(self, turn_context: TurnContext) -> None:
+        """Tick who is there; unticking takes back a mistaken mark (and the record it wrote)."""
+        data = scope_of(turn_context).input.data
+        wanted = {v for v in text_of(data.get("attended")).split(",") if v}
+        now = self.now()
+        async with self.services.db() as db, db.begin():
+            found = await self._mine(db, turn_context)
+            if found is None:
+                card = self.refused()
+            else:
+                occurrence, access = found
+                members = {p.id for _, p in await repo.members(db, access.group.id)}
+                error = None
+                if occurrence.status == OccurrenceStatus.CANCELLED:
+                    error = "coreflections.errors.over"
+                elif now < occurrence.starts_at - self.config.rules.here_opens:
+                    error = "coreflections.errors.not_started"
+                elif not wanted <= members:
+                    error = "coreflections.errors.not_member"
+                if error is None:
+                    for person_id in sorted(members):
+                        if person_id in wanted:
+                            await mark_attended(db, occurrence, access.group, person_id, marked_by=access.me.id,
+                                                now=now)
+                        else:
+                            await unmark_attended(db, occurrence.id, person_id)
+                user_id = scope_of(turn_context).actor.user_id
+                card = await self._register_card(
+                    db, occurrence, access, user_id, error=self.text(error) if error else "",
+                    message="" if error else self.text("coreflections.register.saved"))
+        await show(turn_context, card, replace=True)
+
+    # --- move or cancel one meeting -----------------------------------------------------------
+
+    async def occurrence(self, turn_context: TurnContext) -> None:
+        async with self.services.db() as db, db.begin():
+            found = await self._mine(db, turn_context)
+            card = await self._occurrence_card(db, *found) if found else self.refused()
+        await show(turn_context, card, replace=True)
+
+    async def _occurrence_card(self, db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access, *,
+                               error: str = "", confirming: bool = False) -> dict[str, Any]:
+        group = access.group
+        local = in_zone(occurrence.starts_at, group.time_zone)
+        when = self.when(occurrence.starts_at, occurrence.ends_at, group.time_zone)
+        return self.content.card("coreflection_occurrence", {
+            "title": self.text("coreflections.occurrence.title", name=group.name),
+            "intro": self.text("coreflections.occurrence.intro", when=when, zone=group.time_zone),
+            "error": error, "confirming": confirming, "confirm": self.text("coreflections.occurrence.confirm", when=when),
+            "occurrence_id": occurrence.id, "group_id": group.id,
+            "date": local.date().isoformat(), "time": local.strftime("%H:%M"),
+            "labels": {**{k: self.text(f"coreflections.occurrence.{k}") for k in OCCURRENCE_LABELS},
+                       "date": self.text("coreflections.fields.date"), "time": self.text("coreflections.fields.time"),
+                       "back": self.text("coreflections.notices.open")},
+        })
+
+    def _changeable(self, occurrence: CoReflectionOccurrence) -> bool:
+        return occurrence.status != OccurrenceStatus.CANCELLED and occurrence.starts_at > self.now()
+
+    async def move(self, turn_context: TurnContext) -> None:
+        data = scope_of(turn_context).input.data
+        now = self.now()
+        async with self.services.db() as db, db.begin():
+            found = await self._mine(db, turn_context)
+            if found is None:
+                card = self.refused()
+            else:
+                occurrence, access = found
+                group = access.group
+                local, error = self._new_start(data, group.time_zone, now)
+                if error is None and not self._changeable(occurrence):
+                    error = self.text("coreflections.errors.over")
+                if error is None and local is not None and local_to_utc(local, group.time_zone) == occurrence.starts_at:
+                    error = self.text("coreflections.errors.same")
+                if error is not None or local is None:
+                    card = await self._occurrence_card(db, occurrence, access, error=error or "")
+                else:
+                    old = (occurrence.starts_at, occurrence.ends_at)
+                    repo.move(occurrence, group, local)
+                    await db.flush()
+                    await drop_reminders(db, occurrence.id)
+                    await queue_reminders(db, group, occurrence, self.config.rules, now)
+                    await self._tell(db, access, occurrence, f"moved:{int(occurrence.starts_at.timestamp())}",
+                                     old=old)
+                    card = self.notice(self.text("coreflections.occurrence.title", name=group.name),
+                                       self.text("coreflections.occurrence.moved"), group_id=group.id)
+        await show(turn_context, card, replace=True)
+
+    def _new_start(self, data: dict[str, Any], zone: str, now: datetime) -> tuple[datetime | None, str | None]:
+        """The new local start from the card, or a message naming the bad field."""
+        try:
+            day = date.fromisoformat(data["date"].strip()) if isinstance(data.get("date"), str) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return None, self.text("coreflections.errors.date", field=self.text("coreflections.fields.date"))
+        try:
+            at = time.fromisoformat(data["time"].strip()[:5]) if isinstance(data.get("time"), str) else None
+        except ValueError:
+            at = None
+        if at is None:
+            return None, self.text("coreflections.errors.time", field=self.text("coreflections.fields.time"))
+        local = datetime.combine(day, at)
+        start = local_to_utc(local, zone)
+        if start <= now or start > now + MAX_AHEAD:
+            return None, self.text("coreflections.errors.past", field=self.text("coreflections.fields.date"))
+        return local, None
+
+    async def cancel(self, turn_context: TurnContext) -> None:
+        """First press: ask. Nothing changes until "Yes, cancel it"."""
+        async with self.services.db() as db, db.begin():
+            found = await self._mine(db, turn_context)
+            card = await self._occurrence_card(db, *found, confirming=True) if found else self.refused()
+        await show(turn_context, card, replace=True)
+
+    async def cancel_confirm(self, turn_context: TurnContext) -> None:
+        async with self.services.db() as db, db.begin():
+            found = await self._mine(db, turn_context)
+            if found is None:
+                card = self.refused()
+            elif not self._changeable(found[0]):
+                card = await self._occurrence_card(db, *found, error=self.text("coreflections.errors.over"))
+            else:
+                occurrence, access = found
+                repo.cancel(occurrence)
+                await db.flush()
+                await drop_reminders(db, occurrence.id)
+                await self._tell(db, access, occurrence, "cancelled")
+                card = self.notice(self.text("coreflections.occurrence.title", name=access.group.name),
+                                   self.text("coreflections.occurrence.cancelled"), group_id=access.group.id)
+        await show(turn_context, card, replace=True)
+
+    async def _tell(self, db: AsyncSession, access: Access, occurrence: CoReflectionOccurrence, tag: str, *,
+                    old: tuple[datetime, datetime] | None = None) -> None:
+        """A notice to every member who can be reached, in their own zone."""
+        group, now = access.group, self.now()
+        for _, person in await repo.members(db, group.id):
+            if person.user_id is None:
+                continue
+            zone = await zone_of(db, person.user_id, group.time_zone)
+            new = self.when(occurrence.starts_at, occurrence.ends_at, zone)
+            if old is None:
+                title = self.text("coreflections.notices.cancelled_title", name=group.name)
+                text = self.text("coreflections.notices.cancelled", when=new)
+            else:
+                title = self.text("coreflections.notices.moved_title", name=group.name)
+                text = self.text("coreflections.notices.moved", old=self.when(*old, zone), new=new)
+            await outbox.enqueue(db, kind="card", idempotency_key=f"coreflect_notice:{occurrence.id}:{tag}:{person.id}",
+                                 user_id=person.user_id, due_at=now, not_after=now + NOTICE_WINDOW,
+                                 payload={"card": self.notice(title, text, group_id=group.id)})
