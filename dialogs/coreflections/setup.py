@@ -53,9 +53,12 @@ class SetupActions(CoreflectionsBase):
         await show(turn_context, self.form(values, known, []), replace=True)
 
     async def _known(self, db: AsyncSession) -> list[dict[str, str]]:
-        people = await db.scalars(select(Person).where(Person.name != "").order_by(Person.name, Person.id)
-                                  .limit(MAX_KNOWN))
-        return [{"title": p.name, "value": p.aad_object_id or KNOWN + p.id} for p in people]
+        """People the bot knows, named as they are or as Teams last named them."""
+        rows = await db.execute(select(Person, User.name).outerjoin(User, User.id == Person.user_id)
+                                .order_by(Person.name, Person.id).limit(MAX_KNOWN))
+        known = [{"title": person.name or teams_name or "", "value": person.aad_object_id or KNOWN + person.id}
+                 for person, teams_name in rows.all()]
+        return sorted((k for k in known if k["title"]), key=lambda k: k["title"].lower())
 
     def form(self, values: dict[str, Any], known: list[dict[str, str]], errors: list[str]) -> dict[str, Any]:
         t = self.text
@@ -162,7 +165,8 @@ class SetupActions(CoreflectionsBase):
         not yet reachable, when the bot has not met them)."""
         if value.startswith(KNOWN):
             return value[len(KNOWN):]
-        return (await find_or_add_person(db, aad_object_id=value, added_by=lead_id)).id
+        name = await db.scalar(select(User.name).where(User.aad_object_id == value).limit(1))
+        return (await find_or_add_person(db, aad_object_id=value, name=name or "", added_by=lead_id)).id
 
     async def _invite(self, db: AsyncSession, group) -> tuple[int, int]:
         now = self.now()

@@ -68,7 +68,7 @@ async def members(db: AsyncSession, group_id: str) -> list[tuple[CoReflectionMem
     """The members with their people, in rota order."""
     rows = await db.execute(select(CoReflectionMember, Person).join(Person, Person.id == CoReflectionMember.person_id)
                             .where(CoReflectionMember.group_id == group_id).order_by(CoReflectionMember.position))
-    return [(m, p) for m, p in rows.tuples()]
+    return [(m, p) for m, p in rows.all()]
 
 
 async def membership(db: AsyncSession, group_id: str, person_id: str | None) -> CoReflectionMember | None:
