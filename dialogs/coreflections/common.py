@@ -26,6 +26,8 @@ LEADS = (Role.PEER_LEAD, Role.ADMIN)
 PURPOSE_FEED = "coreflection_ics"
 FEED_PATH = "/calendar/coreflection/{token}.ics"
 SPACING = {"monthly": 32, "weekly": 7, "fortnightly": 14}  # days between meetings, at most
+# Caps on what a card lists, so the largest card stays under Teams' 80 KB (tests/shared/test_cards_render.py).
+MAX_MEMBERS, MAX_UPCOMING, MAX_RECENT, MAX_GROUPS_LISTED = 40, 6, 12, 20
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,9 @@ class CoreflectionsConfig:
                 raise ValueError("lengths: 5 to 480 minutes each")
         except (KeyError, TypeError, ValueError) as exc:
             raise ContentError(f"{where}: invalid or missing field ({type(exc).__name__}: {exc})") from None
-        return cls(rules, lengths, whole_number(raw, where, "max_members", 2, 200),
-                   whole_number(raw, where, "upcoming_shown", 1, 12), whole_number(raw, where, "recent_shown", 1, 24),
+        return cls(rules, lengths, whole_number(raw, where, "max_members", 2, MAX_MEMBERS),
+                   whole_number(raw, where, "upcoming_shown", 1, MAX_UPCOMING),
+                   whole_number(raw, where, "recent_shown", 1, MAX_RECENT),
                    whole_number(raw, where, "calendar_link_days", 1, 1000))
 
 
@@ -145,7 +148,7 @@ class CoreflectionsBase:
                             self.now() + timedelta(days=self.config.calendar_link_days))
         return "webcal://" + links.url(FEED_PATH, token).split("://", 1)[1]
 
-    def notice(self, title: str, text: str, *, group_id: str = "") -> dict[str, Any]:
+    def group_notice(self, title: str, text: str, *, group_id: str = "") -> dict[str, Any]:
         """A short card that always offers a way on: the group, or co-reflections."""
         return self.content.card("coreflection_notice", {
             "title": title, "text": text, "group_id": group_id,
@@ -153,7 +156,7 @@ class CoreflectionsBase:
             "button": self.text("coreflections.notices.open" if group_id else "coreflections.home.back")})
 
     def refused(self) -> dict[str, Any]:
-        return self.notice(self.text("coreflections.home.title"), self.text("coreflections.errors.not_yours"))
+        return self.group_notice(self.text("coreflections.home.title"), self.text("coreflections.errors.not_yours"))
 
     def person_name(self, person: Person | None) -> str:
         return person.name if person is not None and person.name else self.text("coreflections.group.someone")

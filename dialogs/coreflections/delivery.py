@@ -72,7 +72,7 @@ class CoreflectionsDelivery(CoreflectionsBase):
         occurrence, group, _person = found
         zone = await zone_of(db, message.user_id, group.time_zone)
         lead = await db.get(Person, group.lead_id) if group.lead_id else None
-        return card_activity(self.notice(
+        return card_activity(self.group_notice(
             self.text("coreflections.rota.title", name=group.name),
             self.text("coreflections.rota.text", when=self.when(occurrence.starts_at, occurrence.ends_at, zone),
                       lead=self.person_name(lead)), group_id=group.id))

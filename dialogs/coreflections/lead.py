@@ -145,7 +145,7 @@ class LeadActions(CoreflectionsBase):
                     await queue_reminders(db, group, occurrence, self.config.rules, now)
                     await self._tell(db, access, occurrence, f"moved:{int(occurrence.starts_at.timestamp())}",
                                      old=old)
-                    card = self.notice(self.text("coreflections.occurrence.title", name=group.name),
+                    card = self.group_notice(self.text("coreflections.occurrence.title", name=group.name),
                                        self.text("coreflections.occurrence.moved"), group_id=group.id)
         await show(turn_context, card, replace=True)
 
@@ -189,7 +189,7 @@ class LeadActions(CoreflectionsBase):
                 await db.flush()
                 await drop_reminders(db, occurrence.id)
                 await self._tell(db, access, occurrence, "cancelled")
-                card = self.notice(self.text("coreflections.occurrence.title", name=access.group.name),
+                card = self.group_notice(self.text("coreflections.occurrence.title", name=access.group.name),
                                    self.text("coreflections.occurrence.cancelled"), group_id=access.group.id)
         await show(turn_context, card, replace=True)
 
@@ -210,4 +210,4 @@ class LeadActions(CoreflectionsBase):
                 text = self.text("coreflections.notices.moved", old=self.when(*old, zone), new=new)
             await outbox.enqueue(db, kind="card", idempotency_key=f"coreflect_notice:{occurrence.id}:{tag}:{person.id}",
                                  user_id=person.user_id, due_at=now, not_after=now + NOTICE_WINDOW,
-                                 payload={"card": self.notice(title, text, group_id=group.id)})
+                                 payload={"card": self.group_notice(title, text, group_id=group.id)})

@@ -29,7 +29,7 @@ from storage.users import is_zone, zone_of
 
 MAX_NAME = 120
 MAX_URL = 2000
-MAX_KNOWN = 200  # people offered in the fallback list
+MAX_KNOWN = 100  # people offered in the fallback list (the card must stay under 80 KB)
 AHEAD = timedelta(days=366)
 KNOWN = "p:"  # fallback choices name a known person by id; the people picker sends AAD object ids
 _AAD = re.compile(r"^[A-Za-z0-9-]{1,64}$")

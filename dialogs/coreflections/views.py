@@ -11,7 +11,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.coreflections.common import LEADS, Access, CoreflectionsBase
+from dialogs.coreflections.common import LEADS, MAX_GROUPS_LISTED, Access, CoreflectionsBase
 from dialogs.shared.context import scope_of, show
 from storage.coreflections import repository as repo
 from storage.coreflections.attendance import mark_attended
@@ -28,8 +28,8 @@ class ViewActions(CoreflectionsBase):
         lead = actor.has_any(*LEADS)
         async with self.services.db() as db, db.begin():
             me = await self.me(db, actor)
-            mine = await repo.groups_of_member(db, me.id) if me else []
-            led = await repo.groups_led_by(db, me.id) if me and lead else []
+            mine = list(await repo.groups_of_member(db, me.id))[:MAX_GROUPS_LISTED] if me else []
+            led = list(await repo.groups_led_by(db, me.id))[:MAX_GROUPS_LISTED] if me and lead else []
         t = self.text
 
         def rows(groups) -> list[dict[str, str]]:

@@ -35,7 +35,7 @@ class Pattern:
         """The RRULE value (without DTSTART, which the group keeps as its first start)."""
         day = weekday(WEEKDAYS.index(self.weekday))
         if self.frequency == "monthly":
-            made = rrule(MONTHLY, byweekday=day(self.nth), dtstart=datetime(2000, 1, 1))
+            made = rrule(MONTHLY, byweekday=day(self.nth or 1), dtstart=datetime(2000, 1, 1))
         else:
             made = rrule(WEEKLY, interval=2 if self.frequency == "fortnightly" else 1, byweekday=day,
                          dtstart=datetime(2000, 1, 1))

@@ -30,6 +30,7 @@ from dialogs.shared.content import CARD_VERSION, Content, ContentError, load_con
 from dialogs.shared.templating import bind
 from dialogs.shared.context import MAX_VERB
 from tests.checkins.card_data import builders as checkin_builders
+from tests.coreflections.card_data import builders as coreflection_builders
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
@@ -127,6 +128,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     },
 }
 BUILDERS.update(checkin_builders(text, content_text, _urgent, NAME))
+BUILDERS.update(coreflection_builders(text, content_text, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}
