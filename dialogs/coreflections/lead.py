@@ -4,6 +4,7 @@ Each action asks for a lead's role and for this group being theirs; anyone else 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -25,24 +26,27 @@ from storage.users import zone_of
 NOTICE_WINDOW = timedelta(days=7)
 MAX_AHEAD = timedelta(days=366)
 OCCURRENCE_LABELS = ("move", "cancel", "confirm_yes", "keep")
+# One step a lead takes on a meeting of their group, in the turn's transaction: the card to show.
+LeadStep = Callable[[AsyncSession, CoReflectionOccurrence, Access], Awaitable[dict[str, Any]]]
 
 
 class LeadActions(CoreflectionsBase):
-    async def _mine(self, db: AsyncSession, turn_context: TurnContext) -> tuple[CoReflectionOccurrence, Access] | None:
-        """The pressed meeting, when the actor leads its group (a lead's role is asked first)."""
+    async def _as_lead(self, turn_context: TurnContext, act: LeadStep) -> None:
+        """Run `act` on the pressed meeting, in one transaction, when the actor leads its group (a
+        lead's role is asked first); anyone else is refused and nothing changes."""
         scope = scope_of(turn_context)
         scope.actor.require(*LEADS)
-        found = await self.occurrence_access(db, scope.actor, scope.input.data.get("occurrence_id"))
-        return found if found is not None and found[1].lead else None
+        async with self.services.db() as db, db.begin():
+            found = await self.occurrence_access(db, scope.actor, scope.input.data.get("occurrence_id"))
+            card = await act(db, *found) if found is not None and found[1].lead else self.refused()
+        await show(turn_context, card, replace=True)
 
     # --- the register -----------------------------------------------------------------------
 
     async def register(self, turn_context: TurnContext) -> None:
-        async with self.services.db() as db, db.begin():
-            found = await self._mine(db, turn_context)
-            card = await self._register_card(db, *found, scope_of(turn_context).actor.user_id) if found \
-                else self.refused()
-        await show(turn_context, card, replace=True)
+        user_id = scope_of(turn_context).actor.user_id
+        await self._as_lead(turn_context, lambda db, occurrence, access: self._register_card(
+            db, occurrence, access, user_id))
 
     async def _register_card(self, db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access,
                              user_id: str, *, message: str = "", error: str = "") -> dict[str, Any]:
@@ -63,43 +67,35 @@ class LeadActions(CoreflectionsBase):
 
     async def register_save(self, turn_context: TurnContext) -> None:
         """Tick who is there; unticking takes back a mistaken mark (and the record it wrote)."""
-        data = scope_of(turn_context).input.data
-        wanted = {v for v in text_of(data.get("attended")).split(",") if v}
+        scope = scope_of(turn_context)
+        wanted = {v for v in text_of(scope.input.data.get("attended")).split(",") if v}
         now = self.now()
-        async with self.services.db() as db, db.begin():
-            found = await self._mine(db, turn_context)
-            if found is None:
-                card = self.refused()
-            else:
-                occurrence, access = found
-                members = {p.id for _, p in await repo.members(db, access.group.id)}
-                error = None
-                if occurrence.status == OccurrenceStatus.CANCELLED:
-                    error = "coreflections.errors.over"
-                elif now < occurrence.starts_at - self.config.rules.here_opens:
-                    error = "coreflections.errors.not_started"
-                elif not wanted <= members:
-                    error = "coreflections.errors.not_member"
-                if error is None:
-                    for person_id in sorted(members):
-                        if person_id in wanted:
-                            await mark_attended(db, occurrence, access.group, person_id, marked_by=access.me.id,
-                                                now=now)
-                        else:
-                            await unmark_attended(db, occurrence.id, person_id)
-                user_id = scope_of(turn_context).actor.user_id
-                card = await self._register_card(
-                    db, occurrence, access, user_id, error=self.text(error) if error else "",
-                    message="" if error else self.text("coreflections.register.saved"))
-        await show(turn_context, card, replace=True)
+
+        async def save(db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access) -> dict[str, Any]:
+            members = {p.id for _, p in await repo.members(db, access.group.id)}
+            error = None
+            if occurrence.status == OccurrenceStatus.CANCELLED:
+                error = "coreflections.errors.over"
+            elif now < occurrence.starts_at - self.config.rules.here_opens:
+                error = "coreflections.errors.not_started"
+            elif not wanted <= members:
+                error = "coreflections.errors.not_member"
+            if error is None:
+                for person_id in sorted(members):
+                    if person_id in wanted:
+                        await mark_attended(db, occurrence, access.group, person_id, marked_by=access.me.id, now=now)
+                    else:
+                        await unmark_attended(db, occurrence.id, person_id)
+            return await self._register_card(db, occurrence, access, scope.actor.user_id,
+                                              error=self.text(error) if error else "",
+                                              message="" if error else self.text("coreflections.register.saved"))
+
+        await self._as_lead(turn_context, save)
 
     # --- move or cancel one meeting -----------------------------------------------------------
 
     async def occurrence(self, turn_context: TurnContext) -> None:
-        async with self.services.db() as db, db.begin():
-            found = await self._mine(db, turn_context)
-            card = await self._occurrence_card(db, *found) if found else self.refused()
-        await show(turn_context, card, replace=True)
+        await self._as_lead(turn_context, self._occurrence_card)
 
     async def _occurrence_card(self, db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access, *,
                                error: str = "", confirming: bool = False) -> dict[str, Any]:
@@ -121,33 +117,27 @@ class LeadActions(CoreflectionsBase):
         return occurrence.status != OccurrenceStatus.CANCELLED and occurrence.starts_at > self.now()
 
     async def move(self, turn_context: TurnContext) -> None:
-        data = scope_of(turn_context).input.data
-        now = self.now()
-        async with self.services.db() as db, db.begin():
-            found = await self._mine(db, turn_context)
-            if found is None:
-                card = self.refused()
-            else:
-                occurrence, access = found
-                group = access.group
-                local, error = self._new_start(data, group.time_zone, now)
-                if error is None and not self._changeable(occurrence):
-                    error = self.text("coreflections.errors.over")
-                if error is None and local is not None and local_to_utc(local, group.time_zone) == occurrence.starts_at:
-                    error = self.text("coreflections.errors.same")
-                if error is not None or local is None:
-                    card = await self._occurrence_card(db, occurrence, access, error=error or "")
-                else:
-                    old = (occurrence.starts_at, occurrence.ends_at)
-                    repo.move(occurrence, group, local)
-                    await db.flush()
-                    await drop_reminders(db, occurrence.id)
-                    await queue_reminders(db, group, occurrence, self.config.rules, now)
-                    await self._tell(db, access, occurrence, f"moved:{int(occurrence.starts_at.timestamp())}",
-                                     old=old)
-                    card = self.group_notice(self.text("coreflections.occurrence.title", name=group.name),
-                                       self.text("coreflections.occurrence.moved"), group_id=group.id)
-        await show(turn_context, card, replace=True)
+        data, now = scope_of(turn_context).input.data, self.now()
+
+        async def move(db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access) -> dict[str, Any]:
+            group = access.group
+            local, error = self._new_start(data, group.time_zone, now)
+            if error is None and not self._changeable(occurrence):
+                error = self.text("coreflections.errors.over")
+            if error is None and local is not None and local_to_utc(local, group.time_zone) == occurrence.starts_at:
+                error = self.text("coreflections.errors.same")
+            if error is not None or local is None:
+                return await self._occurrence_card(db, occurrence, access, error=error or "")
+            old = (occurrence.starts_at, occurrence.ends_at)
+            repo.move(occurrence, group, local)
+            await db.flush()
+            await drop_reminders(db, occurrence.id)
+            await queue_reminders(db, group, occurrence, self.config.rules, now)
+            await self._tell(db, access, occurrence, f"moved:{int(occurrence.starts_at.timestamp())}", old=old)
+            return self.group_notice(self.text("coreflections.occurrence.title", name=group.name),
+                                     self.text("coreflections.occurrence.moved"), group_id=group.id)
+
+        await self._as_lead(turn_context, move)
 
     def _new_start(self, data: dict[str, Any], zone: str, now: datetime) -> tuple[datetime | None, str | None]:
         """The new local start from the card, or a message naming the bad field."""
@@ -171,27 +161,21 @@ class LeadActions(CoreflectionsBase):
 
     async def cancel(self, turn_context: TurnContext) -> None:
         """First press: ask. Nothing changes until "Yes, cancel it"."""
-        async with self.services.db() as db, db.begin():
-            found = await self._mine(db, turn_context)
-            card = await self._occurrence_card(db, *found, confirming=True) if found else self.refused()
-        await show(turn_context, card, replace=True)
+        await self._as_lead(turn_context, lambda db, occurrence, access: self._occurrence_card(
+            db, occurrence, access, confirming=True))
 
     async def cancel_confirm(self, turn_context: TurnContext) -> None:
-        async with self.services.db() as db, db.begin():
-            found = await self._mine(db, turn_context)
-            if found is None:
-                card = self.refused()
-            elif not self._changeable(found[0]):
-                card = await self._occurrence_card(db, *found, error=self.text("coreflections.errors.over"))
-            else:
-                occurrence, access = found
-                repo.cancel(occurrence)
-                await db.flush()
-                await drop_reminders(db, occurrence.id)
-                await self._tell(db, access, occurrence, "cancelled")
-                card = self.group_notice(self.text("coreflections.occurrence.title", name=access.group.name),
-                                   self.text("coreflections.occurrence.cancelled"), group_id=access.group.id)
-        await show(turn_context, card, replace=True)
+        async def cancel(db: AsyncSession, occurrence: CoReflectionOccurrence, access: Access) -> dict[str, Any]:
+            if not self._changeable(occurrence):
+                return await self._occurrence_card(db, occurrence, access, error=self.text("coreflections.errors.over"))
+            repo.cancel(occurrence)
+            await db.flush()
+            await drop_reminders(db, occurrence.id)
+            await self._tell(db, access, occurrence, "cancelled")
+            return self.group_notice(self.text("coreflections.occurrence.title", name=access.group.name),
+                                     self.text("coreflections.occurrence.cancelled"), group_id=access.group.id)
+
+        await self._as_lead(turn_context, cancel)
 
     async def _tell(self, db: AsyncSession, access: Access, occurrence: CoReflectionOccurrence, tag: str, *,
                     old: tuple[datetime, datetime] | None = None) -> None:

@@ -292,3 +292,21 @@ async def test_the_calendar_feed_over_http_follows_moves_and_cancellations(harne
         await db.delete(alice)
     resp = await harness.client.get("/" + feed.split("//", 1)[1].split("/", 1)[1])
     assert resp.status == 404
+
+
+async def test_my_data_lists_the_groups_and_answers_and_deletes_them(harness, clock):
+    from tests.core.test_my_data import _my_data
+
+    await make_group(harness)
+    first = (await occurrences(harness))[0]
+    await harness.press("coreflections.rsvp", {"occurrence_id": first.id, "answer": "going"}, ALICE)
+    facts = await _my_data(harness, ALICE)
+    assert facts["Co-reflection groups"] == "North ward co-reflection: member"
+    assert facts["Co-reflection meetings you answered or attended"] == "1"
+    assert "North ward co-reflection: you lead it" in (await _my_data(harness, LEAD))["Co-reflection groups"]
+    await harness.press("my_data.delete", person=ALICE)
+    await harness.press("my_data.delete.confirm", person=ALICE)
+    alice = await person_id(harness, ALICE)
+    async with harness.components.services.db() as db:
+        assert not list(await db.scalars(select(CoReflectionMember).where(CoReflectionMember.person_id == alice)))
+        assert not list(await db.scalars(select(CoReflectionResponse).where(CoReflectionResponse.person_id == alice)))
