@@ -102,6 +102,7 @@ FEATURE_MODULES = (
     "dialogs.people",
     "dialogs.tripartite",
     "dialogs.supervision",
+    "dialogs.coreflections",
 )
 
 

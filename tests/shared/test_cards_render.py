@@ -33,6 +33,7 @@ from tests.checkins.card_data import builders as checkin_builders
 from tests.people.card_data import builders as people_builders
 from tests.tripartite.card_data import builders as tripartite_builders
 from tests.supervision.card_data import builders as supervision_builders
+from tests.coreflections.card_data import builders as coreflection_builders
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
@@ -133,6 +134,7 @@ BUILDERS.update(checkin_builders(text, content_text, _urgent, NAME))
 BUILDERS.update(people_builders(content_text, NAME))
 BUILDERS.update(tripartite_builders(text, content_text, NAME))
 BUILDERS.update(supervision_builders(text, content_text, NAME))
+BUILDERS.update(coreflection_builders(text, content_text, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}

@@ -1,0 +1,1 @@
+"""Co-reflection groups that peer leads schedule: models, recurrence, outbox events, attendance."""
