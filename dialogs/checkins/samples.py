@@ -47,7 +47,8 @@ class CheckinSamples:
     @classmethod
     def load(cls, content: Content) -> "CheckinSamples":
         raw, where = settings_file(content, "checkin_samples")
-        plan = raw.get("plan") if isinstance(raw.get("plan"), dict) else {}
+        raw_plan = raw.get("plan")
+        plan: dict[str, Any] = raw_plan if isinstance(raw_plan, dict) else {}
         times = plan.get("times")
         if not isinstance(times, dict) or not times or any(
                 day not in WEEKDAYS or parse_time(at) is None for day, at in times.items()):

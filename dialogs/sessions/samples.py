@@ -99,7 +99,7 @@ class SessionSamples:
         series, created = await repo.series_by_name(db, self._people.series, self._config.zone)
         if not created:
             return SampleResult([text("sessions.samples.already", series=series.name)],
-                                [NextStep(text("sessions.samples.step_browse"), "sessions.browse")])
+                                await self._steps(db, series.id, now))
         k = self._services.min_group_size
         people = [await self._person(db, i) for i in range(3 * k)]
         window = self._config.rules.feedback_window
@@ -125,9 +125,23 @@ class SessionSamples:
             await repo.register(db, upcoming.id, person, self._people.details(i, needs=i == 0), now)
         return SampleResult(
             [text("sessions.samples.made", series=series.name, attendees=len(people),
-                  registered=UPCOMING_REGISTERED, now=NOW_REGISTERED + 1)],
-            [NextStep(text("sessions.samples.step_register"), "sessions.register.form", {"session_id": upcoming.id}),
-             NextStep(text("sessions.samples.step_attendance"), "sessions.attendance", {"session_id": current.id})])
+                  registered=UPCOMING_REGISTERED, now=NOW_REGISTERED + 1)], await self._steps(db, series.id, now))
+
+    async def _steps(self, db: AsyncSession, series_id: str, now: datetime) -> list[NextStep]:
+        """Buttons to the sample sessions that can still be tried: registering for one ahead, the
+        register of one under way (asked again later, either may be over)."""
+        text = self._services.content.text
+        steps = [NextStep(text("sessions.samples.step_browse"), "sessions.browse")]
+        for space in await repo.upcoming(db, now, limit=50):
+            if space.series_id != series_id:
+                continue
+            if space.starts_at > now and space.status == SessionStatus.REGISTRATION_OPEN:
+                steps.insert(0, NextStep(text("sessions.samples.step_register"), "sessions.register.form",
+                                         {"session_id": space.id}))
+            elif space.starts_at <= now:
+                steps.insert(0, NextStep(text("sessions.samples.step_attendance"), "sessions.attendance",
+                                         {"session_id": space.id}))
+        return steps
 
     async def _person(self, db: AsyncSession, i: int) -> str:
         """A sample person: a Teams-less user (no AAD id, so no role; no chat, so sent nothing)."""
