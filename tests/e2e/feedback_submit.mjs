@@ -23,7 +23,7 @@ process.exitCode = await runScenario('feedback_submit', async ({ page, step }) =
   await step('the menu opens "Session feedback"', async () => {
     await sendMessage(page, 'menu');
     await waitForBotText(page, 'What would you like to do?');
-    await clickCardButton(page, 'Open', { card: 'What would you like to do?', row: 'Session feedback' });
+    await clickCardButton(page, 'Open', { card: 'What would you like to do?', row: 'Tell the facilitators, anonymously' });
     await waitForBotText(page, 'Give feedback');
   });
   await step('the form opens for the attended session', async () => {
