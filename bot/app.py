@@ -36,6 +36,7 @@ from bot.state_storage import SqlConversationState, SqlStorage
 from dialogs.shared.context import BotServices
 from dialogs.menu import MenuActions, menu_feature
 from dialogs.shared.registry import FeatureContext, FeatureRegistry
+from dialogs.shared.samples import SampleData
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.service import SchedulerService
@@ -103,6 +104,7 @@ FEATURE_MODULES = (
     "dialogs.tripartite",
     "dialogs.supervision",
     "dialogs.coreflections",
+    "dialogs.samples",
 )
 
 
@@ -151,7 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     engine = create_engine(settings.database_url)
     open_db = create_sessionmaker(engine)
 
-    configured_roles = ConfiguredRoles.of(settings.admin_ids, settings.facilitator_ids)
+    configured_roles = ConfiguredRoles.of(*settings.role_ids())
     services = BotServices(
         db=open_db,
         content=content,
@@ -163,6 +165,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         support_email=settings.support_contact_email,
         now=clock.now,
         links=LinkSigner(settings.secret_bytes, settings.base_url),
+        local_dev=settings.local_dev,
+        sample_data=SampleData(enabled=settings.local_dev),
     )
     adapter = _adapter(settings)
     limits = MessengerLimits(

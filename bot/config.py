@@ -14,6 +14,10 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/peerspace.db"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# The Agents Playground's own user (currentUser in its built-in configuration, 0.2.28): the person
+# `make run` chats as unless a .m365agentsplayground.yml says otherwise.
+PLAYGROUND_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo", "<secret>"}
 
 
@@ -153,10 +157,23 @@ class Settings(BaseSettings):
                 raise ValueError("PEERSPACE_SECRET: use at least 32 random characters")
         elif not self.dev_mode:
             raise ValueError("PEERSPACE_SECRET: required outside development mode")
-        if self.dev_mode and self.host not in {"127.0.0.1", "localhost", "::1"}:
+        if self.dev_mode and self.host not in LOOPBACK_HOSTS:
             # Development mode accepts unauthenticated requests: never expose it.
             self.host = "127.0.0.1"
         return self
+
+    @property
+    def local_dev(self) -> bool:
+        """Development mode as `make run` uses it: no app id (so no authentication) and loopback
+        only. Only then is the Playground's user given roles and sample data offered."""
+        return self.dev_mode and not self.app_id and self.host in LOOPBACK_HOSTS
+
+    def role_ids(self) -> tuple[list[str], list[str]]:
+        """(administrator ids, facilitator ids): the configured ones, plus, in local development,
+        the Playground's user, so every feature can be tried without editing the database.
+        Nothing is lost by it: without authentication any local caller can claim any id anyway."""
+        extra = [PLAYGROUND_USER_AAD_ID] if self.local_dev else []
+        return [*self.admin_ids, *extra], [*self.facilitator_ids, *extra]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -26,7 +26,12 @@ class MenuActions:
                 for e in sorted(entries, key=lambda e: e.order)]
 
     def welcome_card(self) -> dict[str, Any]:
+        text = self._services.content.text
+        # Local development mode says so, and offers sample data (dialogs/samples.py).
+        dev = ({"shown": True, "title": text("samples.welcome.title"), "text": text("samples.welcome.text")}
+               if self._services.local_dev else {"shown": False})
         return self._services.content.card("welcome", {
+            "dev": dev,
             "features": self.feature_lines(),
             "min_group_size": self._services.min_group_size,
             "urgent": self.urgent_help(),

@@ -13,6 +13,7 @@ from dialogs.checkins.data import EXPORT_PATH, DataActions
 from dialogs.checkins.delivery import CheckinDelivery
 from dialogs.checkins.history import HistoryActions
 from dialogs.checkins.plan import PlanActions
+from dialogs.checkins.samples import CheckinSampleAdder
 from dialogs.shared.context import scope_of
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.checkins.repository import plan_of
@@ -63,3 +64,4 @@ def install(ctx: FeatureContext) -> None:
     ctx.scheduler.every("checkins.retention", TICK_SECONDS, data.purge)
     services.personal_data.register(data.personal_data())
     ctx.router.add_get(EXPORT_PATH, data.export)
+    services.sample_data.register("checkins", CheckinSampleAdder(services, config, sealer).add)

@@ -4,6 +4,7 @@ CSV export (reports.py, chart.py, export.py)."""
 from __future__ import annotations
 
 from dialogs.feedback import form, reports
+from dialogs.feedback.samples import FeedbackSampleAdder
 from dialogs.shared.registry import FeatureContext
 
 
@@ -12,5 +13,7 @@ def install(ctx: FeatureContext) -> None:
     menu lists them in that order)."""
     config = form.FeedbackConfig.from_content(ctx.services.content)
     tagger = form.load_tagger(ctx.services.content)
-    form.install(ctx, config, tagger)
+    feedback_form = form.install(ctx, config, tagger)
     reports.install(ctx, config, tagger)
+    ctx.services.sample_data.register(
+        "feedback", FeedbackSampleAdder(ctx.services, config, tagger, feedback_form).add)

@@ -35,6 +35,7 @@ from storage.feedback.themes import ThemeTagger, load_taxonomy
 
 OTHER = "other"
 RATING_VALUES = ("1", "2", "3", "4", "5")
+RECEIPTS_PURPOSE = "feedback.receipts"
 SCRUBBER_MAX_AGE = 600.0  # seconds: also rebuilt at once when a new name appears
 
 
@@ -102,7 +103,7 @@ class FeedbackForm:
         self._services = services
         self._config = config
         self._tagger = tagger
-        self._receipts = store.Receipts(services.links.derive_key("feedback.receipts"))
+        self._receipts = store.Receipts(services.links.derive_key(RECEIPTS_PURPOSE))
         self._scrubbers = ScrubberCache(config.deny_list, config.max_chars)
 
     @property
@@ -200,7 +201,7 @@ class FeedbackForm:
             person = await _teams_id(db, scope.actor.user_id)
             error, draft = self._validate(data)
             if draft is not None:
-                draft = await self._scrubbed(db, draft)
+                draft = await self.scrubbed(db, draft)
             if error or draft is None:
                 card = await self.form_card(db, target, person, error=error, values=data)
                 await show(turn_context, card, replace=True)
@@ -241,7 +242,7 @@ class FeedbackForm:
         return "", store.ResponseDraft(int(ratings[0]), int(ratings[1]), int(ratings[2]), topics,
                                        texts[0] or None, texts[1] or None)
 
-    async def _scrubbed(self, db: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
+    async def scrubbed(self, db: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
         """Scrub (which also caps) each text, then tag the scrubbed text: what is stored explains its themes."""
         scrubber = await self._scrubbers.get(db)
         helpful = scrubber.scrub(draft.helpful_text or "") or None
@@ -304,7 +305,7 @@ def load_tagger(content: Content) -> ThemeTagger:
         raise ContentError(str(exc)) from None
 
 
-def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> FeedbackForm:
     """The form, its outbox renderer, personal data and housekeeping (dialogs/feedback/__init__.py)."""
     services: BotServices = ctx.services
     form = FeedbackForm(services, config, tagger)
@@ -317,3 +318,4 @@ def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) ->
     ctx.delivery.register(FEEDBACK_REQUEST, form.render_request)
     services.personal_data.register(PersonalDataSource("feedback", form.describe, form.erase))
     ctx.scheduler.every("feedback.housekeeping", 3600, form.housekeeping, run_at_start=True)
+    return form

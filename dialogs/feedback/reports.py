@@ -25,6 +25,7 @@ from storage.feedback import reports
 from storage.roles import FACILITATORS
 from storage.sessions.models import Meeting, Series, SessionStatus
 from storage.feedback.themes import ThemeTagger
+from storage.feedback import you_said
 from storage.feedback.you_said import FeedbackAction, recent_actions
 
 MAX_SESSIONS_LISTED = 40
@@ -204,8 +205,8 @@ class FeedbackReports:
             if built is None:
                 return await self.home(turn_context, error=self._text("reports.unknown_session"))
             session_id = scope_key.split(":")[1] if scope_key.startswith("session:") else None
-            db.add(FeedbackAction(series_id=built[2], session_id=session_id, theme_id=theme, action=action,
-                                  recorded_by=scope.actor.user_id or None, recorded_at=self._services.now()))
+            await you_said.record(db, series_id=built[2], session_id=session_id, theme_id=theme, action=action,
+                                  by=scope.actor.user_id or None, at=self._services.now())
         await self._report(turn_context, scope_key, confirmation=self._text("report.action_recorded"))
 
 

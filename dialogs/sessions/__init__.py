@@ -11,6 +11,7 @@ from dialogs.sessions.browse import BrowseActions
 from dialogs.sessions.common import SessionsConfig, agenda_rows
 from dialogs.sessions.delivery import SessionsDelivery
 from dialogs.sessions.personal import SessionsPersonalData
+from dialogs.sessions.samples import SessionSamples
 from dialogs.sessions.views import ViewActions
 from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
 
@@ -52,6 +53,7 @@ def install(ctx: FeatureContext) -> None:
     ctx.delivery.register(ANNOUNCEMENT, delivery.render_announcement)
     ctx.scheduler.every("sessions.tick", TICK_SECONDS, delivery.tick)
     services.personal_data.register(SessionsPersonalData(services, config).source())
+    services.sample_data.register("sessions", SessionSamples(services, config).add)
 
     text = services.content.text
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
+from dialogs.shared.samples import SampleData
 from storage.appearances import AppearanceHooks
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
@@ -76,6 +77,10 @@ class BotServices:
     actors: ActorCache = field(default_factory=ActorCache)
     supervisors: SupervisorDirectory = field(default_factory=SupervisorDirectory)  # filled by people
     appearances: AppearanceHooks = field(default_factory=AppearanceHooks)  # "a person appeared" hooks
+    # Local development mode (bot.config.Settings.local_dev): the dev notes and sample data.
+    local_dev: bool = False
+    # Each feature registers its sample data here (dialogs/shared/samples.py); runs only when local_dev.
+    sample_data: SampleData = field(default_factory=SampleData)
 
 
 class InvalidInput(ValueError):

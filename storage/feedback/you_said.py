@@ -37,3 +37,13 @@ async def recent_actions(db: AsyncSession, series_id: str, *, limit: int = 5) ->
         .limit(limit)
     )
     return list(rows)
+
+
+async def record(db: AsyncSession, *, series_id: str, session_id: str | None, theme_id: str, action: str,
+                 by: str | None, at: datetime) -> FeedbackAction:
+    """Record an action; the caller has checked the role, the theme and the text."""
+    row = FeedbackAction(series_id=series_id, session_id=session_id, theme_id=theme_id, action=action,
+                         recorded_by=by, recorded_at=at)
+    db.add(row)
+    await db.flush()
+    return row

@@ -124,10 +124,18 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
                       "status": content_text(40), "button": content_text(BUTTON)} for i in range(31)],
     },
     "welcome": lambda: {
+        "dev": {"shown": True, "title": content_text(MENU_TITLE), "text": content_text(PARAGRAPH)},
         "features": [{"title": content_text(MENU_TITLE), "description": content_text(MENU_DESCRIPTION)}
                      for _ in range(MENU_ENTRIES)],
         "min_group_size": 9999,
         "urgent": _urgent(),
+    },
+    # dialogs/samples.py: a line and two or three steps per feature (a step's data is a session id).
+    "samples": lambda: {
+        "title": content_text(MENU_TITLE), "intro": content_text(PARAGRAPH), "next": content_text(MENU_TITLE),
+        "menu": content_text(BUTTON), "lines": [{"text": content_text(PARAGRAPH)} for _ in range(8)],
+        "steps": [{"title": content_text(BUTTON), "verb": verb(i), "data": {"session_id": f"{i:032x}"}}
+                  for i in range(16)],
     },
 }
 BUILDERS.update(checkin_builders(text, content_text, _urgent, NAME))
