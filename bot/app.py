@@ -99,6 +99,7 @@ FEATURE_MODULES = (
     "dialogs.sessions",
     "dialogs.feedback",
     "dialogs.checkins",
+    "dialogs.cadence",
 )
 
 

@@ -17,6 +17,7 @@ from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
+from storage.absences import AbsenceDirectory
 from storage.supervisors import SupervisorDirectory
 
 _SCOPE_KEY = "peerspace.turn"
@@ -74,6 +75,7 @@ class BotServices:
     links: LinkSigner
     actors: ActorCache = field(default_factory=ActorCache)
     supervisors: SupervisorDirectory = field(default_factory=SupervisorDirectory)  # filled by supervision
+    absences: AbsenceDirectory = field(default_factory=AbsenceDirectory)  # filled by tripartite (pauses)
 
 
 class InvalidInput(ValueError):
