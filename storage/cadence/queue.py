@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.absences import AbsenceDirectory
 from storage.cadence.models import CadencePreference
-from storage.cadence.rules import ONE_DAY, Event, Rules, State, events
+from storage.cadence.rules import ONE_DAY, Event, Rules, State, events, span
 from storage.cadence.snapshot import LOOKBACK, Item, chunks, items
 from storage.checkins.schedule import local_instant, local_today
 from storage.models import RoleGrant, User, utcnow
@@ -130,8 +130,15 @@ def rows_for(item: Item, rules: Rules, people: Directory, now: datetime, default
     the recipient's zone) is within the horizon and still useful."""
     if item.due is None or item.state in (State.PAUSED, State.UNKNOWN):
         return []
+    # Most due dates have nothing to send this hour: a day either side covers every zone.
+    low, high = (now - ONE_DAY).date(), (now + rules.horizon + ONE_DAY).date()
+    first, last = span(item.due, rules.thresholds)
+    if last < low or first > high:
+        return []
     out = []
     for event in events(item.due, rules.thresholds):
+        if event.until < low or event.day > high:
+            continue
         for recipient, role in recipients(item, event, rules, people):
             zone = recipient.zone or default_zone
             due_at = local_instant(event.day, rules.remind_at, zone)

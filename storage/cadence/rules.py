@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from enum import StrEnum
@@ -68,23 +69,29 @@ def merged(pauses: Iterable[Pause]) -> list[Pause]:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _months(count: int) -> relativedelta:
+    # Building a relativedelta costs more than adding one; the job adds the same few many times.
+    return relativedelta(months=count)
+
+
 def interval(cadence: Cadence, base: date, start_date: date | None) -> relativedelta:
     """The cadence that applies to a due date counted from `base`."""
     if cadence.first_every is not None and start_date is not None and \
-            base < start_date + relativedelta(months=cadence.first_months):
+            base < start_date + _months(cadence.first_months):
         return cadence.first_every
     return cadence.every
 
 
 def next_due(cadence: Cadence, *, last_held: date | None, start_date: date | None,
-             pauses: Iterable[Pause] = ()) -> date | None:
+             pauses: Sequence[Pause] = ()) -> date | None:
     """The date this type of supervision is next due, or None when it cannot be known yet
     (nothing to count from, or away with no return date before it falls due)."""
     base = last_held if last_held is not None else start_date
     if base is None:
         return None
     due = base + interval(cadence, base, start_date)
-    for pause in merged(pauses):
+    for pause in merged(pauses) if pauses else ():
         if pause.end is not None and pause.end <= base:
             continue
         if pause.start > due:
@@ -99,10 +106,9 @@ def paused_on(pauses: Iterable[Pause], day: date) -> bool:
     return any(p.start <= day and (p.end is None or day <= p.end) for p in pauses)
 
 
-def state(due: date | None, today: date, pauses: Iterable[Pause], thresholds: Thresholds) -> State:
+def state(due: date | None, today: date, pauses: Sequence[Pause], thresholds: Thresholds) -> State:
     """Where one worker stands with one type of supervision today."""
-    pauses = list(pauses)
-    if paused_on(pauses, today) or (due is None and pauses and any(p.end is None for p in pauses)):
+    if pauses and paused_on(pauses, today) or (due is None and pauses and any(p.end is None for p in pauses)):
         return State.PAUSED
     if due is None:
         return State.UNKNOWN
@@ -126,6 +132,12 @@ class Event:
     level: int  # days before, for reminders; 1 or 2, for escalations
     day: date
     until: date
+
+
+def span(due: date, thresholds: Thresholds) -> tuple[date, date]:
+    """The first and last day any message of this due date can be sent on."""
+    return due - timedelta(days=max(thresholds.remind_days_before)), \
+        due + timedelta(days=thresholds.second_escalation_days + 7)
 
 
 def events(due: date, thresholds: Thresholds) -> list[Event]:
