@@ -95,7 +95,7 @@ class ComplianceView(CadenceBase):
 
     def rows(self, result: Compliance) -> list[list[object]]:
         t = self.text
-        header = [t(f"cadence.csv.{k}") for k in ("section", "team", "type", "in_date", "workers", "percent",  # text-key: cadence.csv.*
+        header: list[object] = [t(f"cadence.csv.{k}") for k in ("section", "team", "type", "in_date", "workers", "percent",  # text-key: cadence.csv.*
                                                    "worker", "due", "days_overdue")]
         rows: list[list[object]] = [header]
         for kind in result.types:

@@ -81,4 +81,5 @@ def _interval(value: Any, where: Path, key: str) -> relativedelta:
     unit, number = next(iter(value.items()))
     if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 366:
         raise ContentError(f"{where}: {key} must be a whole number of {unit} from 1 to 366")
-    return relativedelta(**{unit: number})
+    return relativedelta(months=number) if unit == "months" else \
+        relativedelta(weeks=number) if unit == "weeks" else relativedelta(days=number)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 ICS_PURPOSE = "cadence.ics"
 ICS_PATH = "/calendar/supervision/{token}.ics"
 DIGEST_AHEAD = timedelta(days=7)
+MAX_DIGEST_LINES = 60  # a card holds this many (tests/cadence/card_data.py); the rest are counted
 RELATION = {"peer_lead": "relation_lead", "line_manager": "relation_manager"}
 
 
@@ -125,6 +126,8 @@ class Reminders(CadenceBase):
             return None  # they went back to single reminders since it was queued
         lines = await self.digest_lines(db, person_id)
         t = self.text
+        if len(lines) > MAX_DIGEST_LINES:
+            lines = lines[:MAX_DIGEST_LINES - 1] + [t("cadence.digest.more", count=len(lines) - MAX_DIGEST_LINES + 1)]
         return card_activity(self.content.card("cadence_digest", {
             "title": t("cadence.digest.title"), "intro": t("cadence.digest.intro", days=DIGEST_AHEAD.days),
             "none": "" if lines else t("cadence.digest.none"), "lines": lines,

@@ -61,7 +61,8 @@ async def permitted(db: AsyncSession, actor: Actor, requested: object) -> tuple[
         raise NotPermitted(ENTITLED)
     scope = held[0] if requested in (None, "") else next((s for s in held if s.value == requested), None)
     if scope is None:
-        raise NotPermitted((SCOPE_ROLE[Scope(requested)],) if requested in Scope._value2member_map_ else ENTITLED)
+        named = next((s for s in Scope if s.value == requested), None)
+        raise NotPermitted((SCOPE_ROLE[named],) if named is not None else ENTITLED)
     if scope == Scope.ORGANISATION:
         return scope, None
     me = await person_of_user(db, actor.user_id)

@@ -86,8 +86,8 @@ async def directory(db: AsyncSession, rules: Rules) -> Directory:
     person = await contact_person(db, rules.escalation_contact)
     contact = None
     if person is not None:
-        zone = await db.scalar(select(User.time_zone).where(User.id == person.user_id)) if person.user_id else None
-        contact = Recipient(person.id, person.user_id, zone)
+        found = await db.scalar(select(User.time_zone).where(User.id == person.user_id)) if person.user_id else None
+        contact = Recipient(person.id, person.user_id, found)
     digest = frozenset(await db.scalars(select(CadencePreference.person_id)
                                         .where(CadencePreference.weekly_digest.is_(True))))
     return Directory(dict(leads), contact, digest)
@@ -166,8 +166,10 @@ async def digest_rows(db: AsyncSession, rules: Rules, people: Directory, now: da
     found = await db.execute(select(Person.id, Person.user_id, User.time_zone).join(User, User.id == Person.user_id)
                              .where(Person.id.in_(sorted(people.digest))))
     out = []
-    for person_id, user_id, zone in found.all():
-        zone = zone or default_zone
+    for person_id, user_id, own_zone in found.all():
+        zone = own_zone or default_zone
+        if user_id is None:
+            continue
         today = local_today(now, zone)
         for day in (today, today + ONE_DAY):
             if day.weekday() != rules.digest_weekday:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -99,7 +100,7 @@ async def chunks(db: AsyncSession, absences: AbsenceDirectory, since: date, *,
         after = rows[-1].id
 
 
-def _among(column: ColumnElement[str], ids: list[str], whole: bool) -> ColumnElement[bool]:
+def _among(column: Any, ids: list[str], whole: bool) -> ColumnElement[bool]:
     """Rows of the chunk's workers. Everyone's chunk is an id range, read along the indexes by
     worker (a subquery or a thousand bound ids made PostgreSQL scan whole tables, or cost more to
     compile than to run); a scoped view's workers are few, and named."""
@@ -115,8 +116,8 @@ async def _fill(conn: AsyncConnection, chunk: Chunk, ids: list[str], *, whole: b
         .join(other, other.id == PersonLink.other_id)
         .outerjoin(other_user, other_user.id == other.user_id)
         .where(_among(PersonLink.worker_id, ids, whole), PersonLink.status == LinkStatus.ACTIVE))
-    for worker_id, *link in links.all():
-        chunk.links.setdefault(worker_id, {})[link[0]] = LinkRow(*link)
+    for worker_id, kind, other_id, user_id, name, zone, started_on in links.all():
+        chunk.links.setdefault(worker_id, {})[kind] = LinkRow(kind, other_id, user_id, name, zone, started_on)
     last = await conn.execute(
         select(SupervisionRecord.worker_id, SupervisionRecord.type, func.max(SupervisionRecord.held_on))
         .where(_among(SupervisionRecord.worker_id, ids, whole), SupervisionRecord.status == RecordStatus.CONFIRMED)

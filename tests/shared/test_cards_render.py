@@ -29,6 +29,7 @@ from dialogs.shared.cards import with_submit_fallback
 from dialogs.shared.content import CARD_VERSION, Content, ContentError, load_content
 from dialogs.shared.templating import bind
 from dialogs.shared.context import MAX_VERB
+from tests.cadence.card_data import builders as cadence_builders
 from tests.checkins.card_data import builders as checkin_builders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     },
 }
 BUILDERS.update(checkin_builders(text, content_text, _urgent, NAME))
+BUILDERS.update(cadence_builders(text, content_text, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}
