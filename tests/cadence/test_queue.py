@@ -6,31 +6,21 @@ counted; escalation to the peer lead or line manager after 14 days and to the na
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timezone
 
-import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.absences import AbsenceDirectory, Pause
 from storage.cadence import queue
 from storage.cadence.models import CadencePreference
-from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage
 from storage.people.models import LinkKind
 from tests.cadence.helpers import config, grant, link, person, record
+from tests.people.test_people_storage import db  # noqa: F401  (a session on each engine)
 
 PEER, MANAGEMENT, CO = "peer_supervision", "management_supervision", "co_reflection"
 NOBODY_AWAY = AbsenceDirectory()
-
-
-@pytest.fixture
-async def db(db_url) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(db_url)
-    async with create_sessionmaker(engine)() as session:
-        yield session
-    await engine.dispose()
 
 
 def rules(**changes):
