@@ -105,6 +105,7 @@ FEATURE_MODULES = (
     "dialogs.supervision",
     "dialogs.coreflections",
     "dialogs.samples",
+    "dialogs.cadence",
 )
 
 

@@ -214,3 +214,19 @@ async def purge_settled(db: AsyncSession, *, before: datetime) -> int:
             OutboxMessage.created_at < before,
         )
     )
+
+
+def pending_row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not_after: datetime,
+                created: datetime) -> dict:
+    """A pending outbox row to a person, as a plain mapping for `insert_new`."""
+    return {"idempotency_key": key, "kind": kind, "user_id": user_id, "conversation_id": None,
+            "payload": payload, "due_at": due_at, "not_after": not_after, "status": OutboxStatus.PENDING,
+            "attempts": 0, "created_at": created}
+
+
+async def insert_new(db: AsyncSession, rows: list[dict]) -> None:
+    """Insert rows in one statement, skipping those whose idempotency key is already queued."""
+    if rows:
+        # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
+        stmt = insert_for(db, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        await db.execute(stmt, rows)

@@ -1,5 +1,6 @@
 """Every model module, imported so `Base.metadata` is complete (Alembic and schema tests use it)."""
 
+from storage.cadence import models as cadence_models  # noqa: F401
 from storage.checkins import models as checkin_models  # noqa: F401
 from storage.coreflections import models as coreflection_models  # noqa: F401
 from storage.feedback import models as feedback_models, you_said  # noqa: F401

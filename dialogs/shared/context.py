@@ -19,6 +19,7 @@ from dialogs.shared.samples import SampleData
 from storage.appearances import AppearanceHooks
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
+from storage.absences import AbsenceDirectory
 from storage.supervisors import SupervisorDirectory
 
 _SCOPE_KEY = "peerspace.turn"
@@ -81,6 +82,7 @@ class BotServices:
     local_dev: bool = False
     # Each feature registers its sample data here (dialogs/shared/samples.py); runs only when local_dev.
     sample_data: SampleData = field(default_factory=SampleData)
+    absences: AbsenceDirectory = field(default_factory=AbsenceDirectory)  # filled by tripartite (pauses)
 
 
 class InvalidInput(ValueError):

@@ -19,6 +19,7 @@ from storage.checkins.models import CheckinPlan
 from storage.checkins.schedule import PROMPT, SNOOZE, WEEKLY, PlanView, Rules, due_between, message_key
 from storage.dialect import insert_for, rows_changed
 from storage.models import OutboxMessage, OutboxStatus, utcnow
+from storage.outbox import insert_new as _insert, pending_row as _row
 
 KINDS = {PROMPT: "checkin_prompt", SNOOZE: "checkin_snooze", WEEKLY: "checkin_weekly"}
 CONTACT_KIND = "checkin_contact"
@@ -26,20 +27,6 @@ CHUNK = 1000
 
 _PLAN_COLUMNS = (CheckinPlan.user_id, CheckinPlan.time_zone, CheckinPlan.times, CheckinPlan.paused_until,
                  CheckinPlan.skipped_on, CheckinPlan.weekly_day, CheckinPlan.changed_at, CheckinPlan.version)
-
-
-def _row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not_after: datetime,
-         created: datetime) -> dict:
-    return {"idempotency_key": key, "kind": kind, "user_id": user_id, "conversation_id": None,
-            "payload": payload, "due_at": due_at, "not_after": not_after, "status": OutboxStatus.PENDING,
-            "attempts": 0, "created_at": created}
-
-
-async def _insert(db: AsyncSession, rows: list[dict]) -> None:
-    if rows:
-        # The table, not the mapped class: a Core executemany, without the ORM's per-row bulk work.
-        stmt = insert_for(db, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        await db.execute(stmt, rows)
 
 
 def plan_rows(plan: PlanView, now: datetime, rules: Rules, created: datetime) -> list[dict]:

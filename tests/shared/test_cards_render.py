@@ -29,6 +29,7 @@ from dialogs.shared.cards import with_submit_fallback
 from dialogs.shared.content import CARD_VERSION, Content, ContentError, load_content
 from dialogs.shared.templating import bind
 from dialogs.shared.context import MAX_VERB
+from tests.cadence.card_data import builders as cadence_builders
 from tests.checkins.card_data import builders as checkin_builders
 from tests.people.card_data import builders as people_builders
 from tests.tripartite.card_data import builders as tripartite_builders
@@ -143,6 +144,7 @@ BUILDERS.update(people_builders(content_text, NAME))
 BUILDERS.update(tripartite_builders(text, content_text, NAME))
 BUILDERS.update(supervision_builders(text, content_text, NAME))
 BUILDERS.update(coreflection_builders(text, content_text, NAME))
+BUILDERS.update(cadence_builders(text, content_text, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}

@@ -1,0 +1,1 @@
+"""Supervision cadences: due dates from confirmed records, reminders, escalation, compliance."""
