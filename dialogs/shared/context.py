@@ -16,10 +16,10 @@ from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
 from dialogs.shared.samples import SampleData
+from storage.absences import AbsenceDirectory
 from storage.appearances import AppearanceHooks
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import Actor, ConfiguredRoles, Role
-from storage.absences import AbsenceDirectory
 from storage.supervisors import SupervisorDirectory
 
 _SCOPE_KEY = "peerspace.turn"

@@ -11,6 +11,7 @@ from dialogs.tripartite.config import TripartiteConfig
 from dialogs.tripartite.delivery import KIND, TripartiteDelivery
 from dialogs.tripartite.tasks import TaskActions
 from storage.roles import Role
+from storage.tripartite.repository import supervision_pauses
 
 CARDS = ["tripartite_list", "tripartite_task", "tripartite_notice"]
 TICK_SECONDS = 3600
@@ -29,5 +30,6 @@ def install(ctx: FeatureContext) -> None:
                  "tripartite.tick": tasks.tick},
         cards=CARDS,
     ))
+    ctx.services.absences.provide(supervision_pauses)  # absences the worker chose to pause supervision for
     ctx.delivery.register(KIND, delivery.render)
     ctx.scheduler.every("tripartite.reminders", TICK_SECONDS, delivery.tick)

@@ -8,11 +8,12 @@ and a stale card (an older `version`) changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.absences import Pause
 from storage.people.models import LinkKind
 from storage.people.repository import current_other
 from storage.tripartite.models import Absence, Probation, TaskComment, TaskSignoff, TripartiteTask
@@ -193,3 +194,15 @@ async def follow_links(db: AsyncSession, worker_id: str) -> int:
         await db.execute(delete(TaskSignoff).where(TaskSignoff.task_id.in_(ids), TaskSignoff.party == party))
         changed += len(ids)
     return changed
+
+
+async def supervision_pauses(db: AsyncSession, worker_ids: Sequence[str], since: date) -> dict[str, list[Pause]]:
+    """The absences during which each worker chose to pause supervision due dates, for the cadence
+    feature (storage/absences.py): the days away, both ends included; the end is None while away."""
+    rows = await db.execute(select(Absence.worker_id, Absence.started_on, Absence.returned_on).where(
+        Absence.worker_id.in_(worker_ids), Absence.pause_supervision.is_(True),
+        or_(Absence.returned_on.is_(None), Absence.returned_on > since)).order_by(Absence.started_on))
+    found: dict[str, list[Pause]] = {}
+    for worker, start, back in rows:
+        found.setdefault(worker, []).append(Pause(start, back - timedelta(days=1) if back else None))
+    return found

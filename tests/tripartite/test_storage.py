@@ -140,3 +140,21 @@ async def test_open_tasks_follow_a_new_line_manager_and_clear_the_old_sign_off(d
     assert await tri.follow_links(db, worker.id) == 0
     assert [t.id for t in await tri.tasks_of(db, new_manager.id)] == [task.id]
     assert await tri.tasks_of(db, manager.id) == []
+
+
+async def test_supervision_pauses_are_only_the_absences_the_worker_chose_to_pause(db):
+    from storage.absences import Pause
+    worker, manager, _sup = await _three(db)
+    other = await people.find_or_add_person(db, email="o@trust.nhs.uk")
+    chosen = await tri.start_absence(db, worker_id=worker.id, kind="sickness", started_on=date(2026, 4, 5),
+                                     expected_return=None, recorded_by=manager.id)
+    chosen.pause_supervision = True
+    await tri.start_absence(db, worker_id=other.id, kind="other", started_on=date(2026, 4, 1),
+                            expected_return=None, recorded_by=None)  # not chosen: no pause
+    await db.flush()
+    assert await tri.supervision_pauses(db, [worker.id, other.id], date(2026, 1, 1)) == {
+        worker.id: [Pause(date(2026, 4, 5), None)]}
+    await tri.record_return(db, chosen, returned_on=date(2026, 4, 15), checklist=())
+    assert await tri.supervision_pauses(db, [worker.id], date(2026, 1, 1)) == {
+        worker.id: [Pause(date(2026, 4, 5), date(2026, 4, 14))]}
+    assert await tri.supervision_pauses(db, [worker.id], date(2026, 4, 15)) == {}
