@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content, ContentError
 from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
+from dialogs.shared.notices import notice_card, step
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.shared.text import text_of
@@ -183,8 +184,12 @@ class FeedbackForm:
 
     async def _closed(self, turn_context: TurnContext) -> None:
         text = self._services.content.text
-        await show(turn_context, self._services.content.card("notice", {
-            "title": text("feedback.list.title"), "text": text("feedback.errors.session")}), replace=True)
+        await show(turn_context, self._notice(text("feedback.list.title"), text("feedback.errors.session")),
+                   replace=True)
+
+    def _notice(self, title: str, body: str) -> dict[str, Any]:
+        content = self._services.content
+        return notice_card(content, title, body, (step(content.text("feedback.list.title"), "feedback.list"),))
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -214,8 +219,7 @@ class FeedbackForm:
                 await store.offer_to_share(db, scope.actor.user_id, series_id)
         body = (text("feedback.thanks.replaced", date=closes) if replaced
                 else text("feedback.thanks.text", k=self._services.min_group_size - 1, date=closes))
-        await show(turn_context, self._services.content.card("notice", {
-            "title": text("feedback.thanks.title"), "text": body}), replace=True)
+        await show(turn_context, self._notice(text("feedback.thanks.title"), body), replace=True)
 
     def _validate(self, data: dict[str, Any]) -> tuple[str, store.ResponseDraft | None]:
         text = self._services.content.text

@@ -57,7 +57,7 @@ async def test_new_session_form_proposes_thirteen_weeks_after_the_last(harness):
     ({"title": ""}, "give the session a title"),
     ({"joining_url": "http://teams.example/x"}, "https://"),
     ({"joining_url": "javascript:alert(1)"}, "https://"),
-    ({"capacity": "0"}, "whole number"),
+    ({"capacity": "-1"}, "whole number"),  # 0 or empty: no limit
     ({"capacity": "ten"}, "whole number"),
     ({"end": "13:00"}, "end time must be after"),
     ({"date": "2026-01-02"}, "start in the future"),
