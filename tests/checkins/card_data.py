@@ -27,7 +27,7 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
             "title": content_text(name_length), "intro": content_text(LINE), "error": content_text(LINE),
             "labels": {k: content_text(LABEL) for k in (
                 "feeling", "states", "needs", "hard", "let_go", "well", "note", "send", "skip", "pause_stop", "pause",
-                "stop", "pause_date", "feeling_error")},
+                "stop", "pause_date", "feeling_error", "limit")},
             "feelings": choices(range(1, 6)), "states": choices(STATES), "needs": choices(NEEDS),
             "values": {"feeling": "3", "states": ",".join(STATES), "needs": ",".join(NEEDS)},
             "max_chars": MAX_CHARS, "privacy": content_text(LINE), "day": "2026-11-23", "prompt": True,

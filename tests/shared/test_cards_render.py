@@ -176,7 +176,8 @@ def _feedback_report_data() -> dict[str, Any]:
         "scope": "series:" + "f" * 32 + ":2026-Q4",
         "export_url": "https://" + "bot.example.nhs.uk" + "/feedback/export/" + "x" * 300,
         "labels": _feedback_labels(("chart_title", "chart_alt", "chart_band", "chart_people", "ratings", "themes",
-                                    "topics", "actions_title", "action_theme", "action_text", "action_record",
+                                    "topics", "actions_title", "action_theme", "action_text", "action_hint",
+                                    "action_record",
                                     "export", "back")),
     }
 
