@@ -242,12 +242,20 @@ class AdminActions(SessionsBase):
             return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
         return self.content.card("session_announce", {
             **summary(self.content, space, zone), "error": error,
-            "channels": [{"title": c.name or self.text("sessions.admin.unnamed_channel"), "value": c.id}
-                         for c in channels],
+            "channels": [{"title": self._channel_title(c), "value": c.id} for c in channels],
             "no_channels": "" if channels else self.text("sessions.admin.no_channels"),
+            "channels_help": self.text("sessions.admin.channels_help"),
             "all_channels": ",".join(c.id for c in channels),
             "subscribers": self.text("sessions.admin.subscriber_count", count=count),
         })
+
+    def _channel_title(self, channel: Conversation) -> str:
+        """The channel's name as Teams gave it ("Team › Channel"); a team's General channel has the
+        team's id and, from Teams, only the team's name."""
+        if channel.team_id and channel.team_id == channel.id:
+            return self.text("sessions.admin.general_channel",
+                             team=channel.name or self.text("sessions.admin.unnamed_team"))
+        return channel.name or self.text("sessions.admin.unnamed_channel")
 
     async def announce_send(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
@@ -272,10 +280,11 @@ class AdminActions(SessionsBase):
                     digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
                     sent += await outbox.enqueue(db, conversation_id=conversation_id, **common,
                                                  idempotency_key=f"{key}:c:{digest}")
-                if flag(data.get("subscribers")):
-                    for user_id in await repo.subscribers(db, space.series_id):
-                        sent += await outbox.enqueue(db, user_id=user_id, **common,
-                                                     idempotency_key=f"{key}:u:{user_id}")
+                people = await repo.subscribers(db, space.series_id) if flag(data.get("subscribers")) else []
+                for user_id in people:
+                    sent += await outbox.enqueue(db, user_id=user_id, **common, idempotency_key=f"{key}:u:{user_id}")
+                if not sent:  # nothing went out: say why, on the form, rather than report success
+                    error = "sessions.admin.sent_none_already" if wanted or people else "sessions.admin.sent_none_nobody"
         if error:
             await show(turn_context, await self._announce_card(scope, data.get("session_id"), error=self.text(error)),
                        replace=True)

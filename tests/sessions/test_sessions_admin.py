@@ -183,7 +183,8 @@ async def test_announcement_goes_to_chosen_channels_and_subscribers(harness):
     assert "Announcement queued for 2 chats and channels" in texts(card)
     again = await card_of(harness, "sessions.announce.send",
                           {"session_id": sid, "channels": channel, "subscribers": "true"}, FACILITATOR)
-    assert "queued for 0" in texts(again), "announcing twice sends nothing new"
+    assert "Nothing was sent: every channel and person you chose already has" in texts(again), \
+        "announcing twice sends nothing new, and says so"
     await harness.components.dispatcher.drain()
     [to_channel] = [c for s in harness.connector.to(channel) for c in s.cards
                     if "Join the next implementation space" in texts(c)]
