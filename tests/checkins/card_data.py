@@ -77,7 +77,8 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
     def data() -> dict[str, Any]:
         return {"title": content_text(LABEL), "facts": [{"title": content_text(LABEL), "value": content_text(40)}] * 4,
                 "download_url": "https://" + "peerspace.example.nhs.uk/" * 4 + "checkins/export/" + "x" * 300 + ".csv",
-                "download": content_text(40), "delete": content_text(40), "link_note": content_text(LINE)}
+                "download": content_text(40), "delete": content_text(40), "link_note": content_text(LINE),
+                "back": content_text(40)}
 
     def confirm() -> dict[str, Any]:
         return {"title": content_text(LABEL), "text": content_text(LINE), "yes": content_text(40),
