@@ -41,8 +41,8 @@ def channel_name_of(activity: Activity, channel_id: str) -> str | None:
     name alone for its General channel (whose id is the team's). Teams sends names only on some
     events (the bot added to a team, a channel created or renamed), so None is common."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = data.get("team") if isinstance(data.get("team"), dict) else {}
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    team: dict[str, Any] = data["team"] if isinstance(data.get("team"), dict) else {}
+    channel: dict[str, Any] = data["channel"] if isinstance(data.get("channel"), dict) else {}
     team_name = printable(team["name"]) if isinstance(team.get("name"), str) else ""
     if channel.get("id") == channel_id and isinstance(channel.get("name"), str) and printable(channel["name"]):
         return f"{team_name} › {printable(channel['name'])}" if team_name else printable(channel["name"])
@@ -68,7 +68,7 @@ def fingerprint(activity: Activity) -> tuple[Any, ...]:
     sender, bot, conv = activity.from_property, activity.recipient, activity.conversation
     return (
         activity.channel_id, activity.service_url, activity.locale, tenant_of(activity), team_of(activity),
-        time_zone_of(activity),
+        time_zone_of(activity), conv and conv.id and channel_name_of(activity, channel_id_of(conv.id)),
         sender and (sender.id, sender.name, sender.aad_object_id, sender.role, sender.properties),
         bot and (bot.id, bot.name, bot.aad_object_id, bot.role, bot.properties),
         conv and (conv.id, conv.name, conv.conversation_type, conv.is_group, conv.tenant_id, conv.role,

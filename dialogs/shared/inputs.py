@@ -8,6 +8,7 @@ text input is checked here, and refused with `CONTROL_CHARACTERS` naming the fie
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from dialogs.shared.templating import Prose, as_markdown
 
@@ -30,7 +31,7 @@ def printable(value: str) -> str:
     return _SINGLE_LINE.sub("", value)
 
 
-def every_error(messages: list[str]) -> str:
+def every_error(messages: Sequence[str]) -> str:
     """One message naming every field that needs correcting, each on its own line ("" for none).
 
     A form that named only its first problem made people submit once per mistake. Content prose

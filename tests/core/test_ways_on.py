@@ -7,24 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from tests.factories import ALICE, FACILITATOR
+from tests.sessions.test_sessions_register import nodes
 
 
 def verbs(card: dict[str, Any]) -> set[str]:
-    """The verbs of a card's buttons (Action.Execute, and what an Action.Submit fallback sends)."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.add(node["verb"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
+    """The verbs of a card's buttons."""
+    return {n["verb"] for n in nodes(card) if n.get("type") == "Action.Execute"}
 
 
 async def card_after(harness, verb: str, data: dict[str, Any] | None = None, person=ALICE) -> dict[str, Any]:
