@@ -15,7 +15,10 @@ from dialogs.shared.cards import ADAPTIVE_CARD, card_activity
 from dialogs.shared.templating import with_submit_fallback
 from bot.turns import fingerprint, seen_conversation, seen_user
 from dialogs.shared.card_prompt import CardPrompt
-from dialogs.shared.context import BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope
+from dialogs.shared.context import (
+    BotServices, InvalidInput, TurnInput, TurnScope, role_names, say, scope_of, set_scope, show,
+)
+from dialogs.shared.notices import notice_card
 from dialogs.menu import MenuActions
 from dialogs.shared.registry import FeatureRegistry
 from storage.roles import Actor, NotPermitted, roles_of
@@ -169,8 +172,13 @@ class PeerSpaceBot(TeamsActivityHandler):
                 result = await dc.continue_dialog()
                 if result.status != DialogTurnStatus.Empty:
                     return
-            key = "bot.card_expired" if turn_input.verb else "bot.unknown_text"
-            await say(turn_context, self._services.content.text(key))
+            # A dead end for typed words or an old card: say so, with the menu one press away.
+            text = self._services.content.text
+            if turn_input.verb:
+                card = notice_card(self._services.content, text("bot.card_expired_title"), text("bot.card_expired"))
+            else:
+                card = notice_card(self._services.content, text("bot.unknown_title"), text("bot.unknown_text"))
+            await show(turn_context, card)
         except NotPermitted as exc:
             await say(turn_context, self._services.content.text(
                 "bot.not_permitted", roles=role_names(self._services.content, exc.roles) or "-"))

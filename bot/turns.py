@@ -30,6 +30,27 @@ def team_of(activity: Activity) -> str | None:
     return None
 
 
+def channel_id_of(conversation_id: str) -> str:
+    """A team channel's own id: a channel message's conversation id names its thread too
+    (";messageid=..."), and a proactive send there would be a reply buried in that thread."""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+def channel_name_of(activity: Activity, channel_id: str) -> str | None:
+    """The name Teams gives a team channel, with its team's: "Team › Channel", or the team's
+    name alone for its General channel (whose id is the team's). Teams sends names only on some
+    events (the bot added to a team, a channel created or renamed), so None is common."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team: dict[str, Any] = data["team"] if isinstance(data.get("team"), dict) else {}
+    channel: dict[str, Any] = data["channel"] if isinstance(data.get("channel"), dict) else {}
+    team_name = printable(team["name"]) if isinstance(team.get("name"), str) else ""
+    if channel.get("id") == channel_id and isinstance(channel.get("name"), str) and printable(channel["name"]):
+        return f"{team_name} › {printable(channel['name'])}" if team_name else printable(channel["name"])
+    if team.get("id") == channel_id and team_name:
+        return team_name
+    return None
+
+
 def time_zone_of(activity: Activity) -> str | None:
     """The IANA zone Teams reports for the sender (clientInfo entity or localTimezone), if valid."""
     candidates: list[Any] = [getattr(activity, "local_timezone", None)]
@@ -47,7 +68,7 @@ def fingerprint(activity: Activity) -> tuple[Any, ...]:
     sender, bot, conv = activity.from_property, activity.recipient, activity.conversation
     return (
         activity.channel_id, activity.service_url, activity.locale, tenant_of(activity), team_of(activity),
-        time_zone_of(activity),
+        time_zone_of(activity), conv and conv.id and channel_name_of(activity, channel_id_of(conv.id)),
         sender and (sender.id, sender.name, sender.aad_object_id, sender.role, sender.properties),
         bot and (bot.id, bot.name, bot.aad_object_id, bot.role, bot.properties),
         conv and (conv.id, conv.name, conv.conversation_type, conv.is_group, conv.tenant_id, conv.role,
@@ -80,11 +101,16 @@ def seen_conversation(activity: Activity) -> SeenConversation | None:
     if tenant:
         # Stored ourselves so proactive sends can name the tenant (see bot/messenger.py).
         reference.setdefault("conversation", {})["tenantId"] = tenant
+    conv_id, name = conv.id, printable(conv.name or "")
+    if conv.conversation_type == "channel":
+        conv_id = channel_id_of(conv.id)
+        reference.setdefault("conversation", {})["id"] = conv_id
+        name = name or channel_name_of(activity, conv_id) or ""
     return SeenConversation(
-        id=conv.id[:300],
+        id=conv_id[:300],
         conversation_type=(conv.conversation_type or "personal")[:20],
         tenant_id=tenant,
         team_id=team_of(activity),
-        name=printable(conv.name or "")[:200] or None,
+        name=name[:200] or None,
         reference=reference,
     )

@@ -6,6 +6,7 @@ from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialo
 
 from dialogs.shared.card_prompt import CardPrompt
 from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.notices import notice_card, step as next_step
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from storage.models import User
 
@@ -60,14 +61,14 @@ class MyDataDialog(ComponentDialog):
                 await self._services.personal_data.erase(db, user)
         scope_of(step.context).forget_user = True
         text = self._services.content.text
-        await show(step.context, self._services.content.card(
-            "notice", {"title": text("notice.deleted_title"), "text": text("notice.deleted_text")}), replace=True)
+        await show(step.context, notice_card(self._services.content, text("notice.deleted_title"),
+                                             text("notice.deleted_text")), replace=True)
         return await step.end_dialog()
 
     async def _kept(self, step: WaterfallStepContext) -> DialogTurnResult:
         text = self._services.content.text
-        await show(step.context, self._services.content.card(
-            "notice", {"title": text("notice.kept_title"), "text": text("my_data.kept")}), replace=True)
+        await show(step.context, notice_card(self._services.content, text("notice.kept_title"), text("my_data.kept"),
+                                             (next_step(text("next_step.my_data"), "my_data.show"),)), replace=True)
         return await step.end_dialog()
 
 

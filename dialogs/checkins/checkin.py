@@ -12,7 +12,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from botbuilder.core import TurnContext
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from dialogs.checkins.common import CheckinsBase
 from dialogs.checkins.config import MAX_CHARS, NEEDS, STATES
 from dialogs.shared.context import scope_of, show
-from dialogs.shared.inputs import storable
+from dialogs.shared.inputs import every_error, storable
 from storage.checkins import repository as repo
 from storage.checkins.prompts import ask_to_get_in_touch
 from storage.checkins.sealing import PrivateText
@@ -31,6 +31,7 @@ from storage.supervisors import Supervisor
 
 log = logging.getLogger(__name__)
 TEXT_FIELDS = ("hard", "well1", "well2", "well3", "note")
+FIELD_LABELS = {"hard": "hard", "well1": "well", "well2": "well", "well3": "well", "note": "note"}
 
 
 @dataclass(frozen=True)
@@ -51,20 +52,31 @@ def _choices(raw: Any, allowed: tuple[str, ...]) -> tuple[str, ...] | None:
     return picked if all(p in allowed for p in picked) else None
 
 
-def parse_answers(data: dict[str, Any]) -> tuple[str | None, Answers | None]:
-    """(None, answers) or (error text key, None). Typed text is capped, never echoed back."""
+def parse_answers(data: dict[str, Any], text: Callable[..., str]) -> tuple[str, Answers | None]:
+    """("", answers), or one message naming every answer to correct (worded by `text`, the
+    content's) and None. Typed text is never echoed back, and never cut: too long is refused."""
+    errors = []
     feeling = data.get("feeling")
     if not isinstance(feeling, str) or feeling not in {"1", "2", "3", "4", "5"}:
-        return "checkins.errors.feeling", None
+        errors.append(text("checkins.errors.feeling"))
     states, needs = _choices(data.get("states"), STATES), _choices(data.get("needs"), NEEDS)
-    texts = [data.get(k) for k in TEXT_FIELDS]
+    texts = {k: data.get(k) for k in TEXT_FIELDS}
     if states is None or needs is None or data.get("let_go") not in (None, "", "true", "false") \
-            or not all(t is None or isinstance(t, str) for t in texts):
-        return "checkins.errors.answers", None
-    if not all(storable(t, multiline=True) for t in texts if t):
-        return "checkins.errors.characters", None
-    hard, w1, w2, w3, note = ((t or "").strip()[:MAX_CHARS] for t in texts)
-    return None, Answers(int(feeling), states, needs, data.get("let_go") == "true",
+            or not all(t is None or isinstance(t, str) for t in texts.values()):
+        errors.append(text("checkins.errors.answers"))
+    for key, value in texts.items():
+        if not isinstance(value, str) or not value:
+            continue
+        field = text(f"checkins.form.{FIELD_LABELS[key]}_label")
+        if not storable(value, multiline=True):
+            errors.append(text("checkins.errors.characters", field=field))
+        elif len(value.strip()) > MAX_CHARS:
+            errors.append(text("checkins.errors.too_long", field=field, length=len(value.strip()), limit=MAX_CHARS))
+    if errors:
+        return every_error([*errors, text("checkins.errors.retype")]), None
+    assert states is not None and needs is not None and isinstance(feeling, str)  # no errors: all checked
+    hard, w1, w2, w3, note = (t.strip() if isinstance(t, str) else "" for t in texts.values())
+    return "", Answers(int(feeling), states, needs, data.get("let_go") == "true",
                        PrivateText(hard, tuple(w for w in (w1, w2, w3) if w), note))
 
 
@@ -79,7 +91,8 @@ class CheckinActions(CheckinsBase):
         labels = {k: t(f"checkins.form.{k}_label") for k in ("feeling", "states", "needs", "hard", "let_go", "well",
                                                            "note")}
         labels.update({k: t(f"checkins.form.{k}") for k in ("send", "skip", "pause_stop", "pause", "stop")},
-                      pause_date=t("checkins.form.pause_label"), feeling_error=t("checkins.errors.feeling"))
+                      pause_date=t("checkins.form.pause_label"), feeling_error=t("checkins.errors.feeling"),
+                      limit=t("checkins.form.limit", limit=MAX_CHARS))
         return self.content.card("checkin_form", {
             "title": t("checkins.form.title", name=first) if first else t("checkins.form.title_anonymous"),
             "intro": t("checkins.form.prompt_intro" if prompt else "checkins.form.now_intro"),
@@ -129,22 +142,22 @@ class CheckinActions(CheckinsBase):
 
     def offline_reply(self, data: dict[str, Any]) -> dict[str, Any] | None:
         """The reply when the database cannot be reached at all: nothing saved, signposting intact."""
-        error, answers = parse_answers(data)
+        error, answers = parse_answers(data, self.text)
         if answers is None:
-            return self.notice("checkins.reply.title", self.text(error or "checkins.errors.answers"))
+            return self.notice("checkins.reply.title", error)
         return self.reply_card(answers, saved=False, supervisor=None)
 
     async def submit(self, turn_context: TurnContext) -> None:
         scope = scope_of(turn_context)
-        error, answers = parse_answers(scope.input.data)
+        error, answers = parse_answers(scope.input.data, self.text)
         if answers is None:
             # The choices are kept; typed words are not sent back (free text is only ever kept
             # sealed, and a card answer is held in memory to answer redeliveries).
             values = {k: v for k, v in scope.input.data.items() if k in ("feeling", "states", "needs")
                       and isinstance(v, str)}
             async with self.services.db() as db:
-                card = await self.card_for(db, scope.actor.user_id, prompt=False, error=self.text(error or "checkins.errors.answers"),  # noqa: E501
-                                           values=values, day=None)
+                card = await self.card_for(db, scope.actor.user_id, prompt=False, error=error, values=values,
+                                           day=None)
             await show(turn_context, card, replace=True)
             return
         saved, already, supervisor = False, False, None

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.checkins.config import CheckinsConfig
 from dialogs.shared.context import BotServices
+from dialogs.shared.notices import notice_card, step
 from storage.checkins import repository as repo
 from storage.checkins.models import CheckinPlan
 from storage.checkins.schedule import WEEKDAYS, local_today, parse_time
@@ -45,7 +46,9 @@ class CheckinsBase:
         return self.services.now()
 
     def notice(self, title_key: str, body: str) -> dict[str, Any]:
-        return self.content.card("notice", {"title": self.text(title_key), "text": body})
+        """A notice about check-ins, leading on to the check-in page and the menu."""
+        return notice_card(self.content, self.text(title_key), body,
+                           (step(self.text("checkins.home.title"), "checkins.home"),))
 
     def support_contact(self) -> dict[str, str]:
         email = self.services.support_email

@@ -44,6 +44,7 @@ class DataActions(CheckinsBase):
         await show(turn_context, self.content.card("checkin_data", {
             "title": t("checkins.data.title"), "facts": facts, "download_url": url,
             "download": t("checkins.data.download"), "delete": t("checkins.data.delete"),
+            "back": t("checkins.home.title"),
             "link_note": t("checkins.data.link_note", minutes=self.config.export_minutes) if url else "",
         }), replace=True)
 

@@ -11,6 +11,7 @@ from botbuilder.core import TurnContext
 
 from dialogs.checkins.common import CheckinsBase, parse_day
 from dialogs.shared.context import scope_of, show
+from dialogs.shared.inputs import every_error
 from storage.checkins import prompts, repository as repo
 from storage.checkins.models import RETENTION_CHOICES, CheckinPlan
 from storage.checkins.schedule import PROMPT, SNOOZE, WEEKDAYS, parse_time
@@ -92,31 +93,31 @@ class PlanActions(CheckinsBase):
 
     async def save(self, turn_context: TurnContext) -> None:
         data = scope_of(turn_context).input.data
-        times, error = {}, ""
+        times, errors = {}, []
         for day in WEEKDAYS:
             raw = data.get(day)
             if raw in (None, ""):
                 continue
             at = parse_time(raw)
             if at is None:
-                error = "checkins.errors.time"
+                errors.append(self.text("checkins.errors.time", day=self.text(f"checkins.weekdays.{day}")))
                 continue
             times[day] = at.strftime("%H:%M")
         raw_zone = data.get("zone")
         zone = raw_zone.strip() if isinstance(raw_zone, str) else ""
         retention, weekly = data.get("retention"), data.get("weekly") or NO_WEEKLY
-        if not error and not is_zone(zone):
-            error = "checkins.errors.zone"
-        if not error and retention not in {str(d) for d in RETENTION_CHOICES}:
-            error = "checkins.errors.retention"
-        if not error and weekly not in {NO_WEEKLY, *(str(i) for i in range(7))}:
-            error = "checkins.errors.weekly"
-        if error:
+        if not is_zone(zone):
+            errors.append(self.text("checkins.errors.zone"))
+        if retention not in {str(d) for d in RETENTION_CHOICES}:
+            errors.append(self.text("checkins.errors.retention"))
+        if weekly not in {NO_WEEKLY, *(str(i) for i in range(7))}:
+            errors.append(self.text("checkins.errors.weekly"))
+        if errors:  # every one named, so one correction is enough
             shown = {d: data[d] for d in WEEKDAYS if isinstance(data.get(d), str)}
             await show(turn_context, self.setup_card(shown, zone if is_zone(zone) else "",
                                                      int(str(retention)) if str(retention).isdigit() else 90,
                                                      weekly if isinstance(weekly, str) else NO_WEEKLY,
-                                                     self.text(error)), replace=True)
+                                                     every_error(errors)), replace=True)
             return
         async with self.services.db() as db, db.begin():
             plan = await self._plan(db, scope_of(turn_context).actor.user_id)

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content, ContentError
-from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
+from dialogs.shared.inputs import CONTROL_CHARACTERS, every_error, storable
+from dialogs.shared.notices import notice_card, step
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.shared.text import text_of
@@ -36,6 +37,7 @@ from storage.feedback.themes import ThemeTagger, load_taxonomy
 OTHER = "other"
 RATING_VALUES = ("1", "2", "3", "4", "5")
 RECEIPTS_PURPOSE = "feedback.receipts"
+SCRUB_ROOM = 3
 SCRUBBER_MAX_AGE = 600.0  # seconds: also rebuilt at once when a new name appears
 
 
@@ -104,7 +106,9 @@ class FeedbackForm:
         self._config = config
         self._tagger = tagger
         self._receipts = store.Receipts(services.links.derive_key(RECEIPTS_PURPOSE))
-        self._scrubbers = ScrubberCache(config.deny_list, config.max_chars)
+        # Answers over max_chars are refused before scrubbing; the scrubber's own cap only bounds
+        # what is stored, with room for placeholders longer than what they replace ("Jo" -> "[name]").
+        self._scrubbers = ScrubberCache(config.deny_list, config.max_chars * SCRUB_ROOM)
 
     @property
     def receipts(self) -> store.Receipts:
@@ -152,7 +156,8 @@ class FeedbackForm:
         values = values or {}
         labels = {key: text(f"feedback.questions.{key}")
                   for key in ("overall", "presentation", "discussion", "helpful", "better", "topics", "share")}
-        labels.update(rating_error=text("feedback.errors.ratings"), placeholder=text("feedback.form.placeholder"),
+        labels.update(rating_error=text("feedback.errors.ratings"),
+                      placeholder=text("feedback.form.placeholder", limit=self._config.max_chars),
                       submit=text("feedback.form.submit"))
         return self._services.content.card("feedback_form", {
             "title": text("feedback.form.title", title=target.title),
@@ -184,8 +189,12 @@ class FeedbackForm:
 
     async def _closed(self, turn_context: TurnContext) -> None:
         text = self._services.content.text
-        await show(turn_context, self._services.content.card("notice", {
-            "title": text("feedback.list.title"), "text": text("feedback.errors.session")}), replace=True)
+        await show(turn_context, self._notice(text("feedback.list.title"), text("feedback.errors.session")),
+                   replace=True)
+
+    def _notice(self, title: str, body: str) -> dict[str, Any]:
+        content = self._services.content
+        return notice_card(content, title, body, (step(content.text("feedback.list.title"), "feedback.list"),))
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -215,32 +224,40 @@ class FeedbackForm:
                 await store.offer_to_share(db, scope.actor.user_id, series_id)
         body = (text("feedback.thanks.replaced", date=closes) if replaced
                 else text("feedback.thanks.text", k=self._services.min_group_size - 1, date=closes))
-        await show(turn_context, self._services.content.card("notice", {
-            "title": text("feedback.thanks.title"), "text": body}), replace=True)
+        await show(turn_context, self._notice(text("feedback.thanks.title"), body), replace=True)
 
     def _validate(self, data: dict[str, Any]) -> tuple[str, store.ResponseDraft | None]:
+        """("", draft), or one message naming every answer to correct and None."""
         text = self._services.content.text
-        answers = [data.get(q) for q in ("overall", "presentation", "discussion")]
-        ratings = [r for r in answers if isinstance(r, str) and r in RATING_VALUES]
-        if len(ratings) != len(answers):
-            return text("feedback.errors.ratings"), None
+        errors: list[str] = []
+        answers = {q: data.get(q) for q in ("overall", "presentation", "discussion")}
+        for key, value in answers.items():
+            if not (isinstance(value, str) and value in RATING_VALUES):
+                errors.append(text("feedback.errors.rating", field=text(f"feedback.questions.{key}")))
         topics_raw = data.get("topics") or ""
-        if not isinstance(topics_raw, str):
-            return text("feedback.errors.topics"), None
-        topics = tuple(dict.fromkeys(t.strip() for t in topics_raw.split(",") if t.strip()))
+        topics = tuple(dict.fromkeys(t.strip() for t in topics_raw.split(",") if t.strip())) \
+            if isinstance(topics_raw, str) else ()
         allowed = {theme.id for theme in self._tagger.themes} | {OTHER}
-        if any(t not in allowed for t in topics):
-            return text("feedback.errors.topics"), None
+        if not isinstance(topics_raw, str) or any(t not in allowed for t in topics):
+            errors.append(text("feedback.errors.topics"))
         if data.get("share") not in (None, "", "true", "false"):
-            return text("feedback.errors.share"), None
-        texts = [data.get("helpful"), data.get("better")]
-        if not all(t is None or isinstance(t, str) for t in texts):
-            return text("bot.invalid_input"), None
-        for key, value in zip(("helpful", "better"), texts):
-            if value and not storable(value, multiline=True):
-                return text(CONTROL_CHARACTERS, field=text(f"feedback.questions.{key}")), None
-        return "", store.ResponseDraft(int(ratings[0]), int(ratings[1]), int(ratings[2]), topics,
-                                       texts[0] or None, texts[1] or None)
+            errors.append(text("feedback.errors.share"))
+        texts = {key: data.get(key) for key in ("helpful", "better")}
+        for key, value in texts.items():
+            field = text(f"feedback.questions.{key}")
+            if value is not None and not isinstance(value, str):
+                errors.append(text("bot.invalid_input"))
+            elif value and not storable(value, multiline=True):
+                errors.append(text(CONTROL_CHARACTERS, field=field))
+            elif value and len(value.strip()) > self._config.max_chars:
+                # Refused, never cut: the answer would otherwise lose its end without a word.
+                errors.append(text("feedback.errors.too_long", field=field, limit=self._config.max_chars,
+                                   length=len(value.strip())))
+        if errors:
+            return every_error(errors), None
+        ratings = [int(str(answers[q])) for q in ("overall", "presentation", "discussion")]
+        helpful, better = (t if isinstance(t, str) else None for t in texts.values())
+        return "", store.ResponseDraft(ratings[0], ratings[1], ratings[2], topics, helpful or None, better or None)
 
     async def scrubbed(self, db: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
         """Scrub (which also caps) each text, then tag the scrubbed text: what is stored explains its themes."""

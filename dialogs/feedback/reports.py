@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.feedback.chart import rating_charts
 from dialogs.feedback.export import EXPORT_PATH, EXPORT_PURPOSE, export_handler
 from dialogs.shared.context import BotServices, scope_of, show
-from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
+from dialogs.shared.inputs import CONTROL_CHARACTERS, every_error, storable
 from dialogs.feedback.form import FeedbackConfig, local_date
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.shared.text import cut, text_of
@@ -172,7 +172,7 @@ class FeedbackReports:
             "export_url": self._services.links.url(EXPORT_PATH, token) if figures.shown else "",
             "labels": {key: t(f"report.{key}") for key in (
                 "chart_title", "chart_alt", "chart_band", "chart_people", "ratings", "themes", "topics",
-                "actions_title", "action_theme", "action_text", "action_record", "export", "back")},
+                "actions_title", "action_theme", "action_text", "action_hint", "action_record", "export", "back")},
         })
 
     def theme_label(self, theme: str) -> str:
@@ -190,15 +190,13 @@ class FeedbackReports:
         scope_key = text_of(data.get("scope"))
         theme, action = text_of(data.get("theme")), text_of(data.get("action")).strip()
         values = {"theme": theme, "action": action}
-        if theme not in self._labels:
-            await self._report(turn_context, scope_key, error=self._text("report.action_bad_theme"), values=values)
-            return
+        errors = [self._text("report.action_bad_theme")] if theme not in self._labels else []
         if not storable(action, multiline=True):
-            error = self._services.content.text(CONTROL_CHARACTERS, field=self._text("report.action_text"))
-            await self._report(turn_context, scope_key, error=error, values=values)
-            return
-        if not 0 < len(action) <= MAX_ACTION:
-            await self._report(turn_context, scope_key, error=self._text("report.action_bad_text"), values=values)
+            errors.append(self._services.content.text(CONTROL_CHARACTERS, field=self._text("report.action_text")))
+        elif not 0 < len(action) <= MAX_ACTION:
+            errors.append(self._text("report.action_bad_text"))
+        if errors:  # every problem named at once
+            await self._report(turn_context, scope_key, error=every_error(errors), values=values)
             return
         async with self._services.db() as db, db.begin():
             built = await self.build(db, scope_key)

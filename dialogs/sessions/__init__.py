@@ -38,6 +38,7 @@ def install(ctx: FeatureContext) -> None:
             "sessions.browse": browse.browse, "sessions.mine": browse.mine,
             "sessions.register.form": browse.form, "sessions.register.submit": browse.submit,
             "sessions.withdraw": browse.withdraw, "sessions.unsubscribe": browse.unsubscribe,
+            "sessions.subscribe": browse.subscribe,
             "sessions.here": browse.here,
             "sessions.manage": views.manage, "sessions.attendance": views.attendance,
             "sessions.attendance.save": views.attendance_save,

@@ -14,6 +14,7 @@ from botbuilder.core import TurnContext
 from sqlalchemy import select
 
 from dialogs.shared.context import show
+from dialogs.shared.inputs import every_error
 from dialogs.sessions.common import (
     SessionsBase, choices, default_series, flag, https_url, local_instant, summary, text_field, zone_of,
 )
@@ -27,6 +28,25 @@ from storage.sessions.events import ANNOUNCEMENT, cancel_for_session, requeue_se
 MAX_CAPACITY = 10_000
 MAX_LENGTH = timedelta(hours=8)
 MAX_CHANNELS = 50
+TEXT_FIELDS = (("title", 200, True), ("topic", 500, False), ("presenters", 500, False))  # (field, limit, required)
+
+
+def places(raw: Any) -> tuple[int | None, bool]:
+    """(places, True) for a valid Places box; empty or 0 means no limit, as the label says.
+
+    Teams sends an Input.Number as text, some clients as a number; either is accepted.
+    """
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw:
+            return None, True
+        return (int(raw) or None, True) if raw.isdigit() and int(raw) <= MAX_CAPACITY else (None, False)
+    if raw is None:
+        return None, True
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and float(raw).is_integer() \
+            and 0 <= raw <= MAX_CAPACITY:
+        return int(raw) or None, True
+    return None, False
 
 
 class AdminActions(SessionsBase):
@@ -62,11 +82,15 @@ class AdminActions(SessionsBase):
                           "topic": space.topic if space else "", "presenters": space.presenters if space else "",
                           "date": s.date().isoformat(), "start": s.strftime("%H:%M"), "end": e.strftime("%H:%M"),
                           "joining_url": space.joining_url if space else "",
-                          "capacity": str(space.capacity) if space and space.capacity else "",
+                          "capacity": space.capacity if space else None,
                           "recorded": "true" if space and space.recorded else "false"}
-        fields = ("title", "topic", "presenters", "date", "start", "end", "joining_url", "capacity")
+        fields = ("title", "topic", "presenters", "date", "start", "end", "joining_url")
+        shown, ok = places(values.get("capacity"))
         return self.content.card("session_edit", {
             **{k: values.get(k) if isinstance(values.get(k), str) else "" for k in fields},
+            # An empty Number box, not "0": Teams shows an empty value as 0, which its own
+            # check then refused without a word, so Save did nothing.
+            "places": shown if ok and shown else 0, "limited": bool(ok and shown), "unlimited": not (ok and shown),
             "recorded": "true" if flag(values.get("recorded")) else "false",
             "session_id": space.id if space else "", "editing": space is not None, "error": error,
             "heading": self.text("sessions.admin.edit_title" if space else "sessions.admin.new_title"),
@@ -74,36 +98,33 @@ class AdminActions(SessionsBase):
         })
 
     def _check(self, data: dict[str, Any], zone: str, now: datetime) -> tuple[dict[str, Any], str | None]:
-        """The form's values, or the message saying what to correct."""
+        """The form's values, or one message naming every field to correct."""
         out: dict[str, Any] = {}
-        for key, limit, required in (("title", 200, True), ("topic", 500, False), ("presenters", 500, False)):
+        errors: list[str] = []
+        for key, limit, required in TEXT_FIELDS:
             out[key], error = text_field(data, key, limit, required=required)
             if error:
-                return out, self.error_text(error, key)
+                errors.append(self.error_text(error, key))
         try:
             out["starts_at"] = local_instant(data.get("date"), data.get("start"), zone)
             out["ends_at"] = local_instant(data.get("date"), data.get("end"), zone)
         except NonexistentLocalTime:
-            return out, self.text("sessions.errors.clock_change")
+            errors.append(self.text("sessions.errors.clock_change"))
         except ValueError:
-            return out, self.text("sessions.errors.date_time")
-        if out["starts_at"] <= now:
-            return out, self.text("sessions.errors.in_past")
-        if not timedelta(0) < out["ends_at"] - out["starts_at"] <= MAX_LENGTH:
-            return out, self.text("sessions.errors.end_time")
+            errors.append(self.text("sessions.errors.date_time"))
+        else:
+            if out["starts_at"] <= now:
+                errors.append(self.text("sessions.errors.in_past"))
+            if not timedelta(0) < out["ends_at"] - out["starts_at"] <= MAX_LENGTH:
+                errors.append(self.text("sessions.errors.end_time"))
         out["joining_url"], error = https_url(data.get("joining_url"))
         if error:
-            return out, self.error_text(error, "joining_url")
-        capacity = data.get("capacity")
-        capacity = capacity.strip() if isinstance(capacity, str) else capacity
-        if capacity in (None, ""):
-            out["capacity"] = None
-        elif isinstance(capacity, str) and capacity.isdigit() and 0 < int(capacity) <= MAX_CAPACITY:
-            out["capacity"] = int(capacity)
-        else:
-            return out, self.text("sessions.errors.capacity")
+            errors.append(self.error_text(error, "joining_url"))
+        out["capacity"], ok = places(data.get("capacity"))
+        if not ok:
+            errors.append(self.text("sessions.errors.capacity"))
         out["recorded"] = flag(data.get("recorded"))
-        return out, None
+        return out, every_error(errors) or None
 
     async def save(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
@@ -221,12 +242,20 @@ class AdminActions(SessionsBase):
             return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
         return self.content.card("session_announce", {
             **summary(self.content, space, zone), "error": error,
-            "channels": [{"title": c.name or self.text("sessions.admin.unnamed_channel"), "value": c.id}
-                         for c in channels],
+            "channels": [{"title": self._channel_title(c), "value": c.id} for c in channels],
             "no_channels": "" if channels else self.text("sessions.admin.no_channels"),
+            "channels_help": self.text("sessions.admin.channels_help"),
             "all_channels": ",".join(c.id for c in channels),
             "subscribers": self.text("sessions.admin.subscriber_count", count=count),
         })
+
+    def _channel_title(self, channel: Conversation) -> str:
+        """The channel's name as Teams gave it ("Team › Channel"); a team's General channel has the
+        team's id and, from Teams, only the team's name."""
+        if channel.team_id and channel.team_id == channel.id:
+            return self.text("sessions.admin.general_channel",
+                             team=channel.name or self.text("sessions.admin.unnamed_team"))
+        return channel.name or self.text("sessions.admin.unnamed_channel")
 
     async def announce_send(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
@@ -251,10 +280,11 @@ class AdminActions(SessionsBase):
                     digest = hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
                     sent += await outbox.enqueue(db, conversation_id=conversation_id, **common,
                                                  idempotency_key=f"{key}:c:{digest}")
-                if flag(data.get("subscribers")):
-                    for user_id in await repo.subscribers(db, space.series_id):
-                        sent += await outbox.enqueue(db, user_id=user_id, **common,
-                                                     idempotency_key=f"{key}:u:{user_id}")
+                people = await repo.subscribers(db, space.series_id) if flag(data.get("subscribers")) else []
+                for user_id in people:
+                    sent += await outbox.enqueue(db, user_id=user_id, **common, idempotency_key=f"{key}:u:{user_id}")
+                if not sent:  # nothing went out: say why, on the form, rather than report success
+                    error = "sessions.admin.sent_none_already" if wanted or people else "sessions.admin.sent_none_nobody"
         if error:
             await show(turn_context, await self._announce_card(scope, data.get("session_id"), error=self.text(error)),
                        replace=True)

@@ -8,6 +8,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 
 from dialogs.shared.context import scope_of, show
+from dialogs.shared.inputs import every_error
 from dialogs.sessions.common import (
     SessionsBase, agenda_rows, default_series, flag, summary, text_field, zone_of,
 )
@@ -47,6 +48,9 @@ class BrowseActions(SessionsBase):
                 item = summary(self.content, space, zone, await repo.counts(db, space.id))
                 status = mine.status if mine is not None else None
                 item["mine"] = self.text(f"sessions.mine_status.{status}") if status in ACTIVE else ""
+                # A booked session offers what can be done with the booking, not "Register" again.
+                item["booked"] = status in ACTIVE
+                item["can_register"] = item["open"] and not item["booked"]
                 rows.append(item)
             past = [summary(self.content, space, zone) for space in await repo.recent_past(
                 db, now, now - RECENT, limit=MAX_RECENT)] if facilitator else []
@@ -77,15 +81,21 @@ class BrowseActions(SessionsBase):
             if space is None:
                 return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
             zone = await zone_of(db, user_id, self.config.zone)
+            existing = await repo.registration_of(db, space.id, user_id)
+            existing = existing if existing is not None and existing.status in repo.ACTIVE else None
             if values is None:
-                existing = await repo.registration_of(db, space.id, user_id)
-                existing = existing if existing is not None and existing.status in repo.ACTIVE else None
                 user = await db.get(User, user_id)
                 values = {k: getattr(existing, k) for k, *_ in FIELDS} if existing else {"name": user.name if user else ""}
                 values["wants_updates"] = bool(existing.wants_updates) if existing else False
         data = {k: values.get(k) if isinstance(values.get(k), str) else "" for k, *_ in FIELDS}
+        # Someone with a place is changing their details, not registering again: say so.
+        booked = existing is not None
         return self.content.card("session_register", {
-            **summary(self.content, space, zone), **data, "error": error,
+            **summary(self.content, space, zone), **data, "error": error, "booked": booked,
+            "heading": self.text("sessions.register.change_title" if booked else "sessions.register.new_title",
+                                 title=space.title),
+            "submit": self.text("sessions.register.change_submit" if booked else "sessions.register.new_submit"),
+            "mine": self.text(f"sessions.mine_status.{existing.status}") if existing is not None else "",
             "wants_updates": "true" if flag(values.get("wants_updates")) else "false",
         })
 
@@ -93,12 +103,15 @@ class BrowseActions(SessionsBase):
         scope = scope_of(turn_context)
         data, user_id = scope.input.data, scope.actor.user_id
         cleaned: dict[str, Any] = {}
+        errors = []
         for key, limit, required in FIELDS:
             cleaned[key], error = text_field(data, key, limit, required=required)
             if error:
-                await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
-                                                                error=self.error_text(error, key)), replace=True)
-                return
+                errors.append(self.error_text(error, key))
+        if errors:
+            await show(turn_context, await self._form_card(user_id, data.get("session_id"), values=data,
+                                                            error=every_error(errors)), replace=True)
+            return
         details = repo.RegistrationDetails(**cleaned, wants_updates=flag(data.get("wants_updates")))
         now = self.services.now()
         async with self.services.db() as db, db.begin():
@@ -150,7 +163,7 @@ class BrowseActions(SessionsBase):
             subscribed = await repo.is_subscribed(db, user_id)
         return self.content.card("session_mine", {
             "sessions": rows, "none": "" if rows else self.text("sessions.mine_none"), "message": message,
-            "subscribed": subscribed,
+            "subscribed": subscribed, "not_subscribed": not subscribed,
         })
 
     async def withdraw(self, turn_context: TurnContext) -> None:
@@ -172,6 +185,15 @@ class BrowseActions(SessionsBase):
         await show(turn_context, await self.mine_card(user_id, message=self.text("sessions.unsubscribed")),
                    replace=True)
 
+    async def subscribe(self, turn_context: TurnContext) -> None:
+        """The way back from "Stop telling me about new sessions"."""
+        user_id, now = scope_of(turn_context).actor.user_id, self.services.now()
+        async with self.services.db() as db, db.begin():
+            series = await default_series(db, self.config, now)
+            await repo.subscribe(db, series.id, user_id, now)
+        await show(turn_context, await self.mine_card(user_id, message=self.text("sessions.subscribed")),
+                   replace=True)
+
     async def here(self, turn_context: TurnContext) -> None:
         """"I'm here": the attendee records themselves in the register ("who's in the room")."""
         scope = scope_of(turn_context)
@@ -179,20 +201,22 @@ class BrowseActions(SessionsBase):
         async with self.services.db() as db, db.begin():
             space = await repo.get_meeting(db, scope.input.data.get("session_id"))
             registration = await repo.registration_of(db, space.id, user_id) if space else None
+            register = self.register_state(space, now) if space is not None else "closed"
+            zone = await zone_of(db, user_id, self.config.zone)
+            refusal: str | None = None
             if space is None or registration is None or registration.status not in ACTIVE:
-                key = "sessions.errors.not_registered"
-            elif not space.starts_at - self.config.attendance_opens <= now <= space.ends_at \
-                    or space.status == SessionStatus.CANCELLED:
-                key = "sessions.errors.not_now"
+                refusal = self.text("sessions.errors.not_registered")
+            elif register == "not_yet":  # say when it opens rather than only "not now"
+                refusal = self.text("sessions.here_not_yet", when=self.register_opens_text(space, zone))
+            elif register == "closed" or now > space.ends_at:
+                refusal = self.text("sessions.errors.not_now")
             else:
                 await repo.lock(db, space.id)
                 await repo.mark_attended(db, registration, now, user_id)
                 if space.status == SessionStatus.HELD:
                     await queue_feedback_request(db, space.id, user_id, self.config.rules, now)
-                zone = await zone_of(db, user_id, self.config.zone)
                 card = await self.starting_card(db, space, zone, message=self.text("sessions.here_recorded"))
-                key = None
-        if key is None:
+        if refusal is None:
             await show(turn_context, card, replace=True)
             return
-        await show(turn_context, self.notice("sessions.titles.not_recorded", self.text(key)))
+        await show(turn_context, self.notice("sessions.titles.not_recorded", refusal))

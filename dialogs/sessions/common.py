@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.content import Content, ContentError
 from dialogs.shared.inputs import CONTROL_CHARACTERS, storable
+from dialogs.shared.notices import notice_card, step
 from dialogs.shared.context import BotServices, scope_of
 from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
@@ -193,6 +194,21 @@ class SessionsBase:
         """The message for an input check's error `key` about the form field `field`."""
         return self.text(key, field=self.text(f"sessions.fields.{field}"))
 
+    def register_state(self, space: Meeting, now: datetime) -> str:
+        """Whether the register ("who's in the room") can be marked: "open", "not_yet" or "closed".
+
+        Facilitators may keep correcting it after the end; it opens `attendance_opens` before.
+        """
+        if space.status == SessionStatus.CANCELLED:
+            return "closed"
+        return "not_yet" if now < space.starts_at - self.config.attendance_opens else "open"
+
+    def register_opens_text(self, space: Meeting, zone: str) -> str:
+        """When the register opens, in the reader's zone: "Friday 11 December 2026 at 13:30"."""
+        at = in_zone(space.starts_at - self.config.attendance_opens, zone)
+        return self.text("sessions.format.opens", weekday=at.strftime("%A"), day=at.day, month=at.strftime("%B"),
+                         year=at.year, time=at.strftime("%H:%M"))
+
     def facilitator(self, turn_context) -> Any:
         """This turn's scope, once the actor is known to be a facilitator or admin (else NotPermitted)."""
         scope = scope_of(turn_context)
@@ -200,7 +216,10 @@ class SessionsBase:
         return scope
 
     def notice(self, title_key: str, text: str) -> dict[str, Any]:
-        return self.content.card("notice", {"title": self.text(title_key), "text": text})
+        """A notice about sessions, leading on to My sessions, all sessions and the menu."""
+        return notice_card(self.content, self.text(title_key), text, (
+            step(self.text("sessions.next.mine"), "sessions.mine"),
+            step(self.text("sessions.next.browse"), "sessions.browse")))
 
     def calendar_url(self, session_id: str) -> str:
         links = self.services.links

@@ -47,8 +47,12 @@ class ViewActions(SessionsBase):
         now = self.services.now()
         links = self.services.links
         token = links.token("register_csv", export_subject(space.id, actor.user_id), now + EXPORT_LINK_LIFETIME)
+        register = self.register_state(space, now)
         return self.content.card("session_manage", {
             **summary(self.content, space, zone, counts), "message": message,
+            # The register button only where it can work; otherwise when it will.
+            "can_mark": register == "open",
+            "register_note": self._register_note(space, zone, register),
             "counts": self.text("sessions.view.counts", registered=counts.registered, waitlisted=counts.waitlisted,
                                 attended=counts.attended,
                                 capacity=space.capacity if space.capacity else self.text("sessions.view.no_limit")),
@@ -63,6 +67,12 @@ class ViewActions(SessionsBase):
             "export_note": self.text("sessions.view.export_note", minutes=int(EXPORT_LINK_LIFETIME.total_seconds() // 60)),
         })
 
+    def _register_note(self, space, zone: str, register: str) -> str:
+        if register == "not_yet":
+            return self.text("sessions.view.register_opens", when=self.register_opens_text(space, zone),
+                             minutes=int(self.config.attendance_opens.total_seconds() // 60))
+        return self.text("sessions.view.register_cancelled") if register == "closed" else ""
+
     def _groups(self, values) -> list[dict[str, str]]:
         counted = Counter(cut(v.strip(), 100) for v in values if v and v.strip())
         rows = [{"name": name, "count": str(n)} for name, n in counted.most_common(MAX_GROUPS)]
@@ -70,17 +80,22 @@ class ViewActions(SessionsBase):
 
     async def attendance(self, turn_context: TurnContext) -> None:
         scope = self.facilitator(turn_context)
-        await show(turn_context, await self._attendance_card(scope.input.data.get("session_id")), replace=True)
+        await show(turn_context, await self._attendance_card(scope.input.data.get("session_id"),
+                                                             user_id=scope.actor.user_id), replace=True)
 
-    async def _attendance_card(self, session_id: Any, *, message: str = "", error: str = "") -> dict[str, Any]:
+    async def _attendance_card(self, session_id: Any, *, user_id: str, message: str = "",
+                               error: str = "") -> dict[str, Any]:
         async with self.services.db() as db:
             space = await repo.get_meeting(db, session_id)
             people = await repo.registrations(db, space.id) if space else []
+            zone = await zone_of(db, user_id, self.config.zone)
         if space is None:
             return self.notice("sessions.titles.unknown", self.text("sessions.errors.unknown_session"))
         shown = people[:MAX_REGISTER]
+        register = self.register_state(space, self.services.now())
         return self.content.card("session_attendance", {
             "session_id": space.id, "title": space.title, "message": message, "error": error,
+            "can_mark": register == "open", "register_note": self._register_note(space, zone, register),
             "people": [{"title": cut(self.text("sessions.view.person", name=r.name, organisation=r.organisation,
                                                 status=self.text(f"sessions.mine_status.{r.status}")), PERSON_SHOWN),
                         "value": r.id}
@@ -102,7 +117,7 @@ class ViewActions(SessionsBase):
                 error = "sessions.errors.unknown_session"
             elif not wanted <= set(people):
                 error = "sessions.errors.unknown_person"
-            elif space.status == SessionStatus.CANCELLED or now < space.starts_at - self.config.attendance_opens:
+            elif self.register_state(space, now) != "open":
                 error = "sessions.errors.not_now"
             else:
                 error = None
@@ -114,9 +129,9 @@ class ViewActions(SessionsBase):
                     elif rid not in wanted and registration.attended_at is not None and registration.status in ACTIVE:
                         registration.attended_at, registration.attendance_marked_by = None, None
         if error:
-            await show(turn_context, await self._attendance_card(data.get("session_id"), error=self.text(error)),
-                       replace=True)
+            await show(turn_context, await self._attendance_card(data.get("session_id"), user_id=scope.actor.user_id,
+                                                                 error=self.text(error)), replace=True)
             return
         assert space is not None  # no error means the session was found
-        await show(turn_context, await self._attendance_card(space.id, message=self.text("sessions.view.saved")),
-                   replace=True)
+        await show(turn_context, await self._attendance_card(space.id, user_id=scope.actor.user_id,
+                                                             message=self.text("sessions.view.saved")), replace=True)

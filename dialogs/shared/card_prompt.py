@@ -8,6 +8,7 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from dialogs.shared.content import Content
 from dialogs.shared.context import say, scope_of, show
+from dialogs.shared.notices import notice_card
 
 
 class CardPrompt(Dialog):
@@ -35,6 +36,10 @@ class CardPrompt(Dialog):
         turn_input = scope_of(dialog_context.context).input
         if turn_input.verb in dialog_context.active_dialog.state["verbs"]:
             return await dialog_context.end_dialog({"verb": turn_input.verb, "data": dict(turn_input.data)})
-        key = "bot.card_expired" if turn_input.verb else "bot.use_buttons"
-        await say(dialog_context.context, self._content.text(key))
+        text = self._content.text
+        if turn_input.verb:
+            await show(dialog_context.context, notice_card(self._content, text("bot.card_expired_title"),
+                                                           text("bot.card_expired")))
+        else:
+            await say(dialog_context.context, text("bot.use_buttons"))
         return Dialog.end_of_turn

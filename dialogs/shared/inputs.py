@@ -8,6 +8,9 @@ text input is checked here, and refused with `CONTROL_CHARACTERS` naming the fie
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from dialogs.shared.templating import Prose, as_markdown
 
 CONTROL_CHARACTERS = "inputs.control_characters"  # content key; its {field} names the input
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but tab, line feed and carriage return; DEL; C1
@@ -26,3 +29,14 @@ def printable(value: str) -> str:
     """`value` without what `storable` refuses in one line: for text we are given, such as
     Teams display names, where there is nobody to ask to retype it."""
     return _SINGLE_LINE.sub("", value)
+
+
+def every_error(messages: Sequence[str]) -> str:
+    """One message naming every field that needs correcting, each on its own line ("" for none).
+
+    A form that named only its first problem made people submit once per mistake. Content prose
+    keeps its Markdown (see `dialogs.shared.templating.Prose`).
+    """
+    if len(messages) <= 1:
+        return messages[0] if messages else ""
+    return Prose("\n\n".join(messages), "\n\n".join(as_markdown(m) for m in messages))

@@ -27,7 +27,7 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
             "title": content_text(name_length), "intro": content_text(LINE), "error": content_text(LINE),
             "labels": {k: content_text(LABEL) for k in (
                 "feeling", "states", "needs", "hard", "let_go", "well", "note", "send", "skip", "pause_stop", "pause",
-                "stop", "pause_date", "feeling_error")},
+                "stop", "pause_date", "feeling_error", "limit")},
             "feelings": choices(range(1, 6)), "states": choices(STATES), "needs": choices(NEEDS),
             "values": {"feeling": "3", "states": ",".join(STATES), "needs": ",".join(NEEDS)},
             "max_chars": MAX_CHARS, "privacy": content_text(LINE), "day": "2026-11-23", "prompt": True,
@@ -77,7 +77,8 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
     def data() -> dict[str, Any]:
         return {"title": content_text(LABEL), "facts": [{"title": content_text(LABEL), "value": content_text(40)}] * 4,
                 "download_url": "https://" + "peerspace.example.nhs.uk/" * 4 + "checkins/export/" + "x" * 300 + ".csv",
-                "download": content_text(40), "delete": content_text(40), "link_note": content_text(LINE)}
+                "download": content_text(40), "delete": content_text(40), "link_note": content_text(LINE),
+                "back": content_text(40)}
 
     def confirm() -> dict[str, Any]:
         return {"title": content_text(LABEL), "text": content_text(LINE), "yes": content_text(40),

@@ -70,8 +70,9 @@ async def test_help_shows_menu_with_feature_buttons(harness):
 
 async def test_unknown_text_points_to_menu(harness):
     await harness.say("what is the weather like")
-    assert "menu" in harness.connector.sent[-1].text.lower()
-    assert not harness.connector.sent[-1].cards
+    [card] = harness.connector.sent[-1].cards
+    assert "I didn't catch that" in _texts(card)
+    assert [a["verb"] for a in card["actions"]] == ["menu.show"], "the menu is one press away"
 
 
 async def test_menu_button_by_execute_and_by_submit_fallback(harness):
@@ -93,7 +94,9 @@ async def test_redelivered_activity_is_processed_once(harness):
 
 async def test_stale_card_button_is_answered_kindly(harness):
     await harness.press("my_data.delete.confirm")
-    assert "already been used" in harness.connector.sent[-1].text
+    [card] = harness.connector.sent[-1].cards
+    assert "already been used" in _texts(card)
+    assert [a["verb"] for a in card["actions"]] == ["menu.show"]
 
 
 async def test_malformed_submission_changes_nothing(harness):

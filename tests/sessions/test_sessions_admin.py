@@ -57,7 +57,7 @@ async def test_new_session_form_proposes_thirteen_weeks_after_the_last(harness):
     ({"title": ""}, "give the session a title"),
     ({"joining_url": "http://teams.example/x"}, "https://"),
     ({"joining_url": "javascript:alert(1)"}, "https://"),
-    ({"capacity": "0"}, "whole number"),
+    ({"capacity": "-1"}, "whole number"),  # 0 or empty: no limit
     ({"capacity": "ten"}, "whole number"),
     ({"end": "13:00"}, "end time must be after"),
     ({"date": "2026-01-02"}, "start in the future"),
@@ -183,7 +183,8 @@ async def test_announcement_goes_to_chosen_channels_and_subscribers(harness):
     assert "Announcement queued for 2 chats and channels" in texts(card)
     again = await card_of(harness, "sessions.announce.send",
                           {"session_id": sid, "channels": channel, "subscribers": "true"}, FACILITATOR)
-    assert "queued for 0" in texts(again), "announcing twice sends nothing new"
+    assert "Nothing was sent: every channel and person you chose already has" in texts(again), \
+        "announcing twice sends nothing new, and says so"
     await harness.components.dispatcher.drain()
     [to_channel] = [c for s in harness.connector.to(channel) for c in s.cards
                     if "Join the next implementation space" in texts(c)]

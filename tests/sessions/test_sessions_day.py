@@ -123,7 +123,7 @@ async def test_im_here_outside_the_session_records_nothing(harness, clock):
     sid = await first_session(harness)
     await register(harness, sid)
     await harness.press("sessions.here", {"session_id": sid})
-    assert "not open right now" in texts(harness.connector.sent[-1].cards[0])
+    assert "opens on Friday 11 December 2026 at 13:30" in texts(harness.connector.sent[-1].cards[0])
     assert (await rows(harness, Registration))[0].attended_at is None
 
 

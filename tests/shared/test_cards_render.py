@@ -115,7 +115,8 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     ]},
     "my_data_confirm": lambda: {},
     "roles": lambda: _roles_data(),
-    "notice": lambda: {"title": content_text(NAME), "text": text(PARAGRAPH)},
+    "notice": lambda: {"title": content_text(NAME), "text": text(PARAGRAPH), "next": [
+        {"title": content_text(BUTTON), "verb": verb(i), "data": {"session_id": f"{i:032x}"}} for i in range(3)]},
     "feedback_form": lambda: _feedback_form_data(),
     "feedback_report": lambda: _feedback_report_data(),
     "feedback_reports": lambda: _feedback_reports_data(),
@@ -193,7 +194,8 @@ def _feedback_report_data() -> dict[str, Any]:
         "scope": "series:" + "f" * 32 + ":2026-Q4",
         "export_url": "https://" + "bot.example.nhs.uk" + "/feedback/export/" + "x" * 300,
         "labels": _feedback_labels(("chart_title", "chart_alt", "chart_band", "chart_people", "ratings", "themes",
-                                    "topics", "actions_title", "action_theme", "action_text", "action_record",
+                                    "topics", "actions_title", "action_theme", "action_text", "action_hint",
+                                    "action_record",
                                     "export", "back")),
     }
 
@@ -557,23 +559,28 @@ def _session_builders() -> dict[str, Callable[[], dict[str, Any]]]:
     url = "https://peerspace.example.nhs.uk/calendar/session/" + "t" * 200 + ".ics"
     return {
         "session_list": lambda: {
-            "sessions": [{**_session_summary(i), "mine": content_text(30)} for i in range(MAX_LISTED)],
+            "sessions": [{**_session_summary(i), "mine": content_text(30), "booked": True, "can_register": False}
+                         for i in range(MAX_LISTED)],
             "past": [_session_summary(i) for i in range(MAX_RECENT)], "none": "", "facilitator": True, "message": content_text(200), "zone_note": content_text(80),
             "feed_url": url},
         "session_mine": lambda: {
             "sessions": [{**_session_summary(i), "mine": content_text(30), "calendar_url": url} for i in range(12)],
-            "none": "", "message": content_text(200), "subscribed": True},
+            "none": "", "message": content_text(200), "subscribed": True, "not_subscribed": False},
         "session_manage": lambda: {
             **_session_summary(), "message": content_text(200), "counts": content_text(120),
             "by_organisation": [{"name": text(100), "count": "999"} for _ in range(MAX_GROUPS)],
             "by_role": [{"name": text(100), "count": "999"} for _ in range(MAX_GROUPS)],
             "access_needs": [{"name": text(NAME), "needs": text(NEEDS_SHOWN)} for _ in range(MAX_NEEDS)],
             "no_needs": "", "live": True, "can_open": True, "can_close": True, "export_url": url,
-            "export_note": content_text(100)},
+            "export_note": content_text(100), "can_mark": True, "register_note": content_text(150)},
         "session_attendance": lambda: {
             "session_id": "0" * 32, "title": text(NAME), "message": content_text(100), "error": content_text(100),
             "people": [{"title": text(PERSON_SHOWN), "value": f"{i:032x}"} for i in range(MAX_REGISTER)],
-            "attended": ",".join(f"{i:032x}" for i in range(MAX_REGISTER)), "none": "", "more": content_text(60)},
+            "attended": ",".join(f"{i:032x}" for i in range(MAX_REGISTER)), "none": "", "more": content_text(60),
+            "can_mark": True, "register_note": content_text(150)},
+        # One of the two Places boxes (with a value, or empty for no limit) is ever sent.
+        "session_edit": lambda: {**placeholder_data(content().cards["session_edit"]), "limited": True,
+                                 "unlimited": False, "places": 10000},
         "session_confirmation": lambda: {
             **_session_summary(), "headline": content_text(40), "detail": content_text(300),
             "link_note": content_text(80), "show_link": True, "agenda": agenda, "calendar_url": url,
@@ -586,11 +593,11 @@ BUILDERS.update(_session_builders())
 
 def test_a_remembered_card_is_the_same_card_and_a_fresh_copy() -> None:
     cards = load_content(ROOT / "content")
-    data = {"title": "Saved", "text": "Your answer is saved."}
+    data = {"title": "Saved", "text": "Your answer is saved.", "next": []}
     first = cards.card("notice", data)
     first["body"].append({"type": "TextBlock", "text": "changed by a caller"})
     second = cards.card("notice", data)
     assert second == json.loads(json.dumps(with_submit_fallback(bind(cards.cards["notice"], data))))
     assert "changed by a caller" not in json.dumps(second)
-    other = cards.card("notice", {"title": "Kept", "text": "Nothing was deleted."})
+    other = cards.card("notice", {"title": "Kept", "text": "Nothing was deleted.", "next": []})
     assert "Kept" in json.dumps(other) and "Saved" not in json.dumps(other)

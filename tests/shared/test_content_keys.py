@@ -127,7 +127,7 @@ def test_an_override_folder_changes_a_text_and_a_card(tmp_path):
     assert content.text("feedback.reports.title") == "Trust feedback reports"
     assert content.text("roles_admin.granted", name="A", role="B") == load_content(CONTENT).text(
         "roles_admin.granted", name="A", role="B")  # keys not overridden keep the default
-    bound = content.card("notice", {"title": "T", "text": "X"})
+    bound = content.card("notice", {"title": "T", "text": "X", "next": []})
     assert [b["text"] for b in bound["body"]] == ["T", "X", "Trust footer"]
     assert content.file("notice.json") == folder / "cards" / "notice.json"
 

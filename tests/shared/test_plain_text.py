@@ -82,8 +82,8 @@ def test_content_text_keeps_its_markdown_and_escapes_what_was_typed(content):
 
 
 def test_the_card_cache_tells_prose_from_the_same_words_typed(content):
-    first = content.card("notice", {"title": Prose("**Hi**"), "text": Prose("**Hi**")})
-    second = content.card("notice", {"title": "**Hi**", "text": "**Hi**"})
+    first = content.card("notice", {"title": Prose("**Hi**"), "text": Prose("**Hi**"), "next": []})
+    second = content.card("notice", {"title": "**Hi**", "text": "**Hi**", "next": []})
     assert "strong" in markup_in(list(markdown_texts(first))[-1])
     assert "strong" not in markup_in(list(markdown_texts(second))[-1])
 
