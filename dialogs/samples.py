@@ -14,6 +14,7 @@ import logging
 from botbuilder.core import TurnContext
 
 from dialogs.shared.context import BotServices, scope_of, show
+from dialogs.shared.notices import notice_card
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.shared.samples import SamplesRefused
 from scheduler.clock import Clock
@@ -54,8 +55,8 @@ class SampleActions:
 
     async def _refuse(self, turn_context: TurnContext) -> None:
         text = self._services.content.text
-        await show(turn_context, self._services.content.card("notice", {
-            "title": text("samples.refused.title"), "text": text("samples.refused.text")}), replace=True)
+        await show(turn_context, notice_card(self._services.content, text("samples.refused.title"),
+                                             text("samples.refused.text")), replace=True)
 
 
 def install(ctx: FeatureContext) -> None:

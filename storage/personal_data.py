@@ -104,5 +104,7 @@ class PersonalDataRegistry:
         return items
 
     async def erase(self, db: AsyncSession, user: User) -> None:
-        for source in self.sources:
+        # Latest registered first: features built on others (supervision on people, feedback on
+        # sessions) find the person and rows they erase by before those are erased; the profile last.
+        for source in [*reversed(self._sources), self._profile]:
             await source.erase(db, user)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.cadence.common import CadenceBase
 from dialogs.shared.context import scope_of, show
+from dialogs.shared.notices import notice_card
 from storage.cadence.models import CadencePreference
 from storage.models import User
 from storage.people.models import Person
@@ -57,9 +58,8 @@ class Preferences(CadenceBase):
                 db.add(preference)
             preference.weekly_digest = choice == "digest"
         t = self.text
-        await show(turn_context, self.content.card("notice", {
-            "title": t("cadence.preferences.title"),
-            "text": t("cadence.preferences.saved", choice=t(f"cadence.preferences.saved_{choice}"))}), replace=True)  # text-key: cadence.preferences.saved_*
+        saved = t("cadence.preferences.saved", choice=t(f"cadence.preferences.saved_{choice}"))  # text-key: cadence.preferences.saved_*
+        await show(turn_context, notice_card(self.content, t("cadence.preferences.title"), saved), replace=True)
 
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
         digest = await db.scalar(select(CadencePreference.weekly_digest).join(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.context import BotServices
 from dialogs.shared.inputs import storable
+from dialogs.shared.notices import notice_card, step
 from storage.people.directory import choice_value, known_people, same_text
 from storage.people.models import Person, PersonLink
 from storage.roles import Actor, Role
@@ -52,7 +53,8 @@ class PeopleBase:
                 for p in await known_people(db, organisation=organisation, limit=MAX_CHOICES)]
 
     def notice(self, title_key: str, body: str) -> dict[str, Any]:
-        return self.content.card("notice", {"title": self.text(title_key), "text": body})
+        return notice_card(self.content, self.text(title_key), body,
+                           (step(self.text("people.next.home"), "people.home"),))
 
 
 def single_line(data: dict[str, Any], key: str) -> tuple[str, bool]:

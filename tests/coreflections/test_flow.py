@@ -305,9 +305,11 @@ async def test_my_data_lists_the_groups_and_answers_and_deletes_them(harness, cl
     assert facts["Co-reflection groups"] == "North ward co-reflection: member"
     assert facts["Co-reflection meetings you answered or attended"] == "1"
     assert "North ward co-reflection: you lead it" in (await _my_data(harness, LEAD))["Co-reflection groups"]
+    alice = await person_id(harness, ALICE)
     await harness.press("my_data.delete", person=ALICE)
     await harness.press("my_data.delete.confirm", person=ALICE)
-    alice = await person_id(harness, ALICE)
     async with harness.components.services.db() as db:
         assert not list(await db.scalars(select(CoReflectionMember).where(CoReflectionMember.person_id == alice)))
         assert not list(await db.scalars(select(CoReflectionResponse).where(CoReflectionResponse.person_id == alice)))
+        # Nothing else needed her colleague record, so the people feature erased it too.
+        assert await db.scalar(select(PersonRow.id).where(PersonRow.aad_object_id == ALICE.aad)) is None
