@@ -1,4 +1,4 @@
-"""Command line: `python -m bot serve | db upgrade | package --out DIR`."""
+"""Command line: `python -m bot serve | db upgrade | package --out DIR | feedback corrections --out FILE`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL")
     package = sub.add_parser("package", help="write the Teams app package (zip) for sideloading")
     package.add_argument("--out", required=True, type=Path, help="folder to write the zip into")
+    feedback = sub.add_parser("feedback", help="feedback tasks")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    corrections = feedback_sub.add_parser("corrections", help="export facilitators' theme corrections (YAML)")
+    corrections.add_argument("--out", required=True, type=Path, help="file to write")
     return parser
 
 
@@ -65,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
 
             path = build_package(settings, args.out)
             print(f"wrote {path}")
+            return 0
+        if args.command == "feedback":
+            from storage.feedback.corrections import export_yaml
+
+            args.out.write_text(asyncio.run(export_yaml(settings.database_url)), encoding="utf-8")
+            print(f"wrote {args.out}")
             return 0
     except (SettingsError, ContentError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

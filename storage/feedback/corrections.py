@@ -79,3 +79,20 @@ async def purge(db: AsyncSession, before: date) -> int:
     a quote kept here never outlives the rule that deletes stored quotes."""
     result = await db.execute(delete(ThemeCorrection).where(ThemeCorrection.recorded_on < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def export_yaml(url: str) -> str:
+    """Every correction in the database at ``url`` as YAML for the next tuning round
+    (``python -m bot feedback corrections``; ``bench/themes.py --corrections FILE`` scores them)."""
+    import yaml
+
+    from storage.db import create_engine, create_sessionmaker
+
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            rows = await export(db)
+    finally:
+        await engine.dispose()
+    header = "# Facilitators' theme corrections: scrubbed quotes already shown on reports, nothing else.\n"
+    return header + yaml.safe_dump({"corrections": rows}, allow_unicode=True, sort_keys=False, width=100)

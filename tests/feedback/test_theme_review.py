@@ -5,7 +5,8 @@ PostgreSQL (the harness runs both)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import date, timedelta
 
 from sqlalchemy import inspect, select
 
@@ -135,3 +136,28 @@ async def test_corrections_are_for_facilitators_and_bad_input_changes_nothing(ha
         assert "could not be read" in str(body["value"]) or "no longer shown" in str(body["value"])
     async with harness.components.services.db() as db:
         assert list(await db.scalars(select(ThemeCorrection))) == []
+
+
+async def test_cli_exports_corrections_for_the_next_tuning_round(tmp_path, monkeypatch):
+    import yaml
+
+    from bot.__main__ import main
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade_url
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    await upgrade_url(url)
+    engine = create_engine(url)
+    async with create_sessionmaker(engine)() as db, db.begin():
+        await corrections.record(db, "We need a buddy scheme", "supervision", "not", date(2026, 12, 1))
+        await corrections.record(db, "We need a buddy scheme", "supervision", "is", date(2026, 12, 2))  # changed
+        await corrections.record(db, "Slides please", "resources_sharing", "is", date(2026, 12, 1))
+    async with create_sessionmaker(engine)() as db, db.begin():
+        assert await corrections.purge(db, date(2026, 12, 2)) == 1  # retention: older than the cut-off
+    await engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PEERSPACE_DEV", "1")
+    out = tmp_path / "corrections.yaml"
+    assert await asyncio.to_thread(main, ["feedback", "corrections", "--out", str(out)]) == 0
+    exported = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert exported == {"corrections": [{"text": "We need a buddy scheme", "theme": "supervision", "verdict": "is"}]}
