@@ -95,7 +95,7 @@ async def test_a_correction_is_stored_anonymously_and_the_quote_leaves_the_theme
     sid = await _report_with_quotes(harness, clock)
     body = await harness.press("feedback.theme.why", {"scope": f"session:{sid}", "theme": "supervision"},
                                FACILITATOR)
-    before = [t for t in TEXTS if t in str(body["value"])]
+    before = sorted((t for t in TEXTS if t in str(body["value"])), key=str(body["value"]).index)  # card order
     first = next(a for a in _actions(body["value"], "feedback.theme.correct")
                  if a["data"]["verdict"] == "not" and a["data"]["quote"] == "0")
     body = await harness.press("feedback.theme.correct", first["data"], FACILITATOR)
