@@ -119,6 +119,12 @@ class HybridTagger:
         self._weights = weights
         # Compare scores with the thresholds' log-odds: no exp() per theme when tagging.
         self._cuts = [math.log(c / (1.0 - c)) for c in weights.thresholds] if weights else []
+        # Word pairs by first word, so tagging builds no pair string the model does not know.
+        self._pairs: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {}
+        for name, ws in (weights.features.items() if weights else ()):
+            first, _, second = name.partition(" ")
+            if second:
+                self._pairs.setdefault(first, {})[second] = ws
 
     @property
     def themes(self) -> tuple[Theme, ...]:
@@ -150,15 +156,21 @@ class HybridTagger:
             return self._rules.tag(text)
         words = _TOKEN.findall(text.casefold().translate(_QUOTES))
         keys = [lemma(x) for x in words] if w.lemmas else words
-        found = {k for k in keys if k not in STOP}
-        found.update(f"{a} {b}" for a, b in zip(keys, keys[1:]) if a not in STOP or b not in STOP)
         rules = self._rules.tag(text)
-        if w.rules:
-            found.update(RULE + t for t in rules)
         total = list(w.bias)
-        get = w.features.get
-        for name in found:
-            for index, weight in get(name, ()):
+        get, pairs = w.features.get, self._pairs
+        hits = [ws for k in set(keys) if k not in STOP and (ws := get(k))]
+        seen: set[tuple[str, str]] = set()
+        for a, b in zip(keys, keys[1:]):
+            # Pairs of two stop words are no features, so looking them up finds nothing.
+            ws = (pairs.get(a) or {}).get(b)
+            if ws and (a, b) not in seen:
+                seen.add((a, b))
+                hits.append(ws)
+        if w.rules:
+            hits.extend(ws for t in rules if (ws := get(RULE + t)))
+        for ws in hits:
+            for index, weight in ws:
                 total[index] += weight
         given = {w.themes[i] for i, score in enumerate(total) if score >= self._cuts[i]}
         given.update(t for t in rules if w.union or t not in w.themes)

@@ -179,21 +179,28 @@ def folds(n: int, k: int = 5) -> list[list[int]]:
     return [list(range(start, n, k)) for start in range(k)]
 
 
+def out_of_fold(rows: Sequence[list[str]], labels: Sequence[frozenset[str]], themes: Sequence[str],
+                config: Config, parts: list[list[int]]) -> list[list[float]]:
+    """Each row's probabilities from the model trained on the other folds."""
+    oof: list[list[float]] = [[] for _ in rows]
+    for part in parts:
+        inside = set(part)
+        train = [i for i in range(len(rows)) if i not in inside]
+        bias, weights = fit([rows[i] for i in train], [labels[i] for i in train], themes, config)
+        model = packed(themes, bias, weights, [0.5] * len(themes), config)
+        for i, p in zip(part, probabilities(model, [rows[i] for i in part])):
+            oof[i] = p
+    return oof
+
+
 def cross_validate(items: Sequence[Labelled], themes: Sequence[str], rules: ThemeTagger,
                    config: Config, k: int = 5) -> list[set[str]]:
     """Out-of-fold predictions for every item. Thresholds for fold i come from the out-of-fold
     probabilities of the other folds, so no item is scored by a threshold it helped choose."""
     rows = [features(item.text, rules, config) for item in items]
     labels = [item.themes for item in items]
-    oof: list[list[float]] = [[] for _ in items]
     parts = folds(len(items), k)
-    for part in parts:
-        inside = set(part)
-        train = [i for i in range(len(items)) if i not in inside]
-        bias, weights = fit([rows[i] for i in train], [labels[i] for i in train], themes, config)
-        model = packed(themes, bias, weights, [0.5] * len(themes), config)
-        for i, p in zip(part, probabilities(model, [rows[i] for i in part])):
-            oof[i] = p
+    oof = out_of_fold(rows, labels, themes, config, parts)
     hits = [set(rules.tag(item.text)) if config.union else set() for item in items]
     predicted: list[set[str]] = [set() for _ in items]
     for part in parts:
@@ -210,14 +217,7 @@ def train(items: Sequence[Labelled], themes: Sequence[str], rules: ThemeTagger, 
     tuning = [item for item in items if not item.heldout]
     rows = [features(item.text, rules, config) for item in tuning]
     labels = [item.themes for item in tuning]
-    oof: list[list[float]] = [[] for _ in tuning]
-    for part in folds(len(tuning)):
-        inside = set(part)
-        train_ix = [i for i in range(len(tuning)) if i not in inside]
-        bias, weights = fit([rows[i] for i in train_ix], [labels[i] for i in train_ix], themes, config)
-        model = packed(themes, bias, weights, [0.5] * len(themes), config)
-        for i, p in zip(part, probabilities(model, [rows[i] for i in part])):
-            oof[i] = p
+    oof = out_of_fold(rows, labels, themes, config, folds(len(tuning)))
     hits = [set(rules.tag(item.text)) for item in tuning] if config.union else None
     cut = thresholds(oof, labels, themes, config.per_theme, hits)
     bias, weights = fit(rows, labels, themes, config)

@@ -38,37 +38,17 @@ async def _report_with_quotes(harness, clock) -> str:
     return sid
 
 
-def _themes(card) -> list[dict]:
-    """The theme containers of a rendered report card (those that carry a heading)."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Container" and any(
-                    isinstance(i, dict) and "Supervision: " in str(i.get("text", "")) for i in node.get("items", [])):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(card)
-    return found
-
-
 def _actions(card, verb: str) -> list[dict]:
-    out = []
-
-    def walk(node):
+    """Every Action.Execute with this verb in a rendered card, in document order."""
+    stack, out = [card], []
+    while stack:
+        node = stack.pop()
         if isinstance(node, dict):
             if node.get("type") == "Action.Execute" and node.get("verb") == verb:
                 out.append(node)
-            for value in node.values():
-                walk(value)
+            stack.extend(reversed(list(node.values())))
         elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(card)
+            stack.extend(reversed(node))
     return out
 
 
@@ -127,7 +107,9 @@ async def test_corrections_are_for_facilitators_and_bad_input_changes_nothing(ha
     good = {"scope": f"session:{sid}", "theme": "supervision", "quote": "0", "verdict": "not"}
     body = await harness.press("feedback.theme.why", {"scope": f"session:{sid}", "theme": "supervision"},
                                FACILITATOR)
-    good["check"] = _actions(body["value"], "feedback.theme.correct")[0]["data"]["check"]
+    first = _actions(body["value"], "feedback.theme.correct")[0]["data"]
+    assert (first["quote"], first["verdict"]) == ("0", "not")
+    good["check"] = first["check"]
     for verb in ("feedback.theme.why", "feedback.theme.correct"):
         await harness.press(verb, good, ALICE)
         assert "only open to" in harness.connector.sent[-1].text

@@ -215,3 +215,11 @@ def test_tagger_holds_its_measured_quality_on_held_out_comments():
     assert hybrid["held_out"]["recall"] >= 0.69, hybrid["held_out"]
     assert hybrid["held_out"]["f1"] > phrases["held_out"]["f1"]  # the reason the hybrid ships
     assert set(hybrid["per_theme"]) == set(EXPECTED_IDS)
+
+
+def test_fast_tagging_path_gives_the_same_themes_as_the_explained_one():
+    tagger = HybridTagger(load_taxonomy(TAXONOMY), load_weights())
+    texts = [item["text"] for item in yaml.safe_load(LABELLED.read_text(encoding="utf-8"))["comments"]]
+    texts += ["peer support peer support peer support", "the the the", "Supervision! supervision? SUPERVISION."]
+    for text in texts:
+        assert tagger.tag(text) == list(tagger.explain(text)), text
