@@ -11,20 +11,36 @@ two quotes cannot be linked to one writer through the card.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.shared.context import scope_of
+from dialogs.shared.context import BotServices, scope_of
 from dialogs.shared.text import cut, text_of
 from storage.feedback import corrections, reports
 from storage.feedback.theme_model import HybridTagger
 from storage.roles import FACILITATORS
 
-if TYPE_CHECKING:
-    from dialogs.feedback.reports import FeedbackReports
-
 CHECK_CHARS = 16  # hex digits of the quote hash the card carries
+
+
+class ReportView(Protocol):
+    """What the review needs of dialogs/feedback/reports.FeedbackReports (which imports this
+    module, so it is described here rather than imported)."""
+
+    @property
+    def services(self) -> BotServices: ...
+
+    def wording(self, key: str, **params: Any) -> str: ...
+
+    def knows_theme(self, theme: str) -> bool: ...
+
+    async def render(self, turn_context: TurnContext, scope_key: str, **extra: Any) -> None: ...
+
+    async def home(self, turn_context: TurnContext, *, error: str = "") -> None: ...
+
+    async def build(self, db: AsyncSession, scope_key: str) -> tuple[str, reports.Figures, str] | None: ...
 
 
 def quote_check(text: str) -> str:
@@ -32,7 +48,7 @@ def quote_check(text: str) -> str:
     return corrections.text_key(text)[:CHECK_CHARS]
 
 
-def theme_entry(view: "FeedbackReports", tagger: HybridTagger, scope_key: str, theme: str, label: str,
+def theme_entry(view: ReportView, tagger: HybridTagger, scope_key: str, theme: str, label: str,
                 count: int, quotes: list[tuple[str, str]], *, expanded: bool, quote_chars: int) -> dict[str, Any]:
     """One theme of the report card; ``expanded`` adds the words and the correction buttons."""
     entries = []
@@ -55,7 +71,7 @@ def theme_entry(view: "FeedbackReports", tagger: HybridTagger, scope_key: str, t
 class ThemeReview:
     """The two card actions; the report itself is drawn by FeedbackReports."""
 
-    def __init__(self, view: "FeedbackReports") -> None:
+    def __init__(self, view: ReportView) -> None:
         self._view = view
 
     async def why(self, turn_context: TurnContext) -> None:
