@@ -1,4 +1,5 @@
-"""Command line: `python -m bot serve | db upgrade | package --out DIR | people import FILE [--dry-run]`."""
+"""Command line: `python -m bot serve | db upgrade | package --out DIR | people import FILE [--dry-run] |
+feedback corrections --out FILE`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("file", type=Path, help="the CSV file (header: name, email_or_aad_id, role, line_manager, "
                                                 "peer_supervisor, start_date, team[, organisation])")
     roster.add_argument("--dry-run", action="store_true", help="check and print what would change; change nothing")
+    feedback = sub.add_parser("feedback", help="feedback tasks")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    corrections = feedback_sub.add_parser("corrections", help="export facilitators' theme corrections (YAML)")
+    corrections.add_argument("--out", required=True, type=Path, help="file to write")
     return parser
 
 
@@ -96,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
 
             path = build_package(settings, args.out)
             print(f"wrote {path}")
+            return 0
+        if args.command == "feedback":
+            from storage.feedback.corrections import export_yaml
+
+            args.out.write_text(asyncio.run(export_yaml(settings.database_url)), encoding="utf-8")
+            print(f"wrote {args.out}")
             return 0
     except (SettingsError, ContentError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

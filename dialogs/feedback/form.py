@@ -32,7 +32,9 @@ from storage.outbox import ClaimedMessage
 from storage.personal_data import DataItem, PersonalDataSource
 from storage.sessions.events import FEEDBACK_REQUEST
 from storage.sessions.models import Meeting
-from storage.feedback.themes import ThemeTagger, load_taxonomy
+from storage.feedback import corrections
+from storage.feedback.theme_model import HybridTagger, load_weights
+from storage.feedback.themes import load_taxonomy
 
 OTHER = "other"
 RATING_VALUES = ("1", "2", "3", "4", "5")
@@ -101,7 +103,7 @@ class ScrubberCache:
 
 
 class FeedbackForm:
-    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: HybridTagger) -> None:
         self._services = services
         self._config = config
         self._tagger = tagger
@@ -302,6 +304,7 @@ class FeedbackForm:
         async with self._services.db() as db, db.begin():
             await store.seal_closed(db, now, self._config.window)
             await store.expire_quotes(db, cutoff)
+            await corrections.purge(db, cutoff.date())
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
@@ -315,14 +318,15 @@ async def _teams_id(db: AsyncSession, user_id: str) -> str:
     return await db.scalar(select(User.teams_id).where(User.id == user_id)) or f"user:{user_id}"
 
 
-def load_tagger(content: Content) -> ThemeTagger:
+def load_tagger(content: Content) -> HybridTagger:
+    """The phrase list (content, overridable) with the shipped model over words."""
     try:
-        return ThemeTagger(load_taxonomy(content.file("themes.yaml")))
+        return HybridTagger(load_taxonomy(content.file("themes.yaml")), load_weights())
     except ValueError as exc:
         raise ContentError(str(exc)) from None
 
 
-def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> FeedbackForm:
+def install(ctx: FeatureContext, config: FeedbackConfig, tagger: HybridTagger) -> FeedbackForm:
     """The form, its outbox renderer, personal data and housekeeping (dialogs/feedback/__init__.py)."""
     services: BotServices = ctx.services
     form = FeedbackForm(services, config, tagger)

@@ -19,13 +19,14 @@ from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.inputs import CONTROL_CHARACTERS, every_error, storable
 from dialogs.feedback.form import FeedbackConfig, local_date
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
-from dialogs.shared.text import cut, text_of
+from dialogs.shared.text import text_of
 from storage.feedback import responses as store
 from storage.feedback import reports
 from storage.roles import FACILITATORS
 from storage.sessions.models import Meeting, Series, SessionStatus
-from storage.feedback.themes import ThemeTagger
 from storage.feedback import you_said
+from storage.feedback.theme_model import HybridTagger
+from dialogs.feedback.theme_review import ThemeReview, theme_entry
 from storage.feedback.you_said import FeedbackAction, recent_actions
 
 MAX_SESSIONS_LISTED = 40
@@ -36,13 +37,29 @@ MAX_SERIES = 20
 
 
 class FeedbackReports:
-    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: HybridTagger) -> None:
         self._services = services
         self._config = config
+        self._tagger = tagger
         self._labels = {theme.id: theme.label for theme in tagger.themes}
 
     def _text(self, key: str, **params: Any) -> str:
         return self._services.content.text(f"feedback.{key}", **params)
+
+    @property
+    def services(self) -> BotServices:
+        return self._services
+
+    def wording(self, key: str, **params: Any) -> str:
+        """A feedback text (for the theme review actions)."""
+        return self._text(key, **params)
+
+    def knows_theme(self, theme: str) -> bool:
+        return theme in self._labels
+
+    async def render(self, turn_context: TurnContext, scope_key: str, **extra: Any) -> None:
+        """Draw a report again (after a theme review action), or the home card if it is gone."""
+        await self._report(turn_context, scope_key, **extra)
 
     @property
     def k(self) -> int:
@@ -138,7 +155,7 @@ class FeedbackReports:
 
     def _card(self, scope_key: str, title: str, figures: reports.Figures, actions: list[FeedbackAction],
               maker: str, *, error: str = "", confirmation: str = "",
-              values: dict[str, str] | None = None) -> dict[str, Any]:
+              values: dict[str, str] | None = None, expanded: str = "") -> dict[str, Any]:
         t = self._text
         series_view = scope_key.startswith("series:")
         hidden = "" if figures.shown else t("report.series_hidden" if series_view else "report.hidden", k=self.k)
@@ -158,9 +175,9 @@ class FeedbackReports:
                 if q in figures.ratings else t("report.rating_hidden", k=self.k)}
                 for q in reports.QUESTIONS if figures.shown],
             "themes_none": "" if themes or not figures.shown else t("report.themes_none", k=self.k),
-            "themes": [{"heading": t("report.theme_count", label=self._labels.get(theme, theme), count=n),
-                        "quotes": [f"{t(f'quote_kind.{kind}')}: “{cut(quote, QUOTE_CHARS)}”" for kind, quote in
-                                   figures.quotes.get(theme, [])]} for theme, n in themes],
+            "themes": [theme_entry(self, self._tagger, scope_key, theme, self._labels.get(theme, theme), n,
+                                   figures.quotes.get(theme, []), expanded=theme == expanded,
+                                   quote_chars=QUOTE_CHARS) for theme, n in themes],
             "topics_none": "" if figures.topics or not figures.shown else t("report.topics_none", k=self.k),
             "topics": [{"label": self.topic_label(topic), "value": t("report.topic_count", count=n)}
                        for topic, n in sorted(figures.topics.items(), key=lambda item: (-item[1], item[0]))],
@@ -214,15 +231,17 @@ def export_subject(maker: str, scope_key: str) -> str:
     return f"{maker}:{scope_key}"
 
 
-def install(ctx: FeatureContext, config: FeedbackConfig, tagger: ThemeTagger) -> None:
+def install(ctx: FeatureContext, config: FeedbackConfig, tagger: HybridTagger) -> None:
     """Facilitators' reports and their CSV export route (dialogs/feedback/__init__.py)."""
     services: BotServices = ctx.services
     view = FeedbackReports(services, config, tagger)
+    review = ThemeReview(view)
     ctx.registry.add(Feature(
         name="feedback_reports",
         menu=[MenuEntry("feedback_reports", "feedback.reports", order=310, roles=FACILITATORS)],
         actions={"feedback.reports": view.show_home, "feedback.report.session": view.session_report,
-                 "feedback.report.series": view.series_report, "feedback.action.record": view.record_action},
+                 "feedback.report.series": view.series_report, "feedback.action.record": view.record_action,
+                 "feedback.theme.why": review.why, "feedback.theme.correct": review.correct},
         cards=["feedback_reports", "feedback_report"],
     ))
     ctx.router.add_get(EXPORT_PATH, export_handler(view, services))

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.feedback import corrections
 from storage.feedback.models import FeedbackResponse
 from storage.sessions.models import Meeting, Series, SessionStatus
 
@@ -111,8 +112,11 @@ def _themes_of(response: FeedbackResponse) -> set[str]:
     return set(response.helpful_themes or ()) | set(response.better_themes or ())
 
 
-def session_figures(responses: Sequence[FeedbackResponse], k: int) -> Figures:
-    """Figures of one (closed) session, suppressed below `k` contributors."""
+def session_figures(responses: Sequence[FeedbackResponse], k: int,
+                    rejected: frozenset[tuple[str, str]] = frozenset()) -> Figures:
+    """Figures of one (closed) session, suppressed below `k` contributors. `rejected` holds
+    (text key, theme) pairs facilitators corrected: such a quote is not quoted for that theme
+    (counts stay as tagged; see storage/feedback/corrections.py)."""
     if len(responses) < k:
         return Figures(shown=False)
     ratings = {q: groups for q in QUESTIONS if (groups := rating_groups((getattr(r, q) for r in responses), k))}
@@ -125,7 +129,8 @@ def session_figures(responses: Sequence[FeedbackResponse], k: int) -> Figures:
         for r in sorted(responses, key=lambda r: r.id):  # ids are random: an unbiased, stable pick
             for kind, text, tags in (("helpful", r.helpful_text, r.helpful_themes),
                                      ("better", r.better_text, r.better_themes)):
-                if text and theme in (tags or ()) and len(picked) < QUOTES_PER_THEME:
+                if text and theme in (tags or ()) and len(picked) < QUOTES_PER_THEME and (
+                        not rejected or (corrections.text_key(text), theme) not in rejected):
                     picked.append((kind, text))
         if picked:
             quotes[theme] = picked
@@ -185,7 +190,9 @@ async def figures_for(db: AsyncSession, session_ids: Sequence[str], k: int) -> d
         rows = await db.scalars(select(FeedbackResponse).where(FeedbackResponse.session_id.in_(session_ids)))
         for row in rows:
             by_session[row.session_id].append(row)
-    return {sid: session_figures(rows, k) for sid, rows in by_session.items()}
+    texts = [t for rows in by_session.values() for r in rows for t in (r.helpful_text, r.better_text) if t]
+    rejected = await corrections.rejected(db, texts)
+    return {sid: session_figures(rows, k, rejected) for sid, rows in by_session.items()}
 
 
 async def series_view(

@@ -202,8 +202,8 @@ class ThemeTagger:
         """The themes this tagger knows, in taxonomy order."""
         return self._themes
 
-    def explain(self, text: str) -> dict[str, list[str]]:
-        """Map each matched theme id (taxonomy order) to the phrases that matched."""
+    def _collect(self, text: str, *, written: bool) -> dict[str, list[str]]:
+        """Each matched theme id (taxonomy order) with its phrases, or the words they matched."""
         found: dict[str, list[str]] = {}
         if not text or self._regex is None:
             return found
@@ -211,11 +211,20 @@ class ThemeTagger:
         for match in self._regex.finditer(normalised):
             assert match.lastgroup is not None  # every alternative ends in its named group
             phrase, owners = self._table[int(match.lastgroup[1:])]
+            hit = match.group(0) if written else phrase
             for theme_id in owners:
                 hits = found.setdefault(theme_id, [])
-                if phrase not in hits:
-                    hits.append(phrase)
+                if hit not in hits:
+                    hits.append(hit)
         return {tid: found[tid] for tid in sorted(found, key=self._order.__getitem__)}
+
+    def explain(self, text: str) -> dict[str, list[str]]:
+        """Map each matched theme id (taxonomy order) to the phrases that matched."""
+        return self._collect(text, written=False)
+
+    def matched_words(self, text: str) -> dict[str, list[str]]:
+        """Map each matched theme id (taxonomy order) to the words of the text that matched."""
+        return self._collect(text, written=True)
 
     def tag(self, text: str) -> list[str]:
         """Return the ids of the themes the text matches, in taxonomy order."""

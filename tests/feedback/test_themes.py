@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from storage.feedback import theme_model, theme_train
+from storage.feedback.theme_model import HybridTagger, load_weights
 from storage.feedback.themes import Theme, ThemeTagger, load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,21 +145,81 @@ def test_bad_top_level_and_yaml_numbers_are_rejected(tmp_path):
         load_taxonomy(path)
 
 
-def test_labelled_set_is_large_and_uses_only_known_ids():
+def test_labelled_set_is_large_split_and_uses_only_known_ids():
     data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))["comments"]
-    assert len(data) >= 150
+    assert len(data) >= 600
     texts = [item["text"] for item in data]
     assert len(set(texts)) == len(texts)
     for item in data:
-        assert set(item) <= {"text", "themes", "heldout"}
+        assert set(item) == {"text", "themes", "split"}
+        assert item["split"] in ("tuning", "held_out")
         assert set(item["themes"]) <= set(EXPECTED_IDS), item["text"]
-    assert sum(1 for item in data if not item["themes"]) >= 5
-    assert {t for item in data for t in item["themes"]} == set(EXPECTED_IDS)
+    for split in ("tuning", "held_out"):
+        part = [item for item in data if item["split"] == split]
+        assert len(part) >= 200
+        assert sum(1 for item in part if not item["themes"]) >= 10
+        assert {t for item in part for t in item["themes"]} == set(EXPECTED_IDS)
 
 
-def test_tagger_meets_quality_targets_on_the_labelled_set():
-    result = _bench().evaluate(TAXONOMY, LABELLED, min_seconds=0.01)
-    assert result["comments"] >= 150
-    assert result["precision"] >= 0.8, result["precision"]
-    assert result["recall"] >= 0.8, result["recall"]
-    assert set(result["per_theme"]) == set(EXPECTED_IDS)
+def test_shipped_weights_are_what_training_on_the_shipped_tuning_comments_gives():
+    # Pure Python, fixed order and seed: training is exactly repeatable, so the file must match.
+    assert theme_train.build().to_json() == theme_model.WEIGHTS.read_text(encoding="utf-8")
+
+
+def test_training_never_sees_held_out_comments(tmp_path):
+    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
+    for item in data["comments"]:
+        if item["split"] == "held_out":
+            item["themes"] = ["recruitment"] if item["themes"] != ["recruitment"] else []  # labels scrambled
+    scrambled = tmp_path / "scrambled.yaml"
+    scrambled.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = theme_train.Config(epochs=2)  # cheap: only sameness matters here
+    assert theme_train.build(TAXONOMY, scrambled, config).to_json() == theme_train.build(
+        TAXONOMY, LABELLED, config).to_json()
+
+
+def test_hybrid_explains_with_the_words_of_the_text():
+    tagger = HybridTagger(load_taxonomy(TAXONOMY), load_weights())
+    text = "Our peer workers have no clinical supervision and are burning out."
+    explained = tagger.explain(text)
+    assert list(explained) == tagger.tag(text) and {"supervision", "wellbeing"} <= set(explained)
+    assert "supervision" in explained["supervision"] and "burning out" in explained["wellbeing"]
+    for words in explained.values():
+        assert words and all(w.casefold() in text.casefold() for w in words)
+    assert tagger.explain("") == {} and tagger.tag("") == []
+
+
+def test_hybrid_without_weights_or_for_an_unknown_theme_falls_back_to_phrases():
+    themes = (Theme("astrology", "Astrology", "Stars.", ("horoscope*",)),)
+    rules_only = HybridTagger(themes, None)
+    assert rules_only.tag("my horoscopes") == ["astrology"] and rules_only.explain("my horoscopes") == {
+        "astrology": ["horoscopes"]}
+    mixed = HybridTagger(themes, load_weights())  # the shipped weights know no astrology theme
+    assert mixed.tag("my horoscope said supervision") == ["astrology"]
+
+
+def test_weights_file_errors_are_clear():
+    with pytest.raises(ValueError, match="malformed"):
+        theme_model.Weights.from_json("{}")
+    with pytest.raises(ValueError, match="one value per theme"):
+        theme_model.Weights.from_json('{"themes": ["a"], "bias": [], "thresholds": [0.5], "features": {}}')
+
+
+def test_tagger_holds_its_measured_quality_on_held_out_comments():
+    # Floors a little under the figures measured once after the freeze (bench/themes.py):
+    # held-out precision 0.791, recall 0.714; a regression below them fails here.
+    result = _bench().evaluate(TAXONOMY, LABELLED, min_seconds=0.01, cross_validated=False)
+    hybrid, phrases = result["methods"]["hybrid"], result["methods"]["phrases"]
+    assert hybrid["held_out"]["comments"] >= 200
+    assert hybrid["held_out"]["precision"] >= 0.77, hybrid["held_out"]
+    assert hybrid["held_out"]["recall"] >= 0.69, hybrid["held_out"]
+    assert hybrid["held_out"]["f1"] > phrases["held_out"]["f1"]  # the reason the hybrid ships
+    assert set(hybrid["per_theme"]) == set(EXPECTED_IDS)
+
+
+def test_fast_tagging_path_gives_the_same_themes_as_the_explained_one():
+    tagger = HybridTagger(load_taxonomy(TAXONOMY), load_weights())
+    texts = [item["text"] for item in yaml.safe_load(LABELLED.read_text(encoding="utf-8"))["comments"]]
+    texts += ["peer support peer support peer support", "the the the", "Supervision! supervision? SUPERVISION."]
+    for text in texts:
+        assert tagger.tag(text) == list(tagger.explain(text)), text

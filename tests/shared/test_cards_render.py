@@ -185,8 +185,15 @@ def _feedback_report_data() -> dict[str, Any]:
         "ratings": [{"label": content_text(40), "value": " · ".join(f"{content_text(30)}: 99999" for _ in range(3))}
                     for _ in range(3)],
         "themes_none": "", "topics_none": "",
-        "themes": [{"heading": content_text(100), "quotes": [text(QUOTE_CHARS + 20) for _ in range(2)]}
-                   for _ in range(themes)],
+        # One theme at a time is opened by "Why this theme?" (dialogs/feedback/theme_review.py).
+        "themes": [{"heading": content_text(100), "why": i != 0, "why_title": content_text(30),
+                    "theme": f"theme_{i}", "scope": "series:" + "f" * 32 + ":2026-Q4",
+                    "intro": content_text(300) if i == 0 else "",
+                    "quotes": [{"text": text(QUOTE_CHARS + 20), "explained": i == 0,
+                                "words": text(200) if i == 0 else "", "scope": "series:" + "f" * 32 + ":2026-Q4",
+                                "theme": f"theme_{i}", "index": str(q), "check": "f" * 16,
+                                "not_title": content_text(80), "is_title": content_text(80)} for q in range(2)]}
+                   for i in range(themes)],
         "topics": [{"label": content_text(60), "value": content_text(20)} for _ in range(themes + 1)],
         "actions": [text(500 + 60) for _ in range(5)],
         "theme_choices": [{"title": content_text(60), "value": f"theme_{i}"} for i in range(themes)],
