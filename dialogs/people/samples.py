@@ -110,7 +110,7 @@ class PeopleSampleAdder(PeopleBase):
             if other.id == me.id and (current is None or current.id == me.id):
                 mine.append(t("people.samples.link", kind=self.kind(link.kind), name=self.name(worker)))
         key = "people.samples.made" if made else "people.samples.already" if mine else "people.samples.taken"
-        lines = [t(key, links=", ".join(mine))]
+        lines: list[str] = [t(key, links=", ".join(mine))]
         for link in samples.requests:
             # Once only: not again after an answer, nor over someone else's request or link.
             worker, other = people[link.worker], people[link.other]
