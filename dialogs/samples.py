@@ -42,6 +42,7 @@ class SampleActions:
         except SamplesRefused:
             await self._refuse(turn_context)
             return
+        services.actors.clear()  # sample links imply roles, cached with the actor
         log.info("sample data added (%d notes)", len(result.lines))
         roles = actor.has_any(Role.ADMIN) and actor.has_any(*FACILITATORS)
         await show(turn_context, services.content.card("samples", {

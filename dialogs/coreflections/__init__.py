@@ -12,6 +12,7 @@ from dialogs.coreflections.common import CoreflectionsConfig
 from dialogs.coreflections.delivery import TICK_SECONDS, CoreflectionsDelivery
 from dialogs.coreflections.lead import LeadActions
 from dialogs.coreflections.personal import CoreflectionsPersonalData
+from dialogs.coreflections.samples import CoreflectionSampleAdder
 from dialogs.coreflections.setup import SetupActions
 from dialogs.coreflections.views import ViewActions
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
@@ -50,6 +51,7 @@ def install(ctx: FeatureContext) -> None:
     ctx.delivery.register(ROTA, delivery.render_rota)
     ctx.scheduler.every("coreflections.tick", TICK_SECONDS, delivery.tick)
     services.personal_data.register(CoreflectionsPersonalData(services, config).source())
+    services.sample_data.register("coreflections", CoreflectionSampleAdder(setup).add)
 
     async def appeared(db: AsyncSession, user: User) -> None:
         """Someone picked into a group before they installed: their invitations go now (the people

@@ -148,7 +148,7 @@ class SetupActions(CoreflectionsBase):
                 lead = await ensure_person(db, user)
                 member_ids = [await self._resolve(db, value, lead.id) for value in clean["members"]]
                 group = await repo.create_group(db, clean["new"], lead_id=lead.id, member_ids=member_ids)
-                invited, pending = await self._invite(db, group)
+                invited, pending = await self.invite(db, group)
                 card = await self.views.group_card(
                     db, Access(group, lead, True, lead.id in member_ids), scope.actor.user_id,
                     message=self.text("coreflections.group.created", invited=invited, pending=pending))
@@ -168,7 +168,9 @@ class SetupActions(CoreflectionsBase):
         name = await db.scalar(select(User.name).where(User.aad_object_id == value).limit(1))
         return (await find_or_add_person(db, aad_object_id=value, name=name or "", added_by=lead_id)).id
 
-    async def _invite(self, db: AsyncSession, group) -> tuple[int, int]:
+    async def invite(self, db: AsyncSession, group) -> tuple[int, int]:
+        """Invite the members who can be reached and queue the reminders of the meetings ahead:
+        (invited, pending until they install)."""
         now = self.now()
         invited = pending = 0
         for member, person in await repo.members(db, group.id):

@@ -8,6 +8,7 @@ peer supervisor roles (storage.roles.roles_of). Storage is in storage/people/.
 from __future__ import annotations
 
 from dialogs.people.delivery import PeopleDelivery
+from dialogs.people.samples import PeopleSampleAdder
 from dialogs.people.setup import MANAGERS, SetupActions
 from dialogs.people.views import ViewActions
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
@@ -37,3 +38,4 @@ def install(ctx: FeatureContext) -> None:
     services.appearances.register(delivery.appeared)
     services.personal_data.register(delivery.personal_data())
     services.supervisors.provide(peer_supervisor_of_user)
+    services.sample_data.register("people", PeopleSampleAdder(services).add)

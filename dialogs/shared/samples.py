@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.content import Content, ContentError, settings_file
 from scheduler.clock import Clock
+from storage.people.models import Person
+from storage.people.repository import find_or_add_person
 from storage.roles import Actor
 
 
@@ -81,3 +83,33 @@ def sample_series(content: Content) -> str:
     if not isinstance(series, str) or not 0 < len(series.strip()) <= 200:
         raise ContentError(f"{where}: series must be a name of 1 to 200 characters")
     return series.strip()
+
+
+@dataclass(frozen=True)
+class SamplePerson:
+    """An invented person (content/samples/samples.yaml, `people`), known by email."""
+
+    name: str
+    email: str
+
+
+def sample_people(content: Content) -> dict[str, SamplePerson]:
+    """The invented people every feature's samples share, by their key (jordan, riley...)."""
+    raw, where = settings_file(content, "samples")
+    people = raw.get("people")
+    if not isinstance(people, dict) or not people:
+        raise ContentError(f"{where}: people must map a key to a name and an email")
+    found: dict[str, SamplePerson] = {}
+    for key, entry in people.items():
+        name = entry.get("name") if isinstance(entry, dict) else None
+        email = entry.get("email") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 200 or not isinstance(email, str) \
+                or not email.strip().lower().endswith("@example.invalid"):
+            raise ContentError(f"{where}: people.{key} needs a name and an email at example.invalid")
+        found[str(key)] = SamplePerson(name.strip(), email.strip().lower())
+    return found
+
+
+async def sample_person(db: AsyncSession, person: SamplePerson, *, added_by: str | None = None) -> Person:
+    """The invented person, found by email (whichever feature's samples made them) or added."""
+    return await find_or_add_person(db, email=person.email, name=person.name, added_by=added_by)

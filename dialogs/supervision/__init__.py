@@ -13,6 +13,7 @@ from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.supervision.common import SupervisionConfig
 from dialogs.supervision.data import SupervisionData
 from dialogs.supervision.form import RecordActions
+from dialogs.supervision.samples import SupervisionSampleAdder
 from dialogs.supervision.views import ViewActions
 from storage.feedback.anonymise import load_word_lists
 from storage.roles import Role
@@ -48,3 +49,4 @@ def install(ctx: FeatureContext) -> None:
     ctx.delivery.register(DISPUTED, views.render_disputed)
     ctx.scheduler.every("supervision.ask", TICK_SECONDS, views.tick)
     services.personal_data.register(SupervisionData(services, config).source())
+    services.sample_data.register("supervision", SupervisionSampleAdder(services, config).add)
