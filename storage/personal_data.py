@@ -88,10 +88,15 @@ class PersonalDataRegistry:
         self._sources: list[PersonalDataSource] = []
         self._profile = _profile(configured or ConfiguredRoles.of([], []))
 
-    def register(self, source: PersonalDataSource) -> None:
+    def register(self, source: PersonalDataSource, *, before: str | None = None) -> None:
+        """Add a source; `before` names one already registered that must erase after it (for
+        example "people", which deletes the Person row by which a feature finds its own rows)."""
         if any(s.name == source.name for s in self._sources):
             raise ValueError(f"personal data source {source.name!r} registered twice")
-        self._sources.append(source)
+        names = [s.name for s in self._sources]
+        if before is not None and before not in names:
+            raise ValueError(f"personal data source {before!r} is not registered")
+        self._sources.insert(names.index(before) if before is not None else len(names), source)
 
     @property
     def sources(self) -> list[PersonalDataSource]:
