@@ -66,7 +66,8 @@ async def paused_days(db: AsyncSession, user_ids: list[str]) -> Pauses:
                             .where(Person.user_id.in_(user_ids), Absence.pause_checkins.is_(True)))
     out: Pauses = {}
     for user_id, start, back in rows:
-        out.setdefault(user_id, []).append((start, back))
+        if user_id is not None:  # always, by the WHERE; said again for the type checker
+            out.setdefault(user_id, []).append((start, back))
     return out
 
 
