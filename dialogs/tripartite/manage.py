@@ -128,17 +128,20 @@ class ManageActions(TaskActions):
     async def _show_form(self, turn_context: TurnContext, spec: FormSpec, worker: Person, own: bool,
                          values: dict[str, str], errors: list[str]) -> None:
         t = self.text
-        key = f"tripartite.forms.{spec.name}"  # text-key: tripartite.forms.*
+        form = spec.name
         choice = spec.choice or ""
         await show(turn_context, self.content.card("tripartite_form", {
-            "title": t(f"{key}.{'own_title' if own else 'title'}", name=worker.name),
-            "intro": t(f"{key}.intro", span=DATE_SPAN.days),
+            "title": t(f"tripartite.forms.{form}.own_title") if own else  # text-key: tripartite.forms.*
+            t(f"tripartite.forms.{form}.title", name=worker.name),  # text-key: tripartite.forms.*
+            "intro": t(f"tripartite.forms.{form}.intro", span=DATE_SPAN.days),  # text-key: tripartite.forms.*
             "errors_title": t("tripartite.forms.errors_title") if errors else "", "errors": errors,
             "choice_id": choice, "choice_label": t(f"tripartite.fields.{choice}") if choice else "",  # text-key: tripartite.fields.*
             "choice_value": values.get(choice, ""),
             "choices": [{"title": t(f"tripartite.choices.{c}"), "value": c} for c in spec.choices],  # text-key: tripartite.choices.*
-            "dates": [{"id": d, "label": t(f"tripartite.fields.{d}"), "value": values.get(d, "")} for d in spec.dates],
-            "note": t("tripartite.forms.note"), "save": t(f"{key}.save"), "form": spec.name, "person": worker.id,
+            "dates": [{"id": d, "label": t(f"tripartite.fields.{d}"),  # text-key: tripartite.fields.*
+                       "value": values.get(d, "")} for d in spec.dates],
+            "note": t("tripartite.forms.note"), "form": form, "person": worker.id,
+            "save": t(f"tripartite.forms.{form}.save"),  # text-key: tripartite.forms.*
             "back": t("tripartite.mine.title") if own else t("tripartite.manage.title"),
             "back_verb": "tripartite.mine" if own else "tripartite.manage"}), replace=True)
 
