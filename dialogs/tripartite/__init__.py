@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.tripartite.config import TripartiteConfig
+from dialogs.tripartite.data import personal_data
 from dialogs.tripartite.delivery import KIND, TripartiteDelivery
-from dialogs.tripartite.tasks import TaskActions
+from dialogs.tripartite.manage import MANAGERS, ManageActions
+from dialogs.tripartite.samples import TripartiteSamples
 from storage.roles import Role
 from storage.tripartite.repository import supervision_pauses
 
-CARDS = ["tripartite_list", "tripartite_task", "tripartite_notice"]
+CARDS = ["tripartite_list", "tripartite_task", "tripartite_notice", "tripartite_manage", "tripartite_form"]
 TICK_SECONDS = 3600
 PARTIES = (Role.WORKER, Role.LINE_MANAGER, Role.PEER_SUPERVISOR)
 
@@ -21,15 +23,21 @@ PARTIES = (Role.WORKER, Role.LINE_MANAGER, Role.PEER_SUPERVISOR)
 def install(ctx: FeatureContext) -> None:
     config = TripartiteConfig.from_content(ctx.services.content)
     delivery = TripartiteDelivery(ctx.services, config)
-    tasks = TaskActions(ctx.services, config, delivery)
+    tasks = ManageActions(ctx.services, config, delivery)
     ctx.registry.add(Feature(
         name="tripartite",
-        menu=[MenuEntry("tripartite", "tripartite.mine", order=340, roles=PARTIES)],
+        menu=[MenuEntry("tripartite", "tripartite.mine", order=340, roles=PARTIES),
+              MenuEntry("tripartite_manage", "tripartite.manage", order=341, roles=MANAGERS)],
         actions={"tripartite.mine": tasks.mine, "tripartite.task": tasks.open, "tripartite.agree": tasks.agree,
                  "tripartite.disagree": tasks.disagree, "tripartite.comment": tasks.comment,
-                 "tripartite.tick": tasks.tick},
+                 "tripartite.tick": tasks.tick, "tripartite.manage": tasks.manage, "tripartite.form": tasks.form,
+                 "tripartite.form.save": tasks.save, "tripartite.pauses": tasks.pauses},
         cards=CARDS,
     ))
     ctx.services.absences.provide(supervision_pauses)  # absences the worker chose to pause supervision for
     ctx.delivery.register(KIND, delivery.render)
+    # Registered after people, so erased before it (the registry erases the latest first): the
+    # Person row it finds tasks by is still there.
+    ctx.services.personal_data.register(personal_data(ctx.services.content.text))
+    ctx.services.sample_data.register("tripartite", TripartiteSamples(ctx.services, config, delivery).add)
     ctx.scheduler.every("tripartite.reminders", TICK_SECONDS, delivery.tick)

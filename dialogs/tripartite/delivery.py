@@ -25,7 +25,7 @@ from storage.tripartite.rules import Verdict
 
 log = logging.getLogger(__name__)
 KIND = "tripartite.notice"
-EVENTS = ("due_soon", "due", "overdue", "escalation", "warning", "not_agreed", "complete")
+EVENTS = ("due_soon", "due", "overdue", "escalation", "warning", "not_agreed", "complete", "created")
 
 
 class TripartiteDelivery:

@@ -19,6 +19,7 @@ from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.inputs import storable
 from dialogs.tripartite.config import TripartiteConfig
 from dialogs.tripartite.delivery import TripartiteDelivery
+from dialogs.tripartite.own import no_absence, own_absence
 from storage.feedback.anonymise import Scrubber
 from storage.models import User
 from storage.people.models import Person
@@ -47,14 +48,16 @@ class TaskActions:
 
     # --- reading ----------------------------------------------------------------------------
 
-    async def mine(self, turn_context: TurnContext) -> None:
-        """Every task the person is a party to, soonest first; finished ones on request."""
+    async def mine(self, turn_context: TurnContext, *, saved: str = "") -> None:
+        """Every task the person is a party to, soonest first; finished ones on request; and, for
+        a worker, their own absence (see own.py)."""
         scope = scope_of(turn_context)
         include_done = scope.input.data.get("all") == "1"
         async with self.services.db() as db:
             me, today = await self._me(db, scope.actor.user_id)
             tasks = list(await repo.tasks_of(db, me.id, include_done=include_done))[:MAX_LISTED] if me else []
             names = await self._names(db, {t.worker_id for t in tasks})
+            own = await own_absence(db, self.text, me, scope.actor)
         items = []
         for task in tasks:
             words = {"kind": self.text(f"tripartite.kinds.{task.kind}"),  # text-key: tripartite.kinds.*
@@ -66,7 +69,7 @@ class TaskActions:
         await show(turn_context, self.content.card("tripartite_list", {
             "title": t("tripartite.mine.title"), "intro": t("tripartite.mine.intro"), "items": items,
             "none": "" if items else t("tripartite.mine.none"), "privacy": t("tripartite.privacy"),
-            "done_too": t("tripartite.mine.done_too"), "menu": t("tripartite.to_menu"),
+            "done_too": t("tripartite.mine.done_too"), "menu": t("tripartite.to_menu"), "saved": saved, **own,
         }), replace=True)
 
     async def open(self, turn_context: TurnContext) -> None:
@@ -227,6 +230,7 @@ class TaskActions:
         await show(turn_context, self.content.card("tripartite_list", {
             "title": t("tripartite.mine.title"), "intro": t("tripartite.errors.gone"), "items": [], "none": "",
             "privacy": t("tripartite.privacy"), "done_too": t("tripartite.back"), "menu": t("tripartite.to_menu"),
+            "saved": "", **no_absence(),
         }), replace=True)
 
     async def _person(self, db: AsyncSession, user_id: str) -> Person | None:

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
+
+# Re-exported (they lived here first; other modules import them from here).
+from storage.localtime import local_instant as local_instant, local_today as local_today, zone_info as zone_info
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::00)?$")
 PROMPT, SNOOZE, WEEKLY = "prompt", "snooze", "weekly"
-
-
-@lru_cache(maxsize=1024)
-def zone_info(name: str) -> ZoneInfo:
-    """ZoneInfo keeps only 8 zones strongly: with more in use, each call re-read the zone's file
-    (most of a 10,000-person pass; bench/checkins.py)."""
-    return ZoneInfo(name)
 
 
 def parse_time(text: object) -> time | None:
@@ -32,19 +26,6 @@ def parse_time(text: object) -> time | None:
         return None
     match = _HHMM.match(text.strip())
     return time(int(match.group(1)), int(match.group(2))) if match else None
-
-
-def local_instant(day: date, at: time, zone: str) -> datetime:
-    """The UTC instant of `at` on `day` in `zone` (see the module docstring for clock changes).
-
-    zoneinfo resolves a skipped time with the offset before the change and a repeated one with
-    fold=0, which are exactly the rules above, so no special case is needed.
-    """
-    return datetime.combine(day, at, tzinfo=zone_info(zone)).astimezone(timezone.utc)
-
-
-def local_today(now: datetime, zone: str) -> date:
-    return now.astimezone(zone_info(zone)).date()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.checkins.schedule import local_instant, local_today
+from storage.localtime import local_instant, local_today
 from storage.models import User
 from storage.people.models import Person
 from storage.tripartite.models import Probation, TripartiteTask

@@ -63,6 +63,11 @@ async def add_task(db: AsyncSession, *, worker_id: str, kind: TaskKind, key: str
     return task
 
 
+async def has_task(db: AsyncSession, worker_id: str, key: str) -> bool:
+    return await db.scalar(select(TripartiteTask.id).where(TripartiteTask.worker_id == worker_id,
+                                                           TripartiteTask.key == key)) is not None
+
+
 async def start_probation(db: AsyncSession, *, worker_id: str, starts_on: date, plan: ProbationPlan,
                           checklist: Sequence[str], recorded_by: str | None) -> Probation:
     probation = Probation(worker_id=worker_id, starts_on=starts_on, ends_on=probation_end(starts_on, plan),
@@ -122,6 +127,25 @@ async def record_return(db: AsyncSession, absence: Absence, *, returned_on: date
     absence.returned_on = returned_on
     return await add_task(db, worker_id=absence.worker_id, kind=TaskKind.RETURN_TO_WORK,
                           key=f"return:{absence.id}", due_on=returned_on, checklist=checklist)
+
+
+async def running_probation(db: AsyncSession, worker_id: str) -> Probation | None:
+    """The worker's probation with no outcome yet, if any (at most one runs at a time)."""
+    return await db.scalar(select(Probation).where(Probation.worker_id == worker_id, Probation.outcome.is_(None))
+                           .order_by(Probation.starts_on.desc()).limit(1))
+
+
+async def open_absence(db: AsyncSession, worker_id: str) -> Absence | None:
+    """The worker's absence with no return recorded yet, if any."""
+    return await db.scalar(select(Absence).where(Absence.worker_id == worker_id, Absence.returned_on.is_(None))
+                           .order_by(Absence.started_on.desc()).limit(1))
+
+
+async def last_appraisal(db: AsyncSession, worker_id: str) -> date | None:
+    """The due day of the worker's latest planned appraisal, if any."""
+    return await db.scalar(select(TripartiteTask.due_on).where(
+        TripartiteTask.worker_id == worker_id, TripartiteTask.kind == TaskKind.APPRAISAL)
+        .order_by(TripartiteTask.due_on.desc()).limit(1))
 
 
 async def pauses(db: AsyncSession, worker_id: str, *, what: str) -> list[tuple[date, date | None]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from dialogs.tripartite.manage import MAX_MANAGED
 from dialogs.tripartite.tasks import MAX_COMMENTS, MAX_LISTED
 
 LINE = 300
@@ -36,12 +37,37 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
     def listing() -> dict[str, Any]:
         return {
             "title": content_text(LABEL), "intro": content_text(LINE), "none": "", "privacy": content_text(LINE),
-            "done_too": content_text(40), "menu": content_text(40),
+            "done_too": content_text(40), "menu": content_text(40), "saved": content_text(LABEL),
             "items": [{"task": f"{i:032x}", "line": content_text(80) + text(name_length),
                        "open": content_text(40) + text(name_length)} for i in range(MAX_LISTED)],
+            # Both the pause choices and the button (a card shows one or the other), to bind every path.
+            "absence": "a" * 32, "absence_text": content_text(LINE), "pause_checkins": "true",
+            "pause_supervision": "false", "pause_checkins_label": content_text(40),
+            "pause_supervision_label": content_text(40), "pause_note": content_text(LINE),
+            "pause_save": content_text(40), "record_absence": content_text(40), "me": "m" * 32,
         }
 
-    return {"tripartite_task": task, "tripartite_list": listing,
+    def manage() -> dict[str, Any]:
+        return {
+            "saved": content_text(LINE), "title": content_text(LABEL), "intro": content_text(LINE), "none": "",
+            "privacy": content_text(LINE), "mine": content_text(40), "menu": content_text(40),
+            "people": [{"name": text(name_length), "lines": [content_text(40), content_text(40)],
+                        "buttons": [{"title": content_text(40) + text(name_length), "form": "appraisal",
+                                     "person": f"{i:032x}"} for _ in range(3)]} for i in range(MAX_MANAGED)],
+        }
+
+    def form() -> dict[str, Any]:
+        return {
+            "title": content_text(40) + text(name_length), "intro": content_text(LINE),
+            "errors_title": content_text(40), "errors": [content_text(LABEL) + text(name_length) for _ in range(4)],
+            "choice_id": "outcome", "choice_label": content_text(40), "choice_value": "passed",
+            "choices": [{"title": content_text(40), "value": v} for v in ("passed", "extended", "not_passed")],
+            "dates": [{"id": f"d{i}", "label": content_text(40), "value": "2026-01-31"} for i in range(2)],
+            "note": content_text(LINE), "save": content_text(40), "form": "outcome", "person": "p" * 32,
+            "back": content_text(40), "back_verb": "tripartite.manage",
+        }
+
+    return {"tripartite_task": task, "tripartite_list": listing, "tripartite_manage": manage, "tripartite_form": form,
             **notice_builder(text, content_text, name_length)}
 
 
