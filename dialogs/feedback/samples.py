@@ -22,7 +22,7 @@ from dialogs.shared.samples import NextStep, SampleResult, sample_series
 from scheduler.clock import Clock
 from storage.feedback import reports, responses as store, you_said
 from storage.feedback.models import FeedbackResponse
-from storage.feedback.themes import ThemeTagger
+from storage.feedback.theme_model import HybridTagger
 from storage.models import User
 from storage.roles import FACILITATORS, Actor
 from storage.sessions.models import Registration, Series
@@ -42,7 +42,7 @@ class FeedbackSamples:
     action: str
 
     @classmethod
-    def load(cls, content: Content, tagger: ThemeTagger) -> "FeedbackSamples":
+    def load(cls, content: Content, tagger: HybridTagger) -> "FeedbackSamples":
         raw, where = settings_file(content, "feedback_samples")
         themes = {theme.id for theme in tagger.themes}
         comments = raw.get("comments")
@@ -74,7 +74,7 @@ def ratings(i: int, n: int) -> tuple[int, int, int]:
 
 
 class FeedbackSampleAdder:
-    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: ThemeTagger, form: FeedbackForm) -> None:
+    def __init__(self, services: BotServices, config: FeedbackConfig, tagger: HybridTagger, form: FeedbackForm) -> None:
         self._services = services
         self._config = config
         self._form = form

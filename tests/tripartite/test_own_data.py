@@ -97,7 +97,7 @@ async def test_samples_make_a_due_review_and_a_return_today_once(harness):
     assert (TaskKind.RETURN_TO_WORK, TODAY) in tasks and (TaskKind.PROBATION_REVIEW, TODAY) in tasks
     harness.components.services.actors.clear()
     shown = await seen(harness, "tripartite.manage", {}, ALICE)
-    assert "Probation outcome for Riley Sample" in shown and "Plan an appraisal for Jordan Sample" in shown
+    assert "Probation outcome for Riley Sample" in shown and "Plan an appraisal for Riley Sample" in shown
     assert "already there" in await seen(harness, VERB, {}, ALICE)
     assert await samples_state(harness) == first
 
