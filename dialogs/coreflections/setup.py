@@ -23,7 +23,8 @@ from storage.coreflections.events import queue_invitation, queue_reminders
 from storage.coreflections.recurrence import FREQUENCIES, NTHS, WEEKDAYS, Pattern
 from storage.models import User
 from storage.people.models import Person
-from storage.people.repository import ensure_person, find_or_add_person
+from storage.people.directory import resolve_pick
+from storage.people.repository import ensure_person
 from storage.sessions.recurrence import in_zone
 from storage.users import is_zone, zone_of
 
@@ -165,8 +166,10 @@ class SetupActions(CoreflectionsBase):
         not yet reachable, when the bot has not met them)."""
         if value.startswith(KNOWN):
             return value[len(KNOWN):]
-        name = await db.scalar(select(User.name).where(User.aad_object_id == value).limit(1))
-        return (await find_or_add_person(db, aad_object_id=value, name=name or "", added_by=lead_id)).id
+        person = await resolve_pick(db, value, added_by=lead_id)
+        if person is None:  # validate() lets through only values shaped like a pick
+            raise ValueError("not a pick")
+        return person.id
 
     async def invite(self, db: AsyncSession, group) -> tuple[int, int]:
         """Invite the members who can be reached and queue the reminders of the meetings ahead:

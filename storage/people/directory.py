@@ -5,7 +5,9 @@ Roles are checked above this (dialogs/people/common.py: may_manage).
 
 A value from the people picker is an AAD object id (Teams' directory, or our static choice for a
 person whose id we know); a static choice for someone known only by email carries `person:<id>`.
-Both resolve here, so the card works with the picker and without it.
+The Agents Playground's picker sends its own account id for a person instead (`user-id-1`), which
+is also the Teams id we stored when they wrote to us, so a known account id names that person.
+All resolve here, so the card works with the picker and without it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ async def resolve_pick(db: AsyncSession, value: str, *, added_by: str | None) ->
         return None
     if value.startswith(PERSON_PREFIX):
         return await db.get(Person, value[len(PERSON_PREFIX):])
+    # Someone who has written to us is found by either id and keeps the name Teams gave them; a
+    # Teams GUID never equals a Teams account id ("29:..."), so the two cannot be confused.
+    user = await db.scalar(select(User).where(
+        or_(func.lower(User.aad_object_id) == value.lower(), User.teams_id == value)).limit(1))
+    if user is not None:
+        return await ensure_person(db, user)
     return await find_or_add_person(db, aad_object_id=value, added_by=added_by)
 
 
@@ -55,9 +63,6 @@ async def actor_person(db: AsyncSession, user_id: str) -> Person | None:
     """The person behind a turn, recorded if this is their first dealing with the people feature."""
     if not user_id:
         return None
-    person = await person_of_user(db, user_id)
-    if person is not None:
-        return person
     user = await db.get(User, user_id)
     return await ensure_person(db, user) if user is not None else None
 

@@ -37,15 +37,15 @@ async def person_of_user(db: AsyncSession, user_id: str) -> Person | None:
 async def ensure_person(db: AsyncSession, user: User) -> Person:
     """The person behind a User: found by user, else by AAD id (picked before they installed), else new."""
     person = await person_of_user(db, user.id)
-    if person is not None:
-        return person
-    if user.aad_object_id:
+    if person is None and user.aad_object_id:
         person = await db.scalar(select(Person).where(Person.aad_object_id == user.aad_object_id.lower()))
     if person is None:
         person = Person(aad_object_id=user.aad_object_id.lower() if user.aad_object_id else None, name=user.name)
         db.add(person)
     person.user_id = user.id
-    if not person.name:
+    # Teams sends no name when the app is installed, so a person recorded then is nameless until
+    # the user writes to us: take the name as soon as we have it.
+    if not person.name and user.name:
         person.name = user.name
     await db.flush()
     return person

@@ -193,6 +193,22 @@ async function rowButton(scope, row, title, timeoutMs) {
   throw new ScenarioError(`no row holding "${row}" has exactly one "${title}" button`);
 }
 
+/**
+ * Pick `name` in the people picker labelled `label` on the newest card containing `card`. The
+ * Playground renders an Input.ChoiceSet whose choices come from `graph.microsoft.com/users` as its
+ * own people picker over the users of its config file (it sends their account id, "user-id-1").
+ */
+export async function pickPerson(page, card, label, name, { timeoutMs = STEP_TIMEOUT_MS } = {}) {
+  const field = cardsWithText(page, card).last().locator('label', { hasText: label }).first().locator('xpath=..');
+  try {
+    await field.getByRole('combobox').first().click({ timeout: timeoutMs });
+    await page.keyboard.type(name.split(' ')[0]);
+    await page.getByRole('option', { name: new RegExp(name) }).first().click({ timeout: timeoutMs });
+  } catch (err) {
+    throw new ScenarioError(`Could not pick "${name}" as "${label}" on card "${card}": ${err.message.split('\n')[0]}`);
+  }
+}
+
 /** Wait for `file` (written by the pytest side: see run_scenario_seeded); fail saying `missing`. */
 export async function waitForFile(file, missing, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -210,16 +226,19 @@ export async function chatTail(page, chars = 1500) {
 }
 
 /**
- * Run one scenario: open the Playground at PLAYGROUND_URL, run `body({ page, step })`, close.
+ * Run one scenario: open the Playground at PLAYGROUND_URL, run `body({ page, pages, step })`, close.
+ * `people` maps a name to another Playground's address (a second person, each its own Playground
+ * process against the same bot); their pages are opened too and passed as `pages[name]`.
  * Exits 0 on success. On failure or after `timeoutMs`, saves a screenshot to
  * $E2E_ARTIFACTS/<name>-failure.png (default /tmp), prints the reason and exits 1.
  * With E2E_SCREENSHOT=path, also saves a screenshot on success (for a look at the cards).
  * `prepare` is passed to openPlayground (e.g. a Teams theme from ./themes.mjs).
  */
-export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS, prepare = null } = {}) {
+export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS, prepare = null, people = {} } = {}) {
   const started = Date.now();
   const artifacts = process.env.E2E_ARTIFACTS || '/tmp';
   let session = null;
+  const others = {};
   let current = 'opening the Playground';
   const step = async (label, fn) => {
     current = label;
@@ -228,10 +247,10 @@ export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS,
     console.log(`  ok  ${label} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     return result;
   };
-  const screenshot = async (file) => {
-    if (!session) return null;
+  const screenshot = async (file, page = session?.page) => {
+    if (!page) return null;
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    await session.page.screenshot({ path: file, fullPage: false, timeout: 5000 });
+    await page.screenshot({ path: file, fullPage: false, timeout: 5000 });
     return file;
   };
 
@@ -243,8 +262,13 @@ export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS,
       reject(new ScenarioError(`scenario took longer than ${timeoutMs / 1000} s`));
     }, timeoutMs);
   });
-  const opening = openPlayground(process.env.PLAYGROUND_URL, { prepare }).then((s) => { session = s; return s; });
-  const work = opening.then((s) => body({ page: s.page, step }));
+  const opening = openPlayground(process.env.PLAYGROUND_URL, { prepare }).then(async (s) => {
+    session = s;
+    for (const [who, url] of Object.entries(people)) others[who] = await openPlayground(url, { prepare });
+    return s;
+  });
+  const pages = () => Object.fromEntries(Object.entries(others).map(([who, o]) => [who, o.page]));
+  const work = opening.then((s) => body({ page: s.page, pages: pages(), step }));
   // After the deadline wins, the body's pending calls reject once the browser closes: that
   // late rejection is expected and must not crash the process with a second report.
   work.catch(() => {});
@@ -262,6 +286,10 @@ export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS,
     });
     if (shot) console.error(`screenshot: ${shot}`);
     if (session) console.error(`page text at failure:\n${await chatTail(session.page)}`);
+    for (const [who, other] of Object.entries(others)) {
+      const file = await screenshot(path.join(artifacts, `${name}-${who}-failure.png`), other.page).catch(() => null);
+      console.error(`${who}'s page${file ? ` (screenshot: ${file})` : ''}:\n${await chatTail(other.page)}`);
+    }
     process.exitCode = 1;
     return 1;
   } finally {
@@ -272,6 +300,7 @@ export async function runScenario(name, body, { timeoutMs = SCENARIO_TIMEOUT_MS,
       if (!session) await Promise.race([opening.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
       setTimeout(() => process.exit(process.exitCode ?? 1), 5_000).unref();
     }
+    for (const other of Object.values(others)) await other.close();
     if (session) await session.close();
   }
 }

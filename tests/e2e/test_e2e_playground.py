@@ -22,7 +22,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +128,14 @@ class PlaygroundRun:
     bot_log: Path
     playground_log: Path
     artifacts: Path
+    # Other people's Playgrounds, by name: a scenario reads each as PLAYGROUND_URL_<NAME>.
+    people: dict[str, str] = field(default_factory=dict)
 
     def run_scenario(self, script: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """Run `node tests/e2e/<script>` against this Playground and assert it exits 0."""
         env = {**os.environ, "PLAYGROUND_URL": self.url, "E2E_ARTIFACTS": str(self.artifacts),
-               "CHROMIUM_PATH": str(CHROMIUM), **(extra_env or {})}
+               "CHROMIUM_PATH": str(CHROMIUM),
+               **{f"PLAYGROUND_URL_{who.upper()}": url for who, url in self.people.items()}, **(extra_env or {})}
         # Its own session, so a timeout can stop node together with the Chromium it launched.
         proc = subprocess.Popen(["node", str(E2E_DIR / script)], cwd=ROOT, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -192,11 +196,27 @@ def playground(tmp_path: Path) -> Iterator[PlaygroundRun]:
     Function-scoped on purpose: the welcome card is sent once per conversation, and the
     Playground always uses the same conversation, so every scenario needs a fresh database.
     """
+    with running_playgrounds(tmp_path) as run:
+        yield run
+
+
+def _free_ports(count: int) -> list[int]:
+    ports: list[int] = []
+    while len(ports) < count:  # each socket is closed at once, so a repeat can happen
+        if (port := free_port()) not in ports:
+            ports.append(port)
+    return ports
+
+
+@contextmanager
+def running_playgrounds(tmp_path: Path, people: dict[str, Path] | None = None,
+                        bot_settings: dict[str, str] | None = None) -> Iterator[PlaygroundRun]:
+    """The bot (development mode, fresh migrated SQLite database) and the Playground as its default
+    user, plus one more Playground for each of `people` (name -> Playground config file, its
+    `currentUser` being that person), all against the same bot; everything stopped afterwards."""
     require_tools()
-    bot_port = free_port()
-    playground_port = free_port()
-    while playground_port == bot_port:  # both sockets are closed at once, so a repeat can happen
-        playground_port = free_port()
+    people = people or {}
+    bot_port, playground_port, *other_ports = _free_ports(2 + len(people))
     bot_env = {
         **os.environ,
         "PEERSPACE_DEV": "1",
@@ -208,6 +228,7 @@ def playground(tmp_path: Path) -> Iterator[PlaygroundRun]:
         "MicrosoftAppId": "",
         "MicrosoftAppPassword": "",
         "PYTHONUNBUFFERED": "1",
+        **(bot_settings or {}),
     }
     upgrade = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=bot_env,
                              capture_output=True, text=True, timeout=120)
@@ -215,32 +236,41 @@ def playground(tmp_path: Path) -> Iterator[PlaygroundRun]:
 
     children: list[subprocess.Popen] = []
     handles = []
-    bot_log, playground_log = tmp_path / "bot.log", tmp_path / "playground.log"
-    try:
-        handles.append(bot_out := bot_log.open("w"))
-        children.append(bot := subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(bot_port)],
-            cwd=ROOT, env=bot_env, stdout=bot_out, stderr=subprocess.STDOUT, start_new_session=True))
-        _wait_http_ok(f"http://127.0.0.1:{bot_port}/healthz", bot, bot_log, "the bot")
+    bot_log = tmp_path / "bot.log"
 
-        endpoint = f"http://127.0.0.1:{bot_port}/api/messages"
-        playground_env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "BOT_ENDPOINT": endpoint,
-                          "TEAMSAPPTESTER_PORT": str(playground_port)}
+    def start(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
+        handles.append(out := log.open("w"))
+        children.append(proc := subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                                 start_new_session=True))
+        return proc
+
+    endpoint = f"http://127.0.0.1:{bot_port}/api/messages"
+
+    def start_playground(name: str, port: int, config: Path | None) -> str:
+        env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none", "BOT_ENDPOINT": endpoint,
+               "TEAMSAPPTESTER_PORT": str(port)}
+        if config is not None:
+            env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(config)
         # Its own working folder: the Playground writes a devTools/ log folder there and reads
         # an optional .m365agentsplayground.yml, neither of which belongs to the repository.
-        playground_cwd = tmp_path / "playground"
-        playground_cwd.mkdir()
-        handles.append(pg_out := playground_log.open("w"))
-        children.append(pg := subprocess.Popen(
-            ["node", str(_playground_script()), "start", "-e", endpoint, "-c", "msteams",
-             "-p", str(playground_port), "--disable-telemetry"],
-            cwd=playground_cwd, env=playground_env, stdout=pg_out, stderr=subprocess.STDOUT,
-            start_new_session=True))
-        url = f"http://127.0.0.1:{playground_port}/"
-        _wait_http_ok(url, pg, playground_log, "the Agents Playground")
+        cwd = tmp_path / name
+        cwd.mkdir()
+        log = tmp_path / f"{name}.log"
+        proc = start(["node", str(_playground_script()), "start", "-e", endpoint, "-c", "msteams", "-p", str(port),
+                      "--disable-telemetry"], env, cwd, log)
+        url = f"http://127.0.0.1:{port}/"
+        _wait_http_ok(url, proc, log, f"the Agents Playground ({name})")
+        return url
 
+    try:
+        bot = start([sys.executable, "-m", "bot", "serve", "--port", str(bot_port)], bot_env, ROOT, bot_log)
+        _wait_http_ok(f"http://127.0.0.1:{bot_port}/healthz", bot, bot_log, "the bot")
+        url = start_playground("playground", playground_port, None)
+        others = {who: start_playground(f"playground-{who}", port, config)
+                  for (who, config), port in zip(people.items(), other_ports)}
         artifacts = Path(os.environ.get("E2E_ARTIFACTS") or tmp_path / "artifacts")
-        yield PlaygroundRun(url=url, bot_log=bot_log, playground_log=playground_log, artifacts=artifacts)
+        yield PlaygroundRun(url=url, bot_log=bot_log, playground_log=tmp_path / "playground.log",
+                            artifacts=artifacts, people=others)
     finally:
         for child in reversed(children):
             _stop(child)

@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import create_engine, create_sessionmaker
 from storage.models import RoleGrant, User
+from storage.people import directory
 from storage.people import repository as people
 from storage.people.models import LinkKind, LinkStatus, PersonLink
+from storage.people.models import Person as PersonRow
 from storage.roles import ConfiguredRoles, Role, roles_of
 
 NOBODY = ConfiguredRoles.of([], [])
@@ -106,3 +109,30 @@ async def test_peer_leads_of_the_team_first_then_the_organisation(db):
     assert [p.id for p in await people.peer_leads_for(db, worker)] == [ward_lead.id]
     worker.team = "Ward 9"
     assert [p.id for p in await people.peer_leads_for(db, worker)] == [ward_lead.id, org_lead.id]
+
+
+async def test_a_person_recorded_nameless_at_install_takes_the_name_teams_sends_later(db):
+    # Teams sends no name with the install event: the person is recorded without one.
+    user = User(teams_id="29:nia", aad_object_id="aad-nia", name="")
+    db.add(user)
+    await db.flush()
+    nameless = await people.ensure_person(db, user)
+    assert nameless.name == ""
+    user.name = "Nia Okafor"  # her first message carries it
+    assert (await people.ensure_person(db, user)).name == "Nia Okafor"
+    assert [p.name for p in await directory.known_people(db)] == ["Nia Okafor"]
+
+
+async def test_a_pick_naming_a_known_teams_account_is_that_person_not_a_stranger(db):
+    # The Agents Playground's people picker sends its account id ("user-id-1"), not the AAD id.
+    user = User(teams_id="user-id-1", aad_object_id="00000000-0000-0000-0000-0000000000021", name="Megan Bowen")
+    db.add(user)
+    await db.flush()
+    by_account = await directory.resolve_pick(db, "user-id-1", added_by=None)
+    by_aad = await directory.resolve_pick(db, "00000000-0000-0000-0000-0000000000021", added_by=None)
+    assert by_account is not None and by_account.user_id == user.id and by_account.name == "Megan Bowen"
+    assert by_aad is not None and by_aad.id == by_account.id
+    assert await db.scalar(select(func.count()).select_from(PersonRow)) == 1
+    # Someone we have not met is still recorded by the id picked, to be reached when they install.
+    stranger = await directory.resolve_pick(db, "aad-unknown", added_by=None)
+    assert stranger is not None and stranger.user_id is None and stranger.aad_object_id == "aad-unknown"
