@@ -10,7 +10,9 @@ from dialogs.shared.registry import Feature, FeatureContext, MenuEntry
 from dialogs.tripartite.config import TripartiteConfig
 from dialogs.tripartite.data import personal_data
 from dialogs.tripartite.delivery import KIND, TripartiteDelivery
+from dialogs.tripartite.calendar import ics_route
 from dialogs.tripartite.manage import MANAGERS, ManageActions
+from dialogs.tripartite.meeting import MeetingActions
 from dialogs.tripartite.samples import TripartiteSamples
 from storage.roles import Role
 from storage.tripartite.repository import supervision_pauses
@@ -24,6 +26,7 @@ def install(ctx: FeatureContext) -> None:
     config = TripartiteConfig.from_content(ctx.services.content)
     delivery = TripartiteDelivery(ctx.services, config)
     tasks = ManageActions(ctx.services, config, delivery)
+    meeting = MeetingActions(ctx.services, config, delivery)
     ctx.registry.add(Feature(
         name="tripartite",
         menu=[MenuEntry("tripartite", "tripartite.mine", order=340, roles=PARTIES),
@@ -31,7 +34,8 @@ def install(ctx: FeatureContext) -> None:
         actions={"tripartite.mine": tasks.mine, "tripartite.task": tasks.open, "tripartite.agree": tasks.agree,
                  "tripartite.disagree": tasks.disagree, "tripartite.comment": tasks.comment,
                  "tripartite.tick": tasks.tick, "tripartite.manage": tasks.manage, "tripartite.form": tasks.form,
-                 "tripartite.form.save": tasks.save, "tripartite.pauses": tasks.pauses},
+                 "tripartite.form.save": tasks.save, "tripartite.pauses": tasks.pauses,
+                 "tripartite.book": meeting.book},
         cards=CARDS,
     ))
     ctx.services.absences.provide(supervision_pauses)  # absences the worker chose to pause supervision for
@@ -40,4 +44,8 @@ def install(ctx: FeatureContext) -> None:
     # Person row it finds tasks by is still there.
     ctx.services.personal_data.register(personal_data(ctx.services.content.text))
     ctx.services.sample_data.register("tripartite", TripartiteSamples(ctx.services, config, delivery).add)
+    text = ctx.services.content.text
+    ics_route(ctx.router, open_db=ctx.services.db, links=ctx.services.links, now=ctx.services.now,
+              summary=lambda kind, worker: text("tripartite.meeting.summary", worker=worker,
+                                                kind=text(f"tripartite.kinds.{kind}")))  # text-key: tripartite.kinds.*
     ctx.scheduler.every("tripartite.reminders", TICK_SECONDS, delivery.tick)
