@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.cards import card_activity
 from dialogs.shared.context import BotServices
+from dialogs.tripartite.calendar import calendar_url, when_in
 from dialogs.tripartite.config import TripartiteConfig
 from storage import outbox
 from storage.outbox import ClaimedMessage
@@ -22,10 +23,11 @@ from storage.tripartite import repository as repo
 from storage.tripartite.models import Probation, TaskSignoff, TripartiteTask
 from storage.tripartite.reminders import due_reminders
 from storage.tripartite.rules import Verdict
+from storage.users import valid_zone
 
 log = logging.getLogger(__name__)
 KIND = "tripartite.notice"
-EVENTS = ("due_soon", "due", "overdue", "escalation", "warning", "not_agreed", "complete", "created")
+EVENTS = ("due_soon", "due", "overdue", "escalation", "warning", "not_agreed", "complete", "created", "booked")
 
 
 class TripartiteDelivery:
@@ -90,11 +92,21 @@ class TripartiteDelivery:
                 return None
             words["party"] = self.text(f"tripartite.parties.{objection.party}")  # text-key: tripartite.parties.*
             words["reason"] = objection.reason or ""
+        calendar = ""
+        if event == "booked":
+            if task.meeting_at is None or me is None:
+                return None
+            # The time as it is now (a moved meeting is told afresh) and in the reader's own zone.
+            zone = valid_zone(await db.scalar(select(User.time_zone).where(User.id == message.user_id)),
+                              self.services.default_zone)
+            words["when"] = when_in(task.meeting_at, zone)
+            calendar = calendar_url(self.services.links, task, me.id, self.services.now())
         return card_activity(self.services.content.card("tripartite_notice", {
             "title": self.text(f"tripartite.notice.{event}.title"),  # text-key: tripartite.notice.*
             "text": self.text(f"tripartite.notice.{event}.text", **words),  # text-key: tripartite.notice.*
             "privacy": self.text("tripartite.privacy"), "open": self.text("tripartite.notice.open"),
-            "task": task.id if party else "",
+            "task": task.id if party else "", "calendar": self.text("tripartite.meeting.calendar"),
+            "calendar_url": calendar,
         }))
 
     async def _hr_user(self, db: AsyncSession) -> str | None:

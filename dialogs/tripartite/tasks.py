@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.context import BotServices, scope_of, show
 from dialogs.shared.inputs import storable
+from dialogs.tripartite.calendar import meeting_fields
 from dialogs.tripartite.config import TripartiteConfig
 from dialogs.tripartite.delivery import TripartiteDelivery
 from dialogs.tripartite.own import no_absence, own_absence
@@ -189,7 +190,10 @@ class TaskActions:
                                    .order_by(TaskComment.created_at.desc(), TaskComment.id.desc())
                                    .limit(MAX_COMMENTS))).all()
         comments = list(reversed(latest))
-        zone = ZoneInfo(await self._zone(db, me))
+        zone_name = await self._zone(db, me)
+        zone = ZoneInfo(zone_name)
+        meeting = meeting_fields(t, self.services.links, task, me.id, zone=zone_name, now=self.services.now())
+        facts.append(meeting.pop("meeting_fact"))
         lines = [t("tripartite.comments.line", party=t(f"tripartite.parties.{c.author_party}"),  # text-key: tripartite.parties.*
                    when=c.created_at.astimezone(zone).strftime("%d %b %Y %H:%M"), text=c.text) for c in comments]
         return {
@@ -208,7 +212,7 @@ class TaskActions:
             "no_comments": "" if lines else t("tripartite.comments.none"),
             "comment_label": t("tripartite.comments.label", max=self.config.comment_max),
             "comment_max": self.config.comment_max, "comment_add": t("tripartite.comments.add"),
-            "privacy": t("tripartite.privacy"), "back": t("tripartite.back"),
+            "privacy": t("tripartite.privacy"), "back": t("tripartite.back"), **meeting,
         }
 
     # --- helpers ----------------------------------------------------------------------------

@@ -181,6 +181,31 @@ async def sign(db: AsyncSession, task: TripartiteTask, *, person_id: str, verdic
     return after
 
 
+class TaskDone(ValueError):
+    """A task signed off by all three has nothing left to book."""
+
+
+async def book(db: AsyncSession, task: TripartiteTask, *, at: datetime, version: int) -> None:
+    """Book (or move) the three parties' meeting; `at` is UTC. Raises StaleTask or TaskDone."""
+    if version != task.version:
+        raise StaleTask(task.id)
+    if task.status == TaskStatus.DONE:
+        raise TaskDone(task.id)
+    task.meeting_at, task.status = at, TaskStatus.SCHEDULED
+    task.version += 1
+    await db.flush()
+
+
+async def team_tasks(db: AsyncSession, worker_ids: Sequence[str], *, until: date,
+                     limit: int) -> Sequence[TripartiteTask]:
+    """Open tasks of these workers due by `until` (so every overdue one too), soonest first."""
+    if not worker_ids:
+        return []
+    return (await db.scalars(select(TripartiteTask).where(
+        TripartiteTask.worker_id.in_(worker_ids), TripartiteTask.status != TaskStatus.DONE,
+        TripartiteTask.due_on <= until).order_by(TripartiteTask.due_on, TripartiteTask.id).limit(limit))).all()
+
+
 async def add_comment(db: AsyncSession, task: TripartiteTask, *, person_id: str, scrubbed_text: str,
                       now: datetime) -> TaskComment:
     party = parties_of(task).party_of(person_id)

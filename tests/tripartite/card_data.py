@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from dialogs.tripartite.manage import MAX_MANAGED
+from dialogs.tripartite.admin import MAX_OVERDUE
 from dialogs.tripartite.tasks import MAX_COMMENTS, MAX_LISTED
+from dialogs.tripartite.views import MAX_ROWS
 
 LINE = 300
 LABEL = 100
@@ -32,6 +34,11 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
             "comments": [content_text(60) + text(COMMENT) for _ in range(MAX_COMMENTS)], "no_comments": "",
             "comment_label": content_text(LABEL), "comment_max": COMMENT, "comment_add": content_text(40),
             "privacy": content_text(LINE), "back": content_text(40),
+            # The meeting part, booked (so the move inputs and the calendar link both bind).
+            "can_book": True, "book_title": content_text(40), "book_hint": content_text(LINE),
+            "day_label": content_text(40), "time_label": content_text(40), "day_value": "2026-12-01",
+            "time_value": "10:00", "day_min": "2026-11-23", "book": content_text(40), "calendar": content_text(40),
+            "calendar_url": "https://example.org/calendar/tripartite/" + "t" * 200 + ".ics",
         }
 
     def listing() -> dict[str, Any]:
@@ -67,12 +74,32 @@ def builders(text: Callable[..., str], content_text: Callable[[int], str],
             "back": content_text(40), "back_verb": "tripartite.manage",
         }
 
+    def team() -> dict[str, Any]:
+        return {
+            "title": content_text(LABEL), "intro": content_text(LINE), "none": "", "more": content_text(LABEL),
+            "items": [{"task": f"{i:032x}", "line": content_text(80) + text(name_length),
+                       "open": content_text(40) + text(name_length)} for i in range(MAX_ROWS)],
+            "scopes": [{"title": content_text(40), "scope": s} for s in ("reports", "supervisees")],
+            "privacy": content_text(LINE), "menu": content_text(40),
+        }
+
+    def admin() -> dict[str, Any]:
+        return {
+            "title": content_text(LABEL), "intro": content_text(LINE),
+            "facts": [{"title": content_text(40), "value": content_text(LABEL)} for _ in range(4)],
+            "overdue_title": content_text(40), "overdue_none": "",
+            "overdue": [content_text(LABEL) + text(200) for _ in range(MAX_OVERDUE)], "more": content_text(LABEL),
+            "download": content_text(40), "download_url": "https://example.org/tripartite/export/" + "t" * 200 + ".csv",
+            "link_note": content_text(LINE), "privacy": content_text(LINE), "menu": content_text(40),
+        }
+
     return {"tripartite_task": task, "tripartite_list": listing, "tripartite_manage": manage, "tripartite_form": form,
-            **notice_builder(text, content_text, name_length)}
+            "tripartite_team": team, "tripartite_admin": admin, **notice_builder(text, content_text, name_length)}
 
 
 def notice_builder(text: Callable[..., str], content_text: Callable[[int], str],
                    name_length: int) -> dict[str, Callable[[], dict[str, Any]]]:
     return {"tripartite_notice": lambda: {
         "title": content_text(LABEL), "text": content_text(LINE) + text(name_length) + text(300),
-        "privacy": content_text(LINE), "open": content_text(40), "task": "t" * 32}}
+        "privacy": content_text(LINE), "open": content_text(40), "task": "t" * 32,
+        "calendar": content_text(40), "calendar_url": "https://example.org/calendar/tripartite/" + "t" * 200 + ".ics"}}
