@@ -10,6 +10,8 @@ field named, rather than failing later in front of a user.
 
 from __future__ import annotations
 
+import copy
+
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -167,10 +169,21 @@ def _claim(content: Content, path: Path) -> None:
     content.files[path.name] = path
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the pure-Python one took most
+# of a start-up, which every test's bot pays.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PARSED: dict[tuple[str, int, int], Any] = {}  # (path, mtime, size) -> parsed tree, per process
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _PARSED:
+            with path.open(encoding="utf-8") as fh:
+                _PARSED[key] = yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
+        # A copy: callers own what they are given, and the cached tree must stay as read.
+        return copy.deepcopy(_PARSED[key])
     except FileNotFoundError:
         raise ContentError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:

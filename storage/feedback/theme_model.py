@@ -105,7 +105,13 @@ class Weights:
 
 
 def load_weights(path: Path = WEIGHTS) -> Weights:
-    """The shipped model (or another file of the same shape)."""
+    """The shipped model (or another file of the same shape); read once per process and file."""
+    stat = Path(path).stat()
+    return _weights(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _weights(path: str, _mtime: int, _size: int) -> Weights:
     return Weights.from_json(Path(path).read_text(encoding="utf-8"))
 
 
