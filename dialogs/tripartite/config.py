@@ -18,6 +18,7 @@ class TripartiteConfig:
     reason_max: int
     reminders: ReminderRules
     hr_contact: str  # AAD object id or email; empty: none
+    appraisal_ahead_days: int = 60
 
     @classmethod
     def from_content(cls, content: Content) -> "TripartiteConfig":
@@ -58,4 +59,5 @@ class TripartiteConfig:
                               overdue_every_days=whole_number(reminders, where, "overdue_every_days", 1, 60),
                               escalate_after_days=escalate or None, send_at=send_at)
         return cls(plan, checklists, whole_number(raw, where, "comment_max_chars", 50, 1000),
-                   whole_number(raw, where, "reason_max_chars", 50, 500), rules, hr_contact.strip().lower())
+                   whole_number(raw, where, "reason_max_chars", 50, 500), rules, hr_contact.strip().lower(),
+                   whole_number(raw, where, "appraisal_planned_days_before", 7, 180))

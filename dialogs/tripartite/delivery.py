@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from storage.people.models import Person
 from storage.tripartite import repository as repo
 from storage.tripartite.models import Probation, TaskSignoff, TripartiteTask
 from storage.tripartite.reminders import due_reminders
-from storage.tripartite.rules import Verdict
+from storage.tripartite.rules import TaskKind, Verdict
 from storage.users import valid_zone
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ class TripartiteDelivery:
         """Queue every reminder due now (idempotent: each has its own outbox key)."""
         now = self.services.now()
         async with self.services.db() as db, db.begin():
+            today = now.astimezone(ZoneInfo(self.services.default_zone)).date()
+            await repo.plan_due_appraisals(db, today=today, ahead_days=self.config.appraisal_ahead_days,
+                                           checklist=self.config.checklists[TaskKind.APPRAISAL])
             hr = await self._hr_user(db)
             queued = 0
             for r in await due_reminders(db, now, self.config.reminders, self.config.probation,

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.absences import Pause
-from storage.people.models import LinkKind
+from storage.people.models import LinkKind, LinkStatus, Person, PersonLink
 from storage.people.repository import current_other
 from storage.tripartite.models import Absence, Probation, TaskComment, TaskSignoff, TripartiteTask
 from storage.tripartite.rules import (
     Parties, Party, PlannedReview, ProbationOutcome, ProbationPlan, SignOffs, TaskKind, TaskStatus, Verdict,
-    extended_dues, probation_end, probation_reviews,
+    extended_dues, next_appraisal, probation_end, probation_reviews,
 )
 
 
@@ -255,3 +255,29 @@ async def supervision_pauses(db: AsyncSession, worker_ids: Sequence[str], since:
     for worker, start, back in rows:
         found.setdefault(worker, []).append(Pause(start, back - timedelta(days=1) if back else None))
     return found
+
+
+async def plan_due_appraisals(db: AsyncSession, *, today: date, ahead_days: int, checklist: Sequence[str]) -> int:
+    """Make the yearly appraisal task of every worker whose next appraisal (a year from the start in
+    role, or from the last appraisal) falls within `ahead_days`, so nobody's appraisal depends on
+    someone remembering to plan it. Workers need a start date and a line manager. Returns how many."""
+    workers = (await db.execute(
+        select(Person.id, Person.start_date).join(PersonLink, PersonLink.worker_id == Person.id)
+        .where(Person.start_date.is_not(None), PersonLink.kind == LinkKind.LINE_MANAGER,
+               PersonLink.status == LinkStatus.ACTIVE))).all()
+    last = dict((await db.execute(
+        select(TripartiteTask.worker_id, func.max(TripartiteTask.due_on))
+        .where(TripartiteTask.kind == TaskKind.APPRAISAL).group_by(TripartiteTask.worker_id))).all())
+    made = 0
+    for worker_id, start in workers:
+        due = next_appraisal(start, last.get(worker_id))
+        if last.get(worker_id) is None:
+            # First appraisal planned by PeerSpace: the start's anniversary from about now on, not one
+            # years overdue for someone who was in role long before the bot came.
+            while due < today - timedelta(days=30):
+                due = next_appraisal(start, due)
+        if due <= today + timedelta(days=ahead_days) and not await has_task(db, worker_id, f"appraisal:{due.year}"):
+            await add_task(db, worker_id=worker_id, kind=TaskKind.APPRAISAL, key=f"appraisal:{due.year}",
+                           due_on=due, checklist=checklist)
+            made += 1
+    return made

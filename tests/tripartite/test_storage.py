@@ -158,3 +158,30 @@ async def test_supervision_pauses_are_only_the_absences_the_worker_chose_to_paus
     assert await tri.supervision_pauses(db, [worker.id], date(2026, 1, 1)) == {
         worker.id: [Pause(date(2026, 4, 5), date(2026, 4, 14))]}
     assert await tri.supervision_pauses(db, [worker.id], date(2026, 4, 15)) == {}
+
+
+async def test_yearly_appraisals_are_planned_without_anyone_remembering(db):
+    worker, manager, sup = await _three(db)
+    worker.start_date = date(2025, 3, 10)
+    stranger = await people.find_or_add_person(db, email="nolinks@trust.nhs.uk")
+    stranger.start_date = date(2025, 3, 10)  # no line manager: nobody to hold the appraisal with
+    await db.flush()
+    plan = dict(ahead_days=60, checklist=("wellbeing_conversation",))
+    assert await tri.plan_due_appraisals(db, today=date(2026, 1, 8), **plan) == 0  # 61 days ahead
+    assert await tri.plan_due_appraisals(db, today=date(2026, 1, 9), **plan) == 1
+    assert await tri.plan_due_appraisals(db, today=date(2026, 1, 9), **plan) == 0  # once
+    (task,) = await tri.tasks_of(db, worker.id)
+    assert (task.kind, task.due_on, task.key) == (TaskKind.APPRAISAL, date(2026, 3, 10), "appraisal:2026")
+    assert (task.line_manager_id, task.peer_supervisor_id) == (manager.id, sup.id)
+    # The next one comes a year after the last, whatever happened to this one.
+    assert await tri.plan_due_appraisals(db, today=date(2027, 1, 9), **plan) == 1
+    assert sorted(t.due_on for t in await tri.tasks_of(db, worker.id)) == [date(2026, 3, 10), date(2027, 3, 10)]
+
+
+async def test_a_long_serving_worker_is_not_given_an_appraisal_years_overdue(db):
+    worker, _manager, _sup = await _three(db)
+    worker.start_date = date(2019, 2, 1)
+    await db.flush()
+    assert await tri.plan_due_appraisals(db, today=date(2026, 1, 20), ahead_days=60, checklist=()) == 1
+    (task,) = await tri.tasks_of(db, worker.id)
+    assert task.due_on == date(2026, 2, 1)
