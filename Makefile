@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+TEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install db-upgrade package bench clean
@@ -23,8 +24,9 @@ run: install
 	PEERSPACE_DEV=1 $(PY) -m bot.devserver
 
 ## Run the whole suite (PostgreSQL and browser tests run when available; CI requires them).
+# Two workers: the machine CI runs on has two cores, and most tests wait on their own bot and database.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 db-upgrade: $(VENV)/.installed
 	$(PY) -m bot db upgrade

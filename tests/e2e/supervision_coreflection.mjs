@@ -93,6 +93,7 @@ process.exitCode = await runScenario('supervision_coreflection', async ({ page: 
   await step('Megan\'s invitation arrives, with the meetings to answer', async () => {
     await waitForBotText(megan, `You're invited: ${GROUP}`, { timeoutMs: OUTBOX_TIMEOUT_MS });
     const invitation = cardsWithText(megan, `You're invited: ${GROUP}`).last();
-    await invitation.getByRole('button', { name: 'Going', exact: true }).first().waitFor({ state: 'visible' });
+    // Each button names its meeting ("Going: Tuesday 5 January 2027, 10:00 to 11:00").
+    await invitation.getByRole('button', { name: /^Going: / }).first().waitFor({ state: 'visible' });
   });
 }, { timeoutMs: 120_000, people: { megan: process.env.PLAYGROUND_URL_MEGAN } });
