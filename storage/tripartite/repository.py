@@ -270,6 +270,8 @@ async def plan_due_appraisals(db: AsyncSession, *, today: date, ahead_days: int,
         .where(TripartiteTask.kind == TaskKind.APPRAISAL).group_by(TripartiteTask.worker_id))).all())
     made = 0
     for worker_id, start in workers:
+        if start is None:  # excluded by the query; said again for the type checker
+            continue
         due = next_appraisal(start, last.get(worker_id))
         if last.get(worker_id) is None:
             # First appraisal planned by PeerSpace: the start's anniversary from about now on, not one

@@ -30,7 +30,8 @@ async def test_a_booked_session_shows_the_booking_and_what_can_be_done_with_it(h
     await register(harness, sid)
     listed = session_block(await card_of(harness, "sessions.browse"), sid)
     assert "You have a place" in texts(listed)
-    assert buttons(listed) == ["Change my details", "Cancel my place"]
+    # Each button names its session, so a screen reader's list of buttons says which is which.
+    assert buttons(listed) == ["Change my details for Friday 11 December", "Cancel my place on Friday 11 December"]
     form = await card_of(harness, "sessions.register.form", {"session_id": sid})
     assert form["body"][0]["text"].startswith("Change my details: ")
     assert "Register" not in buttons(form) and buttons(form)[:2] == ["Save changes", "Cancel my place"]
@@ -42,7 +43,7 @@ async def test_a_booked_session_shows_the_booking_and_what_can_be_done_with_it(h
 async def test_a_session_not_booked_offers_register(harness):
     sid = await first_session(harness)
     listed = session_block(await card_of(harness, "sessions.browse"), sid)
-    assert buttons(listed) == ["Register"]
+    assert buttons(listed) == ["Register for Friday 11 December"]
     form = await card_of(harness, "sessions.register.form", {"session_id": sid})
     assert form["body"][0]["text"].startswith("Register: ") and buttons(form)[0] == "Register"
 
