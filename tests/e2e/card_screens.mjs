@@ -22,6 +22,8 @@ let shots = 0;
 async function shoot(page, text, name) {
   const card = cardsWithText(page, text).last();
   await card.scrollIntoViewIfNeeded();
+  // The chat pane may still be scrolling to the new card; a shot taken then frames the wrong area.
+  await page.waitForTimeout(400);
   shots += 1;
   const file = path.join(FOLDER, `${shots}-${name}.png`);
   await card.screenshot({ path: file, timeout: 10_000 });
