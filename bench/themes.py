@@ -4,7 +4,8 @@ Run from the repository root: ``python bench/themes.py``. Three taggers are meas
 
 * ``phrases``: the phrase list alone (content/feedback/themes.yaml);
 * ``phrases+lemmas``: the phrase list run on the text and on its simplemma lemmas;
-* ``hybrid`` (shipped): the phrase list OR the logistic model over word lemmas and pairs
+* ``hybrid`` (shipped): a logistic model over word lemmas, pairs of lemmas and the phrase list
+  (one feature per theme, so the model learns how far to trust it), with per-theme thresholds
   (storage/feedback/theme_model.py, weights trained on the tuning split only).
 
 For each: ``all`` and ``held_out`` as shipped, and ``tuning`` (for the hybrid, 5-fold
@@ -118,6 +119,7 @@ def evaluate(taxonomy_path: Path = TAXONOMY, data_path: Path = LABELLED, *, min_
             "all": micro(pairs), "tuning": micro(tuned), "held_out": micro([p for p in pairs if p[0].heldout]),
             "per_theme": per_theme(pairs, ids),
             "held_out_per_theme": per_theme([p for p in pairs if p[0].heldout], ids),
+            "tuning_per_theme": per_theme(tuned, ids),
             "comments_per_second": speed(tag, texts, min_seconds),
         }
         if extra:
@@ -162,10 +164,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"{s['f1']:6.3f}")
         print(f"{name:15} speed: {method['comments_per_second']:,.0f} comments/second (one core)\n")
     shipped = result["methods"][result["shipped"]]
-    print(f"{'theme (shipped)':26} {'all P':>6} {'all R':>6} {'n':>4}   {'held P':>6} {'held R':>6} {'n':>4}")
+    print(f"{'theme (shipped)':26} {'all P':>6} {'all R':>6} {'n':>4}   {'tune P':>6} {'tune R':>6} {'n':>4}"
+          f"   {'held P':>6} {'held R':>6} {'n':>4}")
     for theme_id, s in shipped["per_theme"].items():
-        h = shipped["held_out_per_theme"][theme_id]
+        t, h = shipped["tuning_per_theme"][theme_id], shipped["held_out_per_theme"][theme_id]
         print(f"{theme_id:26} {s['precision']:6.3f} {s['recall']:6.3f} {s['support']:4d}   "
+              f"{t['precision']:6.3f} {t['recall']:6.3f} {t['support']:4d}   "
               f"{h['precision']:6.3f} {h['recall']:6.3f} {h['support']:4d}")
     if args.errors:
         print("\nwrong on tuning comments (missed / extra):")

@@ -28,13 +28,20 @@ from pathlib import Path
 
 import simplemma
 
-from storage.feedback.themes import ThemeTagger, Theme
+from storage.feedback.themes import Theme, ThemeTagger, normalise
 
 WEIGHTS = Path(__file__).with_name("theme_weights.json")
 RULE = "rule:"  # prefix of the phrase-list feature of each theme
 EXPLAIN_WORDS = 4  # at most this many words are named for one theme
+# Tagging adds each feature's weights for all themes at once: a feature's row is packed into one
+# integer, a fixed-width field per theme plus a count field, so one C-level sum() over the rows
+# replaces a Python loop over themes and features (tagging is on the path of every feedback form).
+# Weights are stored to four decimals, so scaled by _SCALE they are exact integers; _OFFSET keeps
+# every field non-negative and _FIELD leaves room for millions of features in one text.
+_SCALE = 10_000
+_OFFSET = 1 << 24
+_FIELD = 48
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 # Words that carry no topic: never a feature alone, so they never "explain" a theme either.
 STOP = frozenset("""a about after all also am an and any are as at be been being but by can could
 did do does for from had has have i i'm if in into is it it's its me more my no not of on or our
@@ -50,7 +57,7 @@ def lemma(word: str) -> str:
 
 def tokens(text: str) -> list[tuple[str, str]]:
     """(lemma, word as written) for each word of the text, in order."""
-    words = _TOKEN.findall(text.casefold().translate(_QUOTES))
+    words = _TOKEN.findall(normalise(text))
     return [(lemma(w), w) for w in words]
 
 
@@ -120,17 +127,40 @@ class HybridTagger:
     ``explain``) so the form and the reports do not care which one they hold."""
 
     def __init__(self, themes: Iterable[Theme], weights: Weights | None) -> None:
-        """Compile the phrases and line the model's themes up with the taxonomy's."""
+        """Compile the phrases and lay the model out for tagging."""
         self._rules = ThemeTagger(themes)
         self._weights = weights
-        # Compare scores with the thresholds' log-odds: no exp() per theme when tagging.
-        self._cuts = [math.log(c / (1.0 - c)) for c in weights.thresholds] if weights else []
-        # Word pairs by first word, so tagging builds no pair string the model does not know.
-        self._pairs: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {}
-        for name, ws in (weights.features.items() if weights else ()):
+        self._ids = tuple(theme.id for theme in self._rules.themes)
+        self._lemmas: dict[str, str] = {}
+        if weights is None:
+            return
+        n = len(weights.themes)
+
+        def packed(ws: tuple[tuple[int, float], ...]) -> int:
+            row = 1 << (_FIELD * n)  # the count field: how many rows a sum holds
+            for index, weight in ws:
+                fixed = round(weight * _SCALE)
+                if not -_OFFSET < fixed < _OFFSET:
+                    raise ValueError("theme weights: a weight is out of range")
+                row += fixed << (_FIELD * index)
+            return row + sum(_OFFSET << (_FIELD * t) for t in range(n))
+
+        # Word pairs are keyed by tuples, as zip yields them, so tagging builds no strings.
+        self._words: dict[object, int] = {}
+        self._rule_rows: dict[str, int] = {}
+        for name, ws in weights.features.items():
             first, _, second = name.partition(" ")
-            if second:
-                self._pairs.setdefault(first, {})[second] = ws
+            if name.startswith(RULE):
+                self._rule_rows[name[len(RULE):]] = packed(ws)
+            else:
+                self._words[(first, second) if second else name] = packed(ws)
+        # A theme is given when bias + weights >= the threshold's log-odds (no exp() per theme),
+        # that is when its field's sum of scaled weights reaches this integer.
+        self._fields = tuple(
+            (theme, _FIELD * t, math.ceil((math.log(c / (1.0 - c)) - b) * _SCALE - 1e-6))
+            for t, (theme, b, c) in enumerate(zip(weights.themes, weights.bias, weights.thresholds)))
+        self._count_shift = _FIELD * n
+        self._rules_alone = set(self._ids) if weights.union else set(self._ids) - set(weights.themes)
 
     @property
     def themes(self) -> tuple[Theme, ...]:
@@ -160,27 +190,31 @@ class HybridTagger:
         w = self._weights
         if w is None or not text:
             return self._rules.tag(text)
-        words = _TOKEN.findall(text.casefold().translate(_QUOTES))
-        keys = [lemma(x) for x in words] if w.lemmas else words
-        rules = self._rules.tag(text)
-        total = list(w.bias)
-        get, pairs = w.features.get, self._pairs
-        hits = [ws for k in set(keys) if k not in STOP and (ws := get(k))]
-        seen: set[tuple[str, str]] = set()
-        for a, b in zip(keys, keys[1:]):
-            # Pairs of two stop words are no features, so looking them up finds nothing.
-            ws = (pairs.get(a) or {}).get(b)
-            if ws and (a, b) not in seen:
-                seen.add((a, b))
-                hits.append(ws)
+        normalised = normalise(text)
+        words = _TOKEN.findall(normalised)
+        if w.lemmas:
+            keys = [*map(self._lemmas.get, words)]
+            if None in keys:
+                keys = [key or self._lemma(word) for key, word in zip(keys, words)]
+        else:
+            keys = words
+        ruled = self._rules.themes_in(normalised)
+        # Stop words and pairs of stop words are never features, so they are simply not found.
+        total = sum(filter(None, map(self._words.get, {*keys, *zip(keys, keys[1:])})))
         if w.rules:
-            hits.extend(ws for t in rules if (ws := get(RULE + t)))
-        for ws in hits:
-            for index, weight in ws:
-                total[index] += weight
-        given = {w.themes[i] for i, score in enumerate(total) if score >= self._cuts[i]}
-        given.update(t for t in rules if w.union or t not in w.themes)
-        return [theme.id for theme in self.themes if theme.id in given]
+            total += sum(filter(None, map(self._rule_rows.get, ruled)))
+        base = (total >> self._count_shift) * _OFFSET
+        mask = (1 << _FIELD) - 1
+        given = {theme for theme, shift, need in self._fields if ((total >> shift) & mask) - base >= need}
+        given.update(ruled & self._rules_alone)
+        return [theme for theme in self._ids if theme in given]
+
+    def _lemma(self, word: str) -> str:
+        """Look a word up once per process; the cache is bounded so odd input cannot grow it."""
+        if len(self._lemmas) > 200_000:
+            self._lemmas.clear()
+        self._lemmas[word] = found = lemma(word)
+        return found
 
     def explain(self, text: str, *, words: bool = True) -> dict[str, list[str]]:
         """Map each theme given (taxonomy order) to the words of the text that made it."""

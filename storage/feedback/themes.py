@@ -186,6 +186,11 @@ def _trie_regex(phrases: list[str]) -> str:
     return r"(?<![a-z0-9])" + build(trie)
 
 
+def normalise(text: str) -> str:
+    """Text as the phrases and the model read it: casefolded, curly quotes and dashes straight."""
+    return text.casefold().translate(_QUOTES)
+
+
 class ThemeTagger:
     """Tags comments with theme ids by matching the taxonomy's phrases."""
 
@@ -196,6 +201,7 @@ class ThemeTagger:
         self._table = _phrase_table(self._themes)
         phrases = [phrase for phrase, _ in self._table]
         self._regex = re.compile(_trie_regex(phrases)) if phrases else None
+        self._owners = {f"p{i}": owners for i, (_, owners) in enumerate(self._table)}
 
     @property
     def themes(self) -> tuple[Theme, ...]:
@@ -207,7 +213,7 @@ class ThemeTagger:
         found: dict[str, list[str]] = {}
         if not text or self._regex is None:
             return found
-        normalised = text.casefold().translate(_QUOTES)
+        normalised = normalise(text)
         for match in self._regex.finditer(normalised):
             assert match.lastgroup is not None  # every alternative ends in its named group
             phrase, owners = self._table[int(match.lastgroup[1:])]
@@ -217,6 +223,16 @@ class ThemeTagger:
                 if hit not in hits:
                     hits.append(hit)
         return {tid: found[tid] for tid in sorted(found, key=self._order.__getitem__)}
+
+    def themes_in(self, normalised: str) -> set[str]:
+        """The theme ids matched in text already passed through ``normalise`` (the hot path:
+        no phrase lists are built)."""
+        found: set[str] = set()
+        if self._regex is not None:
+            owners = self._owners
+            for match in self._regex.finditer(normalised):
+                found.update(owners[match.lastgroup])  # type: ignore[index]
+        return found
 
     def explain(self, text: str) -> dict[str, list[str]]:
         """Map each matched theme id (taxonomy order) to the phrases that matched."""
