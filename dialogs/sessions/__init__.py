@@ -11,6 +11,7 @@ from dialogs.sessions.browse import BrowseActions
 from dialogs.sessions.common import SessionsConfig, agenda_rows
 from dialogs.sessions.delivery import SessionsDelivery
 from dialogs.sessions.personal import SessionsPersonalData
+from dialogs.sessions.qr import QrActions, qr_routes
 from dialogs.sessions.samples import SessionSamples
 from dialogs.sessions.views import ViewActions
 from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
@@ -18,7 +19,7 @@ from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
 TICK_SECONDS = 60
 CARDS = ["session_list", "session_register", "session_confirmation", "session_mine", "session_reminder",
          "session_starting", "session_announcement", "session_edit", "session_manage", "session_cancel",
-         "session_announce", "session_attendance", "session_plan", "notice"]
+         "session_announce", "session_attendance", "session_plan", "session_qr", "notice"]
 
 
 def install(ctx: FeatureContext) -> None:
@@ -30,6 +31,7 @@ def install(ctx: FeatureContext) -> None:
     views = ViewActions(services, config)
     browse = BrowseActions(services, config, delivery.starting_card)
     admin = AdminActions(services, config, views)
+    qr = QrActions(services, config)
     ctx.registry.add(Feature(
         name="sessions",
         menu=[MenuEntry("sessions", "sessions.browse", order=100),
@@ -46,6 +48,7 @@ def install(ctx: FeatureContext) -> None:
             "sessions.open": admin.open, "sessions.close": admin.close,
             "sessions.cancel": admin.cancel, "sessions.cancel.confirm": admin.cancel_confirm,
             "sessions.announce": admin.announce, "sessions.announce.send": admin.announce_send,
+            "sessions.qr": qr.show_codes,
         },
         cards=CARDS,
     ))
@@ -71,6 +74,9 @@ def install(ctx: FeatureContext) -> None:
                   headers=lambda: [text(f"sessions.export.{k}") for k in EXPORT_COLUMNS],
                   yes=lambda: text("sessions.export.yes"), no=lambda: text("sessions.export.no"),
                   status_text=lambda s: text(f"sessions.mine_status.{s}"))
+    qr_routes(ctx.router, open_db=services.db, links=services.links, now=services.now,
+              configured_roles=services.configured_roles,
+              title=lambda space, page: text(f"sessions.qr.{page}_alt", title=space.title))  # text-key: sessions.qr.*
 
 
 EXPORT_COLUMNS = ("name", "organisation", "role", "registered_at", "status", "attended")

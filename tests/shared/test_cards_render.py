@@ -35,6 +35,7 @@ from tests.people.card_data import builders as people_builders
 from tests.tripartite.card_data import builders as tripartite_builders
 from tests.supervision.card_data import builders as supervision_builders
 from tests.coreflections.card_data import builders as coreflection_builders
+from tests.sessions.card_data import builders as session_qr_builders
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
@@ -146,6 +147,7 @@ BUILDERS.update(tripartite_builders(text, content_text, NAME))
 BUILDERS.update(supervision_builders(text, content_text, NAME))
 BUILDERS.update(coreflection_builders(text, content_text, NAME))
 BUILDERS.update(cadence_builders(text, content_text, NAME))
+BUILDERS.update(session_qr_builders(text, content_text, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}
