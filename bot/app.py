@@ -28,6 +28,7 @@ from dialogs.shared.text_keys import KeyUse, problems, scan
 from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
 from dialogs.shared.links import LinkSigner
+from dialogs.shared.mail import Mailer
 from bot.http import MessagesEndpoint, health_handler, offline_card
 from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
@@ -168,6 +169,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         links=LinkSigner(settings.secret_bytes, settings.base_url),
         local_dev=settings.local_dev,
         sample_data=SampleData(enabled=settings.local_dev),
+        mail=Mailer(settings.smtp(), content),
     )
     adapter = _adapter(settings)
     limits = MessengerLimits(
@@ -216,6 +218,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
 
     async def on_cleanup(_app: web.Application) -> None:
         await scheduler.stop()
+        await services.mail.close()
         await ledger.flush()
         await engine.dispose()
 

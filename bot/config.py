@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialogs.shared.mail import SECURITY, SmtpSettings, valid_address
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/peerspace.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # The Agents Playground's own user (currentUser in its built-in configuration, 0.2.28): the person
@@ -97,6 +99,14 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
 
+    # Optional email confirmations for web registrations; all unset: no email, nothing breaks.
+    smtp_host: str = Field("", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_security: str = Field("starttls", validation_alias="SMTP_SECURITY")
+    smtp_user: str = Field("", validation_alias="SMTP_USER")
+    smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
+    smtp_from: str = Field("", validation_alias="SMTP_FROM")
+
     @field_validator("admin_ids", "facilitator_ids", mode="before")
     @classmethod
     def _split(cls, value: Any) -> list[str]:
@@ -157,10 +167,33 @@ class Settings(BaseSettings):
                 raise ValueError("PEERSPACE_SECRET: use at least 32 random characters")
         elif not self.dev_mode:
             raise ValueError("PEERSPACE_SECRET: required outside development mode")
+        self._check_smtp()
         if self.dev_mode and self.host not in LOOPBACK_HOSTS:
             # Development mode accepts unauthenticated requests: never expose it.
             self.host = "127.0.0.1"
         return self
+
+    def _check_smtp(self) -> None:
+        if not self.smtp_host:
+            if self.smtp_from or self.smtp_user:
+                raise ValueError("SMTP_HOST: required when SMTP_FROM or SMTP_USER is set")
+            return
+        if self.smtp_security not in SECURITY:
+            raise ValueError(f"SMTP_SECURITY: one of {', '.join(SECURITY)}")
+        if not valid_address(self.smtp_from):
+            raise ValueError("SMTP_FROM: one plain address such as peerspace@trust.nhs.uk")
+        if bool(self.smtp_user) != bool(self.smtp_password):
+            raise ValueError("SMTP_USER and SMTP_PASSWORD: set both or neither")
+        if self.smtp_security == "none" and self.smtp_host not in LOOPBACK_HOSTS:
+            # A password or someone's address in clear text over the network: only to a local relay.
+            raise ValueError("SMTP_SECURITY: none is allowed only for a relay on this machine (127.0.0.1)")
+
+    def smtp(self) -> SmtpSettings | None:
+        """The SMTP settings, or None when email is not configured."""
+        if not self.smtp_host:
+            return None
+        return SmtpSettings(self.smtp_host, self.smtp_port, self.smtp_security, self.smtp_from,
+                            self.smtp_user, self.smtp_password)
 
     @property
     def local_dev(self) -> bool:
