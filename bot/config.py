@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dialogs.shared.mail import SECURITY, SmtpSettings, valid_address
+from dialogs.shared.web.colours import MIN_CONTRAST, WHITE, contrast, is_hex_colour
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/peerspace.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -106,6 +107,13 @@ class Settings(BaseSettings):
     smtp_user: str = Field("", validation_alias="SMTP_USER")
     smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
     smtp_from: str = Field("", validation_alias="SMTP_FROM")
+    # The web pages for people outside the organisation's Teams (dialogs/shared/web).
+    org_name: str = Field("PeerSpace", min_length=1, max_length=100, validation_alias="PEERSPACE_ORG_NAME")
+    # NHS blue and NHS black by default; each must keep 4.5:1 contrast with white.
+    brand_colour: str = Field("#005eb8", validation_alias="PEERSPACE_BRAND_COLOUR")
+    text_colour: str = Field("#212b32", validation_alias="PEERSPACE_TEXT_COLOUR")
+    web_posts_per_minute: int = Field(10, ge=1, le=100_000, validation_alias="PEERSPACE_WEB_POSTS_PER_MINUTE")
+    web_max_form_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024, validation_alias="PEERSPACE_WEB_MAX_FORM_BYTES")
 
     @field_validator("admin_ids", "facilitator_ids", mode="before")
     @classmethod
@@ -139,6 +147,15 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
+
+    @field_validator("brand_colour", "text_colour")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not is_hex_colour(value):
+            raise ValueError("a colour as #rrggbb")
+        if contrast(value, WHITE) < MIN_CONTRAST:
+            raise ValueError(f"contrast with white is {contrast(value, WHITE):.2f}:1; at least {MIN_CONTRAST}:1 is needed")
+        return value.lower()
 
     @field_validator("log_level")
     @classmethod
