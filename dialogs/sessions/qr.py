@@ -22,8 +22,9 @@ from botbuilder.core import TurnContext
 
 from dialogs.shared.context import show
 from dialogs.shared.links import InvalidLink, LinkSigner
-from dialogs.shared.public_pages import feedback_page_url, registration_page_url
+from dialogs.shared.public_pages import feedback_page_url
 from dialogs.sessions.common import SessionsBase
+from dialogs.sessions.web import registration_url
 from storage.roles import still_facilitator
 from storage.sessions import repository as repo
 from storage.sessions.models import Meeting
@@ -42,7 +43,7 @@ def page_url(links: LinkSigner, space: Meeting, page: str) -> str:
     """What the QR code for `page` ("feedback" or "register") of the session encodes."""
     if page == "feedback":
         return feedback_page_url(links, space.id, space.ends_at)
-    return registration_page_url(links, space.id, space.starts_at)
+    return registration_url(links, space.id)
 
 
 def qr_image(payload: str, kind: str, title: str = "") -> bytes:

@@ -25,8 +25,6 @@ NONCE_PURPOSE = "feedback_web_nonce"
 # Longer than any feedback window (content/feedback/feedback.yaml allows up to 90 days): the
 # page itself closes with the window, the link a little later.
 FEEDBACK_LINK_DAYS = 91
-REGISTER_PAGE = "register_page"
-REGISTER_PAGE_PATH = "/web/sessions/r/{token}"
 
 
 def feedback_page_url(links: LinkSigner, session_id: str, session_ends_at: datetime) -> str:
@@ -51,7 +49,3 @@ def feedback_answer_url(links: LinkSigner, session_id: str, registration_id: str
     answer per registration, and nothing stored that says which registration answered."""
     return links.url(FEEDBACK_ANSWER_PATH, answer_token(links, session_id, "r", registration_id, session_ends_at))
 
-
-def registration_page_url(links: LinkSigner, session_id: str, session_starts_at: datetime) -> str:
-    """The public registration page of one session (served by the web registration pages)."""
-    return links.url(REGISTER_PAGE_PATH, links.token(REGISTER_PAGE, session_id, session_starts_at))

@@ -12,7 +12,8 @@ import zxingcpp
 from PIL import Image
 
 from dialogs.sessions.qr import QR_PURPOSE, qr_image, qr_subject
-from dialogs.shared.public_pages import FEEDBACK_SESSION, REGISTER_PAGE
+from dialogs.sessions.web import REGISTER
+from dialogs.shared.public_pages import FEEDBACK_SESSION
 from storage.models import User
 from tests.factories import ALICE, FACILITATOR
 from tests.sessions.test_sessions_register import actions, card_of, first_session, path_of, rows, url_of
@@ -35,7 +36,7 @@ def decode_png(raw: bytes) -> str:
 
 
 @pytest.mark.parametrize("page, purpose, button", [("feedback", FEEDBACK_SESSION, "Feedback"),
-                                                   ("register", REGISTER_PAGE, "Registration")])
+                                                   ("register", REGISTER, "Registration")])
 async def test_qr_codes_decode_to_the_sessions_signed_page(harness, clock, page, purpose, button):
     sid = await first_session(harness)
     card = await qr_card(harness, sid)
@@ -50,6 +51,8 @@ async def test_qr_codes_decode_to_the_sessions_signed_page(harness, clock, page,
     assert Image.open(io.BytesIO(raw)).width >= 400, "large enough for a slide"
     if page == "feedback":
         assert payload == url_of(card, "Open the feedback page")
+    page_resp = await harness.client.get(path_of(payload))
+    assert page_resp.status == 200 if page == "register" else page_resp.status == 409, "the code opens the real page"
 
     svg = await harness.client.get(path_of(url_of(card, f"{button} QR code (SVG)")))
     assert svg.status == 200 and svg.headers["Content-Type"] == "image/svg+xml"
