@@ -46,7 +46,8 @@ ANSWERS = [("overall", "4"), ("presentation", "5"), ("discussion", "3"), ("topic
            ("helpful", "The small group discussion about supervision"), ("better", "More time for questions")]
 
 
-async def _session(app: web.Application) -> str:
+async def add_session(app: web.Application) -> str:
+    """A held session whose feedback page is open at the clock's time; its QR code's link."""
     services = app[COMPONENTS].services
     async with services.db() as db, db.begin():
         series = Series(name="Bench series")
@@ -86,7 +87,7 @@ async def run(url: str, browsers: int) -> dict:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        path = urlsplit(await _session(app)).path
+        path = urlsplit(await add_session(app)).path
         timeout = aiohttp.ClientTimeout(total=120)
         started = time.perf_counter()
         results = await asyncio.gather(*(_one_browser(f"http://127.0.0.1:{port}", path, timeout)
