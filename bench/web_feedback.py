@@ -19,6 +19,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,9 +43,23 @@ from storage.migrate import upgrade_url  # noqa: E402
 from storage.sessions.models import Meeting, Series, SessionStatus  # noqa: E402
 
 START = datetime(2026, 12, 11, 14, 0, tzinfo=timezone.utc)
+OPEN_AT = START + timedelta(hours=1, minutes=50)  # the closing slide
 HIDDEN = re.compile(r'name="(csrf_token|answer)" value="([^"]*)"')
 ANSWERS = [("overall", "4"), ("presentation", "5"), ("discussion", "3"), ("topics", "supervision"),
            ("helpful", "The small group discussion about supervision"), ("better", "More time for questions")]
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` on a free loopback port, as in production (aiohttp's own server); its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
 
 
 async def add_session(app: web.Application) -> str:
@@ -80,23 +96,15 @@ async def run(url: str, browsers: int) -> dict:
     await upgrade_url(url)
     settings = load_settings(_env_file=None, dev_mode=True, database_url=url, scheduler_enabled=False,
                              web_posts_per_minute=100_000)  # every browser here shares one address
-    app = create_app(settings, clock=ManualClock(START + timedelta(hours=1, minutes=50)))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    app = create_app(settings, clock=ManualClock(OPEN_AT))
+    async with serving(app) as base:
         path = urlsplit(await add_session(app)).path
         timeout = aiohttp.ClientTimeout(total=120)
         started = time.perf_counter()
-        results = await asyncio.gather(*(_one_browser(f"http://127.0.0.1:{port}", path, timeout)
-                                         for _ in range(browsers)))
+        results = await asyncio.gather(*(_one_browser(base, path, timeout) for _ in range(browsers)))
         wall = time.perf_counter() - started
         async with app[COMPONENTS].services.db() as db:
             stored = await db.scalar(select(func.count()).select_from(FeedbackResponse))
-    finally:
-        await runner.cleanup()
     thanked = sum(ok for ok, _ in results)
     latencies = sorted(seconds for _, seconds in results)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")

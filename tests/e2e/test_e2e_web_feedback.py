@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from datetime import timedelta
 
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
-from bench.web_feedback import START, add_session
+from bench.web_feedback import OPEN_AT, add_session, serving
 from bot.app import COMPONENTS, create_app
 from scheduler.clock import ManualClock
 from storage.feedback.models import FeedbackResponse
@@ -38,15 +36,9 @@ def _require() -> None:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_feedback_page_from_the_qr_link_in_chromium(db_url):
     _require()
-    app = create_app(make_settings(db_url, web_posts_per_minute=1000),
-                     clock=ManualClock(START + timedelta(hours=1, minutes=50)))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        url = (await add_session(app)).replace(app[COMPONENTS].services.links.base_url, f"http://127.0.0.1:{port}")
+    app = create_app(make_settings(db_url, web_posts_per_minute=1000), clock=ManualClock(OPEN_AT))
+    async with serving(app) as base:
+        url = (await add_session(app)).replace(app[COMPONENTS].services.links.base_url, base)
         proc = await asyncio.create_subprocess_exec(
             "node", str(E2E_DIR / "web_feedback.mjs"), cwd=ROOT, env={**os.environ, "E2E_FEEDBACK_URL": url,
                                                                       "E2E_SESSION_TITLE": "Bench session",
@@ -62,5 +54,3 @@ async def test_feedback_page_from_the_qr_link_in_chromium(db_url):
         async with app[COMPONENTS].services.db() as db:
             rows = list(await db.scalars(select(FeedbackResponse)))
         assert [(r.overall, r.presentation, r.discussion, r.topics) for r in rows] == [(5, 4, 3, ["supervision"])]
-    finally:
-        await runner.cleanup()
