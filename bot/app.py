@@ -28,6 +28,7 @@ from dialogs.shared.text_keys import KeyUse, problems, scan
 from bot.delivery import OutboxDelivery
 from bot.handler import PeerSpaceBot
 from dialogs.shared.links import LinkSigner
+from dialogs.shared.mail import Mailer
 from bot.http import MessagesEndpoint, health_handler, offline_card
 from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
@@ -37,6 +38,7 @@ from dialogs.shared.context import BotServices
 from dialogs.menu import MenuActions, menu_feature
 from dialogs.shared.registry import FeatureContext, FeatureRegistry
 from dialogs.shared.samples import SampleData
+from dialogs.shared.web import PREFIX as WEB_PREFIX, WebSettings, WebSite
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import Dispatcher
 from scheduler.service import SchedulerService
@@ -168,6 +170,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         links=LinkSigner(settings.secret_bytes, settings.base_url),
         local_dev=settings.local_dev,
         sample_data=SampleData(enabled=settings.local_dev),
+        mail=Mailer(settings.smtp(), content),
     )
     adapter = _adapter(settings)
     limits = MessengerLimits(
@@ -189,7 +192,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
 
     app = web.Application(client_max_size=settings.max_body_bytes)
     registry = FeatureRegistry()
-    menu_actions = _install_features(FeatureContext(services, registry, delivery, scheduler, app.router, clock))
+    site = _web_site(settings, services)
+    menu_actions = _install_features(FeatureContext(services, registry, delivery, scheduler, app.router, clock,
+                                                    site))
+    app.add_subapp(WEB_PREFIX, site.app)
     _validate_content(content, registry)
     adapter.on_turn_error = _on_turn_error(content, settings, registry)
     conversation_state = SqlConversationState(SqlStorage(state_store))
@@ -216,12 +222,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
 
     async def on_cleanup(_app: web.Application) -> None:
         await scheduler.stop()
+        await services.mail.close()
         await ledger.flush()
         await engine.dispose()
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+def _web_site(settings: Settings, services: BotServices) -> WebSite:
+    return WebSite(services.content, services.links, WebSettings(
+        org_name=settings.org_name, brand_colour=settings.brand_colour, text_colour=settings.text_colour,
+        base_url=settings.base_url, posts_per_minute=settings.web_posts_per_minute,
+        max_form_bytes=settings.web_max_form_bytes, overrides=settings.content_overrides), services.now)
 
 
 def _prune(open_db, ledger: ActivityLedger, clock: Clock):

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialogs.shared.mail import SECURITY, SmtpSettings, valid_address
+from dialogs.shared.web.colours import MIN_CONTRAST, WHITE, contrast, is_hex_colour
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/peerspace.db"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # The Agents Playground's own user (currentUser in its built-in configuration, 0.2.28): the person
@@ -97,6 +100,21 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
 
+    # Optional email confirmations for web registrations; all unset: no email, nothing breaks.
+    smtp_host: str = Field("", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_security: str = Field("starttls", validation_alias="SMTP_SECURITY")
+    smtp_user: str = Field("", validation_alias="SMTP_USER")
+    smtp_password: str = Field("", validation_alias="SMTP_PASSWORD", repr=False)
+    smtp_from: str = Field("", validation_alias="SMTP_FROM")
+    # The web pages for people outside the organisation's Teams (dialogs/shared/web).
+    org_name: str = Field("PeerSpace", min_length=1, max_length=100, validation_alias="PEERSPACE_ORG_NAME")
+    # NHS blue and NHS black by default; each must keep 4.5:1 contrast with white.
+    brand_colour: str = Field("#005eb8", validation_alias="PEERSPACE_BRAND_COLOUR")
+    text_colour: str = Field("#212b32", validation_alias="PEERSPACE_TEXT_COLOUR")
+    web_posts_per_minute: int = Field(10, ge=1, le=100_000, validation_alias="PEERSPACE_WEB_POSTS_PER_MINUTE")
+    web_max_form_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024, validation_alias="PEERSPACE_WEB_MAX_FORM_BYTES")
+
     @field_validator("admin_ids", "facilitator_ids", mode="before")
     @classmethod
     def _split(cls, value: Any) -> list[str]:
@@ -130,6 +148,15 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
 
+    @field_validator("brand_colour", "text_colour")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not is_hex_colour(value):
+            raise ValueError("a colour as #rrggbb")
+        if contrast(value, WHITE) < MIN_CONTRAST:
+            raise ValueError(f"contrast with white is {contrast(value, WHITE):.2f}:1; at least {MIN_CONTRAST}:1 is needed")
+        return value.lower()
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -157,10 +184,33 @@ class Settings(BaseSettings):
                 raise ValueError("PEERSPACE_SECRET: use at least 32 random characters")
         elif not self.dev_mode:
             raise ValueError("PEERSPACE_SECRET: required outside development mode")
+        self._check_smtp()
         if self.dev_mode and self.host not in LOOPBACK_HOSTS:
             # Development mode accepts unauthenticated requests: never expose it.
             self.host = "127.0.0.1"
         return self
+
+    def _check_smtp(self) -> None:
+        if not self.smtp_host:
+            if self.smtp_from or self.smtp_user:
+                raise ValueError("SMTP_HOST: required when SMTP_FROM or SMTP_USER is set")
+            return
+        if self.smtp_security not in SECURITY:
+            raise ValueError(f"SMTP_SECURITY: one of {', '.join(SECURITY)}")
+        if not valid_address(self.smtp_from):
+            raise ValueError("SMTP_FROM: one plain address such as peerspace@trust.nhs.uk")
+        if bool(self.smtp_user) != bool(self.smtp_password):
+            raise ValueError("SMTP_USER and SMTP_PASSWORD: set both or neither")
+        if self.smtp_security == "none" and self.smtp_host not in LOOPBACK_HOSTS:
+            # A password or someone's address in clear text over the network: only to a local relay.
+            raise ValueError("SMTP_SECURITY: none is allowed only for a relay on this machine (127.0.0.1)")
+
+    def smtp(self) -> SmtpSettings | None:
+        """The SMTP settings, or None when email is not configured."""
+        if not self.smtp_host:
+            return None
+        return SmtpSettings(self.smtp_host, self.smtp_port, self.smtp_security, self.smtp_from,
+                            self.smtp_user, self.smtp_password)
 
     @property
     def local_dev(self) -> bool:

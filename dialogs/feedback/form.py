@@ -169,7 +169,7 @@ class FeedbackForm:
             "error": error,
             "labels": labels,
             "ratings": [{"title": text(f"feedback.ratings.{v}"), "value": v} for v in RATING_VALUES],
-            "topics": self._topic_choices(),
+            "topics": self.topic_choices(),
             "values": {key: text_of(values.get(key)) for key in
                        ("overall", "presentation", "discussion", "helpful", "better", "topics")}
             | {"share": "true" if values.get("share") == "true" else "false"},
@@ -177,7 +177,8 @@ class FeedbackForm:
             "session_id": target.id,
         })
 
-    def _topic_choices(self) -> list[dict[str, str]]:
+    def topic_choices(self) -> list[dict[str, str]]:
+        """The topics a person may choose from: the themes, then "something else"."""
         choices = [{"title": theme.label, "value": theme.id} for theme in self._tagger.themes]
         return choices + [{"title": self._services.content.text("feedback.topic_other"), "value": OTHER}]
 
@@ -230,36 +231,42 @@ class FeedbackForm:
 
     def _validate(self, data: dict[str, Any]) -> tuple[str, store.ResponseDraft | None]:
         """("", draft), or one message naming every answer to correct and None."""
+        errors, draft = self.check(data)
+        return every_error(list(errors.values())), draft
+
+    def check(self, data: dict[str, Any]) -> tuple[dict[str, str], store.ResponseDraft | None]:
+        """({}, draft), or a message per question to correct (the web page shows each by its
+        field, the card all together) and None. The card and the web page share these rules."""
         text = self._services.content.text
-        errors: list[str] = []
+        errors: dict[str, str] = {}
         answers = {q: data.get(q) for q in ("overall", "presentation", "discussion")}
         for key, value in answers.items():
             if not (isinstance(value, str) and value in RATING_VALUES):
-                errors.append(text("feedback.errors.rating", field=text(f"feedback.questions.{key}")))
+                errors[key] = text("feedback.errors.rating", field=text(f"feedback.questions.{key}"))
         topics_raw = data.get("topics") or ""
         topics = tuple(dict.fromkeys(t.strip() for t in topics_raw.split(",") if t.strip())) \
             if isinstance(topics_raw, str) else ()
         allowed = {theme.id for theme in self._tagger.themes} | {OTHER}
         if not isinstance(topics_raw, str) or any(t not in allowed for t in topics):
-            errors.append(text("feedback.errors.topics"))
+            errors["topics"] = text("feedback.errors.topics")
         if data.get("share") not in (None, "", "true", "false"):
-            errors.append(text("feedback.errors.share"))
+            errors["share"] = text("feedback.errors.share")
         texts = {key: data.get(key) for key in ("helpful", "better")}
         for key, value in texts.items():
             field = text(f"feedback.questions.{key}")
             if value is not None and not isinstance(value, str):
-                errors.append(text("bot.invalid_input"))
+                errors[key] = text("bot.invalid_input")
             elif value and not storable(value, multiline=True):
-                errors.append(text(CONTROL_CHARACTERS, field=field))
+                errors[key] = text(CONTROL_CHARACTERS, field=field)
             elif value and len(value.strip()) > self._config.max_chars:
                 # Refused, never cut: the answer would otherwise lose its end without a word.
-                errors.append(text("feedback.errors.too_long", field=field, limit=self._config.max_chars,
-                                   length=len(value.strip())))
+                errors[key] = text("feedback.errors.too_long", field=field, limit=self._config.max_chars,
+                                   length=len(value.strip()))
         if errors:
-            return every_error(errors), None
+            return errors, None
         ratings = [int(str(answers[q])) for q in ("overall", "presentation", "discussion")]
         helpful, better = (t if isinstance(t, str) else None for t in texts.values())
-        return "", store.ResponseDraft(ratings[0], ratings[1], ratings[2], topics, helpful or None, better or None)
+        return {}, store.ResponseDraft(ratings[0], ratings[1], ratings[2], topics, helpful or None, better or None)
 
     async def scrubbed(self, db: AsyncSession, draft: store.ResponseDraft) -> store.ResponseDraft:
         """Scrub (which also caps) each text, then tag the scrubbed text: what is stored explains its themes."""

@@ -1,5 +1,6 @@
 """The implementation-space sessions feature: wires browse/register, facilitator actions and
-views, outbox renderers, the periodic job, calendar and export routes, and personal data."""
+views, outbox renderers, the periodic jobs, calendar and export routes, web registration pages
+and personal data."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from dialogs.sessions.browse import BrowseActions
 from dialogs.sessions.common import SessionsConfig, agenda_rows
 from dialogs.sessions.delivery import SessionsDelivery
 from dialogs.sessions.personal import SessionsPersonalData
+from dialogs.sessions.qr import QrActions, qr_routes
 from dialogs.sessions.samples import SessionSamples
 from dialogs.sessions.views import ViewActions
+from dialogs.sessions.web import WebRegistration
+from dialogs.sessions.browse import RECENT
+from storage.sessions import repository as repo
 from storage.sessions.events import ANNOUNCEMENT, REMINDER, STARTING
 
 TICK_SECONDS = 60
+RETENTION_SECONDS = 3600
 CARDS = ["session_list", "session_register", "session_confirmation", "session_mine", "session_reminder",
          "session_starting", "session_announcement", "session_edit", "session_manage", "session_cancel",
-         "session_announce", "session_attendance", "session_plan", "notice"]
+         "session_announce", "session_attendance", "session_plan", "session_qr", "notice"]
 
 
 def install(ctx: FeatureContext) -> None:
@@ -30,6 +36,7 @@ def install(ctx: FeatureContext) -> None:
     views = ViewActions(services, config)
     browse = BrowseActions(services, config, delivery.starting_card)
     admin = AdminActions(services, config, views)
+    qr = QrActions(services, config)
     ctx.registry.add(Feature(
         name="sessions",
         menu=[MenuEntry("sessions", "sessions.browse", order=100),
@@ -46,6 +53,7 @@ def install(ctx: FeatureContext) -> None:
             "sessions.open": admin.open, "sessions.close": admin.close,
             "sessions.cancel": admin.cancel, "sessions.cancel.confirm": admin.cancel_confirm,
             "sessions.announce": admin.announce, "sessions.announce.send": admin.announce_send,
+            "sessions.qr": qr.show_codes,
         },
         cards=CARDS,
     ))
@@ -64,6 +72,9 @@ def install(ctx: FeatureContext) -> None:
         return text("sessions.calendar.description", topic=space.topic or "-", presenters=space.presenters or "-",
                     agenda=agenda)
 
+    WebRegistration(services, config, ctx.web, describe).add_routes()
+    ctx.scheduler.every("sessions.web_retention", RETENTION_SECONDS, _forget_web_registrations(services),
+                        run_at_start=False)
     calendar_routes(ctx.router, open_db=services.db, links=services.links, now=services.now,
                     describe=describe, name=lambda: config.series_name)
     export_routes(ctx.router, open_db=services.db, links=services.links, now=services.now,
@@ -71,6 +82,20 @@ def install(ctx: FeatureContext) -> None:
                   headers=lambda: [text(f"sessions.export.{k}") for k in EXPORT_COLUMNS],
                   yes=lambda: text("sessions.export.yes"), no=lambda: text("sessions.export.no"),
                   status_text=lambda s: text(f"sessions.mine_status.{s}"))
+    qr_routes(ctx.router, open_db=services.db, links=services.links, now=services.now,
+              configured_roles=services.configured_roles,
+              title=lambda space, page: text(f"sessions.qr.{page}_alt", title=space.title))  # text-key: sessions.qr.*
+
+
+def _forget_web_registrations(services):
+    """What web registrants typed is kept as long as facilitators can reach the session's register
+    and export (RECENT after it ends), then blanked: they have no "my data" to erase it from."""
+
+    async def forget() -> None:
+        async with services.db() as db, db.begin():
+            await repo.forget_web_registrations(db, services.now() - RECENT)
+
+    return forget
 
 
 EXPORT_COLUMNS = ("name", "organisation", "role", "registered_at", "status", "attended")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from icalendar import Calendar, Event, Timezone
+from icalendar import Alarm, Calendar, Event, Timezone
 from sqlalchemy import select
 
 from dialogs.shared.links import InvalidLink
@@ -26,8 +26,10 @@ _HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def build_calendar(spaces: list[Meeting], *, name: str, now: datetime,
-                   describe: Callable[[Meeting], str], with_links: bool) -> bytes:
-    """One VCALENDAR holding the sessions, with a VTIMEZONE per zone used."""
+                   describe: Callable[[Meeting], str], with_links: bool,
+                   alarms: tuple[timedelta, ...] = (), alarm_text: str = "") -> bytes:
+    """One VCALENDAR holding the sessions, with a VTIMEZONE per zone used, and a display alarm
+    `alarms` before each start (for people whom the bot cannot remind in Teams)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -50,6 +52,12 @@ def build_calendar(spaces: list[Meeting], *, name: str, now: datetime,
         if with_links and space.joining_url:
             event.add("url", space.joining_url)
             event.add("location", space.joining_url)
+        for lead in alarms:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", alarm_text or space.title)
+            alarm.add("trigger", -lead)
+            event.add_component(alarm)
         cal.add_component(event)
     return cal.to_ical()
 

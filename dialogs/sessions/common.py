@@ -232,10 +232,11 @@ class SessionsBase:
         url = links.url("/calendar/series/{token}.ics", links.token("series_ics", series_id))
         return "webcal://" + url.split("://", 1)[1]
 
-    async def tell(self, db: AsyncSession, space: Meeting, user_ids: list[str], tag: str,
+    async def tell(self, db: AsyncSession, space: Meeting, user_ids: list[str | None], tag: str,
                    title_key: str, text_key: str, now: datetime) -> None:
-        """Queue a notice about `space` to each person, in their own time zone."""
-        for user_id in user_ids:
+        """Queue a notice about `space` to each person, in their own time zone. Web registrants
+        (no user id) cannot be messaged: their page and calendar file carry the news instead."""
+        for user_id in filter(None, user_ids):
             zone = await zone_of(db, user_id, self.config.zone)
             text = self.text(text_key, title=space.title,
                              when=when_text(self.content, space.starts_at, space.ends_at, zone))
@@ -246,6 +247,7 @@ class SessionsBase:
     async def promoted(self, db: AsyncSession, space: Meeting, people: list, now: datetime) -> None:
         """Tell people who moved from the waitlist to a place, and queue their reminders."""
         for registration in people:
-            await queue_for_attendee(db, space, registration.user_id, self.config.rules, now)
+            if registration.user_id is not None:
+                await queue_for_attendee(db, space, registration.user_id, self.config.rules, now)
         await self.tell(db, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
                         "sessions.notices.promoted_title", "sessions.notices.promoted", now)

@@ -12,6 +12,7 @@ from botbuilder.core import TurnContext
 from dialogs.shared.context import show
 from dialogs.shared.text import cut
 from dialogs.sessions.common import SessionsBase, choices, summary, zone_of
+from dialogs.sessions.web import registration_url
 from storage.sessions import repository as repo
 from storage.sessions.models import ACTIVE, FINISHED, RegistrationStatus, SessionStatus
 from storage.sessions.events import queue_feedback_request
@@ -65,6 +66,8 @@ class ViewActions(SessionsBase):
             "can_close": live and space.status == SessionStatus.REGISTRATION_OPEN,
             "export_url": links.url("/exports/register/{token}.csv", token),
             "export_note": self.text("sessions.view.export_note", minutes=int(EXPORT_LINK_LIFETIME.total_seconds() // 60)),
+            "web_url": registration_url(links, space.id) if live else "",
+            "web_note": self.text("sessions.web.manage_note") if live else "",
         })
 
     def _register_note(self, space, zone: str, register: str) -> str:
@@ -123,7 +126,7 @@ class ViewActions(SessionsBase):
                 error = None
                 for rid, registration in people.items():
                     if rid in wanted and await repo.mark_attended(db, registration, now, scope.actor.user_id):
-                        if space.status == SessionStatus.HELD:
+                        if space.status == SessionStatus.HELD and registration.user_id is not None:
                             await queue_feedback_request(db, space.id, registration.user_id,
                                                          self.config.rules, now)
                     elif rid not in wanted and registration.attended_at is not None and registration.status in ACTIVE:

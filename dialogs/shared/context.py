@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
+from dialogs.shared.mail import Mailer
 from dialogs.shared.samples import SampleData
 from storage.absences import AbsenceDirectory
 from storage.appearances import AppearanceHooks
@@ -83,6 +84,8 @@ class BotServices:
     # Each feature registers its sample data here (dialogs/shared/samples.py); runs only when local_dev.
     sample_data: SampleData = field(default_factory=SampleData)
     absences: AbsenceDirectory = field(default_factory=AbsenceDirectory)  # filled by tripartite (pauses)
+    # Email confirmations (dialogs/shared/mail.py); a disabled one when SMTP is not configured.
+    mail: Mailer = field(default_factory=Mailer.disabled)
 
 
 class InvalidInput(ValueError):

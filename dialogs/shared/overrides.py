@@ -15,6 +15,7 @@ from typing import Any
 
 from dialogs.shared.content import Content, ContentError, _flatten, _load_card, _load_commands, _read_yaml
 from dialogs.shared.text_keys import placeholders
+from dialogs.shared.web.templates import TEMPLATE_SUFFIXES
 
 _TEXT_FILES = {"messages.yaml", "texts.yaml"}
 _BINDING = re.compile(r"\$\{([^{}]+)\}")
@@ -40,6 +41,8 @@ def apply_overrides(content: Content, folder: Path) -> None:
             content.commands = _load_commands(path)
         elif path.name == "manifest.yaml":
             raise ContentError(f"{path}: the app package is built from PEERSPACE_CONTENT_DIR, not overrides")
+        elif path.suffix in TEMPLATE_SUFFIXES and "web" in relative.parts[:-1]:
+            continue  # a web page template: the pages' loader reads the overrides folder first
         elif path.suffix == ".yaml":
             content.data[path.stem] = _read_yaml(path)
             content.files[path.name] = path

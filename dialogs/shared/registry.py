@@ -16,6 +16,7 @@ from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.context import BotServices
+from dialogs.shared.web import WebSite
 from scheduler.clock import Clock
 from scheduler.service import SchedulerService
 from storage.outbox import ClaimedMessage
@@ -70,7 +71,8 @@ class FeatureContext:
 
     A feature adds its Feature (menu entries, verbs, dialogs) to `registry`, its personal data
     to `services.personal_data`, outbox renderers to `delivery`, periodic jobs to `scheduler`,
-    and HTTP routes (calendar files, exports) to `router`.
+    HTTP routes (calendar files, exports) to `router`, and web pages for people outside
+    Teams to `web` (dialogs/shared/web: routes under /web, templates, CSRF, friendly errors).
     """
 
     services: BotServices
@@ -79,6 +81,7 @@ class FeatureContext:
     scheduler: SchedulerService
     router: UrlDispatcher
     clock: Clock
+    web: WebSite
 
 
 class FeatureRegistry:

@@ -144,7 +144,7 @@ async def finish_ended(db: AsyncSession, rules: EventRules, now: datetime) -> li
             continue  # another replica got there first
         attendees = await db.scalars(select(Registration.user_id).where(
             Registration.session_id == space.id, Registration.attended_at.is_not(None)))
-        for user_id in list(attendees):
+        for user_id in filter(None, list(attendees)):  # web registrants have no chat to ask in
             await queue_feedback_request(db, space.id, user_id, rules, now)
         done.append(space.id)
     return done

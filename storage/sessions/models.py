@@ -74,17 +74,24 @@ class Meeting(Base):
 
 
 class Registration(Base):
-    """A person's place (or waitlist spot) at a session, and whether they attended."""
+    """A person's place (or waitlist spot) at a session, and whether they attended.
+
+    Someone registered in Teams has a `user_id`; someone registered on the web page has no
+    Teams identity, only `web_key`, an opaque random key behind their personal signed link.
+    Exactly one of the two is set (both cleared once retention blanks a web registration).
+    """
 
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
         Index("ix_registrations_session_status", "session_id", "status", "registered_at"),
+        Index("ix_registrations_web_key", "web_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     session_id: Mapped[str] = mapped_column(ForeignKey("space_sessions.id", ondelete="CASCADE"))
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    web_key: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(200))

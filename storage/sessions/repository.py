@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import rows_changed
+from storage.models import new_id
 from storage.sessions.models import (
     ACTIVE, FINISHED, Meeting, Registration, RegistrationStatus, Series, SeriesSubscription, SessionStatus,
 )
@@ -140,24 +141,50 @@ async def counts(db: AsyncSession, session_id: str) -> Counts:
 async def register(db: AsyncSession, session_id: str, user_id: str, details: RegistrationDetails,
                    now: datetime) -> RegistrationResult:
     """Register (or change the details of) a person; a full session puts them on the waitlist."""
+    return await _register(db, session_id, details, now, user_id=user_id)
+
+
+async def register_on_web(db: AsyncSession, session_id: str, details: RegistrationDetails, now: datetime,
+                          web_key: str | None = None) -> RegistrationResult:
+    """Register someone from the web page (no Teams identity), or change the details of the web
+    registration `web_key`. The place or waitlist spot comes from the same rows, under the same
+    lock, as Teams registrations; a new one gets a fresh opaque `registration.web_key`."""
+    return await _register(db, session_id, details, now, web_key=web_key)
+
+
+async def _register(db: AsyncSession, session_id: str, details: RegistrationDetails, now: datetime, *,
+                    user_id: str | None = None, web_key: str | None = None) -> RegistrationResult:
     space = await lock(db, session_id)
     if space is None or space.status != SessionStatus.REGISTRATION_OPEN or space.starts_at <= now:
         raise RegistrationRefused(space.status if space else "unknown")
-    existing = await registration_of(db, session_id, user_id)
+    if user_id is not None:
+        existing = await registration_of(db, session_id, user_id)
+    else:
+        existing = await web_registration(db, web_key) if web_key else None
+        if existing is not None and existing.session_id != session_id:
+            raise RegistrationRefused("unknown")
     if existing is not None and existing.status in ACTIVE:
         _apply(existing, details)
         return RegistrationResult(existing, RegistrationStatus(existing.status), new=False)
     full = space.capacity is not None and await _places_taken(db, session_id) >= space.capacity
     status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
-    registration = existing or Registration(session_id=session_id, user_id=user_id)
+    registration = existing or Registration(session_id=session_id, user_id=user_id,
+                                            web_key=None if user_id else new_id())
     _apply(registration, details)
     registration.status, registration.registered_at, registration.withdrawn_at = status, now, None
     if existing is None:
         db.add(registration)
     await db.flush()
-    if details.wants_updates:
+    if details.wants_updates and user_id is not None:  # news goes by Teams message: web registrants have none
         await subscribe(db, space.series_id, user_id, now)
     return RegistrationResult(registration, status, new=True)
+
+
+async def web_registration(db: AsyncSession, web_key: object) -> Registration | None:
+    """The web registration behind a personal link's key, or None."""
+    if not _is_id(web_key):
+        return None
+    return await db.scalar(select(Registration).where(Registration.web_key == web_key))
 
 
 async def _places_taken(db: AsyncSession, session_id: str) -> int:
@@ -180,9 +207,20 @@ async def withdraw(db: AsyncSession, session_id: str, user_id: str,
     file's SEQUENCE): the lock is only taken once there is something to give up.
     """
     registration = await registration_of(db, session_id, user_id) if _is_id(session_id) else None
+    return await _give_up(db, registration, now)
+
+
+async def withdraw_on_web(db: AsyncSession, web_key: str,
+                          now: datetime) -> tuple[Registration | None, list[Registration]]:
+    """`withdraw` for the web registration `web_key` (its personal link's "Cancel my place")."""
+    return await _give_up(db, await web_registration(db, web_key), now)
+
+
+async def _give_up(db: AsyncSession, registration: Registration | None,
+                   now: datetime) -> tuple[Registration | None, list[Registration]]:
     if registration is None or registration.status not in ACTIVE:
         return None, []
-    space = await lock(db, session_id)
+    space = await lock(db, registration.session_id)
     await db.refresh(registration)  # as it is now that we hold the lock
     if space is None or registration.status not in ACTIVE:
         return None, []
@@ -192,6 +230,16 @@ async def withdraw(db: AsyncSession, session_id: str, user_id: str,
     await db.flush()
     promoted = await fill_places(db, space) if was_registered else []
     return registration, promoted
+
+
+async def forget_web_registrations(db: AsyncSession, ended_before: datetime) -> int:
+    """Retention: blank what web registrants typed, and their keys (so their links stop working),
+    for sessions that ended before `ended_before`. The rows stay, as status and times only, for
+    the facilitators' counts, like a withdrawn registration."""
+    ended = select(Meeting.id).where(Meeting.ends_at < ended_before).scalar_subquery()
+    return await rows_changed(db, update(Registration).where(
+        Registration.web_key.is_not(None), Registration.session_id.in_(ended))
+        .values(web_key=None, **asdict(GIVEN_UP)).execution_options(synchronize_session=False))
 
 
 async def fill_places(db: AsyncSession, space: Meeting) -> list[Registration]:

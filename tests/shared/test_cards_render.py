@@ -35,6 +35,7 @@ from tests.people.card_data import builders as people_builders
 from tests.tripartite.card_data import builders as tripartite_builders
 from tests.supervision.card_data import builders as supervision_builders
 from tests.coreflections.card_data import builders as coreflection_builders
+from tests.sessions.card_data import builders as session_qr_builders
 
 ROOT = Path(__file__).resolve().parents[2]
 CARDS_DIR = ROOT / "content"  # cards/ at the top and in each feature folder
@@ -146,6 +147,7 @@ BUILDERS.update(tripartite_builders(text, content_text, NAME))
 BUILDERS.update(supervision_builders(text, content_text, NAME))
 BUILDERS.update(coreflection_builders(text, content_text, NAME))
 BUILDERS.update(cadence_builders(text, content_text, NAME))
+BUILDERS.update(session_qr_builders(text, content_text, NAME))
 
 def _feedback_labels(keys: tuple[str, ...]) -> dict[str, str]:
     return {key: content_text(PARAGRAPH // 5) for key in keys}
@@ -579,7 +581,8 @@ def _session_builders() -> dict[str, Callable[[], dict[str, Any]]]:
             "by_role": [{"name": text(100), "count": "999"} for _ in range(MAX_GROUPS)],
             "access_needs": [{"name": text(NAME), "needs": text(NEEDS_SHOWN)} for _ in range(MAX_NEEDS)],
             "no_needs": "", "live": True, "can_open": True, "can_close": True, "export_url": url,
-            "export_note": content_text(100), "can_mark": True, "register_note": content_text(150)},
+            "export_note": content_text(100), "can_mark": True, "register_note": content_text(150),
+            "web_url": url, "web_note": content_text(200)},
         "session_attendance": lambda: {
             "session_id": "0" * 32, "title": text(NAME), "message": content_text(100), "error": content_text(100),
             "people": [{"title": text(PERSON_SHOWN), "value": f"{i:032x}"} for i in range(MAX_REGISTER)],
