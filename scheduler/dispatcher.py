@@ -98,25 +98,29 @@ class Dispatcher:
         """
         total = DispatchStats()
         unsettled: set[asyncio.Task] = set()
+        in_hand = 0  # rows claimed and not yet settled; counted here, not from finished tasks
         progress = asyncio.Event()
 
         async def settle(message: ClaimedMessage) -> None:
+            nonlocal in_hand
             try:
                 await self._settle(message, total)
             finally:
                 # Released, not stopped: the renewer ends by itself once nothing is held, and
                 # stopping it here could race the claim of the next batch.
                 self._holdings.release(message)
+                in_hand -= 1
                 progress.set()
 
         try:
             for _ in range(max_batches):
-                while len(unsettled) >= self._batch_size:
+                while in_hand >= self._batch_size:
                     progress.clear()
                     await progress.wait()
                 batch = await self._claim(total)
                 if not batch:
                     break
+                in_hand += len(batch)
                 for message in batch:
                     task = asyncio.ensure_future(settle(message))
                     unsettled.add(task)
