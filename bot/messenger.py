@@ -42,9 +42,32 @@ class SendResult:
 
 @dataclass(frozen=True)
 class MessengerLimits:
+    """Teams' documented limits for a bot: per conversation ("per bot per thread") 7 per 1 s,
+    8 per 2 s, 60 per 30 s and 1,800 per hour; per app per tenant 50 requests per second.
+    (Microsoft Learn, "Optimize your bot with rate limiting and best practices in Teams".)"""
+
     per_conversation_per_second: float = 7.0
     per_conversation_per_hour: float = 1800.0
     global_per_second: float = 50.0
+    per_conversation_per_2s: float = 8.0
+    per_conversation_per_30s: float = 60.0
+
+    def per_conversation(self) -> list[Limit]:
+        """Every per-conversation window, as sliding windows that count each request until its
+        answer is in (see scheduler/ratelimit.py): Teams answers 429 to any one exceeded."""
+        return [Limit(count, seconds, window=True, margin=_CLOCK_MARGIN) for count, seconds in (
+            (self.per_conversation_per_second, 1.0), (self.per_conversation_per_2s, 2.0),
+            (self.per_conversation_per_30s, 30.0), (self.per_conversation_per_hour, 3600.0))]
+
+    def per_app(self) -> list[Limit]:
+        # The window alone holds Teams' count whatever the jitter; the small bucket spreads the
+        # sends out, so that a burst does not queue up inside the SDK's thread pool, where every
+        # queued request would hold its place in the window for longer.
+        return [Limit(self.global_per_second, 1.0, window=True, margin=_CLOCK_MARGIN),
+                Limit(self.global_per_second, 1.0, burst=3)]
+
+
+_CLOCK_MARGIN = 0.001  # float rounding between our clock readings and the service's
 
 
 def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | None]:
@@ -76,17 +99,7 @@ class Messenger:
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
-        self._limiter = RateLimiter(
-            # Teams counts the app's requests per second in a sliding window: never more than
-            # that in any second (a full bucket would let a second's worth through at once, and
-            # twice the limit into the first second: 429s, wasted requests, 1 s Retry-After pauses).
-            # The 20 ms margin absorbs send-to-arrival jitter; the small bucket spreads the sends
-            # out, so that a burst does not queue up inside the SDK and arrive late.
-            [Limit(limits.global_per_second, 1.0, window=True, margin=0.02),
-             Limit(limits.global_per_second, 1.0, burst=3)],
-            [Limit(limits.per_conversation_per_second, 1.0), Limit(limits.per_conversation_per_hour, 3600.0)],
-            sleep=sleep,
-        )
+        self._limiter = RateLimiter(limits.per_app(), limits.per_conversation(), sleep=sleep)
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._max_delay = max_delay
@@ -109,10 +122,7 @@ class Messenger:
         key = ref.conversation.id
         async with self._slots:
             for attempt in range(1, self._max_attempts + 1):
-                await self._limiter.acquire(key)
-                if before_attempt is not None:
-                    await before_attempt()
-                result, retry_after = await self._attempt(ref, activity)
+                result, retry_after = await self._attempt(ref, activity, key, before_attempt)
                 if result.outcome is not Outcome.RETRY_LATER or attempt == self._max_attempts:
                     return result
                 delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
@@ -124,14 +134,25 @@ class Messenger:
                 await self._sleep(delay)
         return result  # pragma: no cover - the loop always returns
 
-    async def _attempt(self, ref: ConversationReference, activity: Activity) -> tuple[SendResult, float | None]:
+    async def _attempt(self, ref: ConversationReference, activity: Activity, key: str,
+                       before_attempt: Callable[[], Awaitable[None]] | None) -> tuple[SendResult, float | None]:
         outcome: dict[str, Any] = {}
 
         async def callback(turn_context: TurnContext) -> None:
             # Errors are caught here: raised out of the callback they would reach the adapter's
             # on_turn_error, which answers the *user* with an apology.
             try:
-                response = await turn_context.send_activity(activity)
+                # The rate limits are taken here, once the SDK has built its connector client:
+                # a request holds its place in Teams' windows from now until its answer, and
+                # the less of our own work falls inside, the closer we run to the limits.
+                async with self._limiter.slot(key):
+                    if before_attempt is not None:
+                        try:
+                            await before_attempt()
+                        except Exception as exc:  # noqa: BLE001 - raised again below, past the adapter
+                            outcome["abandon"] = exc
+                            return
+                    response = await turn_context.send_activity(activity)
                 outcome["id"] = getattr(response, "id", None)
             except Exception as exc:  # noqa: BLE001
                 outcome["exc"] = exc
@@ -140,6 +161,8 @@ class Messenger:
             await self._adapter.continue_conversation(ref, callback, self._app_id)
         except Exception as exc:  # noqa: BLE001 - connector creation or auth failed
             outcome["exc"] = exc
+        if "abandon" in outcome:
+            raise outcome["abandon"]  # `before_attempt` said stop: no request was made
         failure = outcome.get("exc")
         if failure is None:
             return SendResult(Outcome.SENT, activity_id=outcome.get("id")), None

@@ -82,33 +82,73 @@ class Dispatcher:
     async def run_once(self) -> DispatchStats:
         """Claim one batch and settle every row in it, renewing the lease until all are settled."""
         stats = DispatchStats()
+        batch = await self._claim(stats)
+        try:
+            await asyncio.gather(*(self._settle(message, stats) for message in batch))
+        finally:
+            await self._release(batch)
+        return stats
+
+    async def drain(self, max_batches: int = 1000) -> DispatchStats:
+        """Run batches until nothing is due (each tick, and catching up after downtime).
+
+        The next batch is claimed as soon as fewer than a batch of rows are still unsettled, so
+        the slow tail of one batch (a send waiting out Teams' Retry-After) overlaps the next
+        instead of holding it back; at most two batches' rows are held at once.
+        """
+        total = DispatchStats()
+        unsettled: set[asyncio.Task] = set()
+        in_hand = 0  # rows claimed and not yet settled; counted here, not from finished tasks
+        progress = asyncio.Event()
+
+        async def settle(message: ClaimedMessage) -> None:
+            nonlocal in_hand
+            try:
+                await self._settle(message, total)
+            finally:
+                # Released, not stopped: the renewer ends by itself once nothing is held, and
+                # stopping it here could race the claim of the next batch.
+                self._holdings.release(message)
+                in_hand -= 1
+                progress.set()
+
+        try:
+            for _ in range(max_batches):
+                while in_hand >= self._batch_size:
+                    progress.clear()
+                    await progress.wait()
+                batch = await self._claim(total)
+                if not batch:
+                    break
+                in_hand += len(batch)
+                for message in batch:
+                    task = asyncio.ensure_future(settle(message))
+                    unsettled.add(task)
+                    task.add_done_callback(unsettled.discard)
+            await asyncio.gather(*unsettled)
+        finally:
+            for task in unsettled:
+                task.cancel()  # only if drain itself was cancelled or failed: settled ones are done
+            await asyncio.gather(*unsettled, return_exceptions=True)
+            if not self._holdings:
+                await self._holdings.stop()
+        return total
+
+    async def _claim(self, stats: DispatchStats) -> list[ClaimedMessage]:
         now = self._clock.now()
         lease = self._holdings.lease
         async with self._db() as db, db.begin():
             batch = await outbox.claim_due(db, now=now, limit=self._batch_size, lease=lease)
-        stats.claimed = len(batch)
-        if not batch:
-            return stats
-        self._holdings.add(batch, now + lease)
-        try:
-            await asyncio.gather(*(self._settle(message, stats) for message in batch))
-        finally:
-            for message in batch:
-                self._holdings.release(message)
-            if not self._holdings:
-                await self._holdings.stop()
-        return stats
+        stats.claimed += len(batch)
+        if batch:
+            self._holdings.add(batch, now + lease)
+        return batch
 
-    async def drain(self, max_batches: int = 1000) -> DispatchStats:
-        """Run batches until nothing is due (tests, and catching up after downtime)."""
-        total = DispatchStats()
-        for _ in range(max_batches):
-            stats = await self.run_once()
-            for field in ("claimed", "sent", "expired", "retried", "failed", "lost"):
-                setattr(total, field, getattr(total, field) + getattr(stats, field))
-            if stats.claimed == 0:
-                break
-        return total
+    async def _release(self, messages: list[ClaimedMessage]) -> None:
+        for message in messages:
+            self._holdings.release(message)
+        if not self._holdings:
+            await self._holdings.stop()
 
     async def _settle(self, message: ClaimedMessage, stats: DispatchStats) -> None:
         now = self._clock.now()

@@ -1,13 +1,16 @@
 """Token buckets and sliding windows for proactive sends: per conversation and for the whole app.
 
-Pure asyncio, no SDK. A sender acquires one token from every bucket that applies before each
-request; when any bucket is empty it sleeps exactly until that bucket has refilled enough.
+Pure asyncio, no SDK. A sender acquires a permit from every limit that applies before each
+request and releases it when the answer is back; when any limit is full it sleeps exactly until
+that limit has room (see `RateLimiter.acquire`).
 
 A token bucket that starts full lets `count` through at once and then `count` per period, so up
 to twice `count` can land in one period; a service that counts requests in a sliding window
 answers 429 to the excess, and every 429 costs a request and a Retry-After pause.
-`Limit(..., window=True)` keeps the times of the latest requests instead, and never lets more
-than `count` into any period.
+`Limit(..., window=True)` never lets more than `count` into any period *as the service counts
+them*: the service sees a request at some moment between sending it and receiving the answer,
+so a request occupies the window from the moment it is sent until `seconds` after its answer.
+However late a busy machine puts a request on the wire, the service's window cannot hold more.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import asyncio
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 
@@ -48,34 +52,54 @@ class TokenBucket:
     def take(self, now: float | None = None) -> None:
         self.tokens -= 1
 
+    def finish(self, now: float) -> None:
+        """A bucket counts requests when they leave; their answers change nothing."""
+
+
+# How often a sender blocked only by requests still in flight looks again: that happens only
+# when `count` requests are awaiting their answers at once, as with a connector answering slowly.
+IN_FLIGHT_POLL = 0.005
+
 
 @dataclass
 class SlidingWindow:
-    """At most `count` requests in any `seconds`-long window, from the times of the latest `count`.
+    """At most `count` requests in any `seconds`-long window, counting each from the moment it is
+    sent (`take`) until `seconds` after its answer (`finish`): wherever between the two the
+    service counted it, it can only have been in that window.
 
-    `margin` keeps a little more than `seconds` between a request and the one `count` later, so
-    that jitter between sending and arrival cannot put `count + 1` into the server's window.
+    `margin` keeps a little more than `seconds` after an answer (clock rounding).
     """
 
     count: int
     seconds: float
     margin: float = 0.0
-    times: deque = field(default_factory=deque)
+    in_flight: int = 0
+    finished: deque = field(default_factory=deque)  # answer times, oldest first; at most `count`
 
     def __post_init__(self) -> None:
         if self.count < 1 or self.seconds <= 0 or self.margin < 0:
             raise ValueError("count must be at least 1, seconds positive and margin not negative")
 
     def wait_time(self, now: float) -> float:
-        if len(self.times) < self.count:
+        span = self.seconds + self.margin
+        while self.finished and self.finished[0] + span <= now:
+            self.finished.popleft()
+        excess = self.in_flight + len(self.finished) - self.count + 1
+        if excess <= 0:
             return 0.0
-        wait = self.times[0] + self.seconds + self.margin - now
+        if excess > len(self.finished):
+            return IN_FLIGHT_POLL  # room comes only when an answer does
+        wait = self.finished[excess - 1] + span - now
         return wait if wait > 1e-9 else 0.0  # the epsilon as in TokenBucket.wait_time
 
     def take(self, now: float) -> None:
-        self.times.append(now)
-        if len(self.times) > self.count:
-            self.times.popleft()
+        self.in_flight += 1
+
+    def finish(self, now: float) -> None:
+        self.in_flight -= 1
+        self.finished.append(now)
+        if len(self.finished) > self.count:
+            self.finished.popleft()  # only the latest `count` answers can hold a request back
 
 
 @dataclass(frozen=True)
@@ -95,6 +119,13 @@ class Limit:
             whole = max(1, math.floor(self.count))
             return SlidingWindow(whole, self.seconds * whole / self.count, self.margin)
         return TokenBucket(rate=self.count / self.seconds, capacity=self.burst or self.count, updated=now)
+
+
+@dataclass
+class Permit:
+    """One request's place in every limit that applied to it, until released."""
+
+    buckets: list[TokenBucket | SlidingWindow]
 
 
 class RateLimiter:
@@ -129,8 +160,11 @@ class RateLimiter:
             self._per_key.move_to_end(key)
         return buckets
 
-    async def acquire(self, key: str) -> None:
-        """Wait until one request to `key` is allowed, then count it against every bucket."""
+    async def acquire(self, key: str) -> Permit:
+        """Wait until one request to `key` is allowed, then count it against every limit.
+
+        Give the permit back with `release` once the answer is in (or the request was dropped).
+        """
         buckets = self._global + self._buckets_for(key)
         while True:
             now = self._clock()
@@ -145,8 +179,25 @@ class RateLimiter:
                 # No await between the check and the take: asyncio makes this atomic.
                 for bucket in buckets:
                     bucket.take(now)
-                return
+                return Permit(buckets)
             await self._sleep(wait)
+
+    def release(self, permit: Permit) -> None:
+        """The request's answer is in: from now its windows count down."""
+        if permit.buckets:
+            now = self._clock()
+            for bucket in permit.buckets:
+                bucket.finish(now)
+            permit.buckets = []  # a second release changes nothing
+
+    @asynccontextmanager
+    async def slot(self, key: str) -> AsyncIterator[None]:
+        """`acquire` on entry and `release` on exit, whatever the request raised."""
+        permit = await self.acquire(key)
+        try:
+            yield
+        finally:
+            self.release(permit)
 
     def penalise(self, key: str, seconds: float) -> None:
         """After a 429 with Retry-After, send nothing more to `key` for `seconds`.

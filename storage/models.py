@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -145,7 +146,14 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         CheckConstraint("user_id IS NOT NULL OR conversation_id IS NOT NULL", name="outbox_has_recipient"),
-        Index("ix_outbox_status_due", "status", "due_at"),
+        # Shaped for `outbox.claim_due`: pending rows in the order they are claimed, so a claim
+        # reads its batch off the front of the index however many rows are due (a backlog after
+        # downtime) or pending for later (a full schedule); rows whose lease lapsed by their own
+        # small index. Partial, so settled rows (most of the table) cost nothing in either.
+        Index("ix_outbox_pending_due", "due_at", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_outbox_sending_lease", "claimed_until", postgresql_where=text("status = 'sending'"),
+              sqlite_where=text("status = 'sending'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

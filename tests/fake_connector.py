@@ -38,9 +38,12 @@ class FakeConnector:
     sent: list[Sent] = field(default_factory=list)
     failures: deque = field(default_factory=deque)  # (status, retry_after or None), consumed in order
     rate_limit: tuple[int, float] | None = None  # (count, seconds) sliding window, 429 beyond it
+    # Windows kept for each conversation on its own, as Teams' per bot per thread limits.
+    conversation_limits: tuple[tuple[int, float], ...] = ()
     latency: float = 0.0
     throttled: int = 0
     _window: deque = field(default_factory=deque)
+    _conversation_windows: dict = field(default_factory=dict)  # conversation id -> one deque per limit
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
 
@@ -67,18 +70,31 @@ class FakeConnector:
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             return web.json_response({"error": {"code": "Fake", "message": "on demand"}}, status=status,
                                      headers=headers)
-        if self.rate_limit:
-            count, seconds = self.rate_limit
-            now = time.monotonic()
-            while self._window and self._window[0] <= now - seconds:
-                self._window.popleft()
-            if len(self._window) >= count:
-                self.throttled += 1
-                return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
-            self._window.append(now)
+        if not self._admit(request.match_info["cid"]):
+            self.throttled += 1
+            return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
         body = await request.json()
         self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid")))
         return web.json_response({"id": f"sent-{next(self._ids)}"})
+
+    def _admit(self, conversation_id: str) -> bool:
+        """Count the request in every window, or in none if any of them is full (Teams counts
+        the requests it accepts)."""
+        windows: list[tuple[deque, int, float]] = []
+        if self.rate_limit:
+            windows.append((self._window, *self.rate_limit))
+        if self.conversation_limits:
+            kept = self._conversation_windows.setdefault(conversation_id, [deque() for _ in self.conversation_limits])
+            windows.extend((w, count, seconds) for w, (count, seconds) in zip(kept, self.conversation_limits))
+        now = time.monotonic()
+        for window, count, seconds in windows:
+            while window and window[0] <= now - seconds:
+                window.popleft()
+            if len(window) >= count:
+                return False
+        for window, _, _ in windows:
+            window.append(now)
+        return True
 
     async def _member(self, request: web.Request) -> web.Response:
         mid = request.match_info["mid"]
