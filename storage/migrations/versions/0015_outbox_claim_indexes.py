@@ -1,7 +1,7 @@
 """outbox: indexes shaped for the claim (pending rows by due time; lapsed leases)
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01
 
 The claim used to find due rows through (status, due_at) with an OR over two statuses, which
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
