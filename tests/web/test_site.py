@@ -68,6 +68,8 @@ async def test_a_post_needs_the_token_of_its_own_cookie(tmp_path):
         assert missing.status == 403 and "Please try that again" in await missing.text()
         forged = await client.post("/web/form", data={"name": "Sam", "csrf_token": token[:-2] + "AA"})
         assert forged.status == 403
+        foreign = await client.post("/web/form", data={"name": "Sam", "csrf_token": token[:-1] + "é"})
+        assert foreign.status == 403, "a non-ASCII token is refused, not a failure"
         good = await client.post("/web/form", data={"name": "Sam", "csrf_token": token}, allow_redirects=False)
         assert good.status == 303
         client.session.cookie_jar.clear()  # another visitor replaying this one's token
@@ -159,3 +161,14 @@ def test_a_template_asking_for_a_missing_text_stops_start_up(tmp_path):
     (folder / "broken.html").write_text('{{ t("web.no_such_text") }} {{ t(name) }}')
     with pytest.raises(ContentError, match="broken.html:1: missing text web.no_such_text"):
         make_site(tmp_path)
+
+
+async def test_a_body_that_is_not_valid_text_is_a_400_not_a_failure(tmp_path):
+    client = await _client(tmp_path)
+    try:
+        token = await _token(client)
+        answer = await client.post("/web/form", data=f"csrf_token={token}&name=".encode() + b"\xff\xfe",
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert answer.status == 400 and "could not read that" in await answer.text()
+    finally:
+        await client.close()

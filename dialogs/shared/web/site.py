@@ -105,7 +105,10 @@ class WebSite:
         """
         if request.content_type not in _FORM_TYPES:
             raise web.HTTPBadRequest()
-        posted = await request.post()
+        try:
+            posted = await request.post()
+        except (ValueError, LookupError):  # undecodable text, a malformed body, an unknown charset
+            raise web.HTTPBadRequest() from None
         if not all(isinstance(v, str) for v in posted.values()):
             raise web.HTTPBadRequest()
         if not self.csrf.valid(request, posted.get(FIELD)):
