@@ -139,6 +139,22 @@ async def test_the_stylesheet_uses_the_configured_colours(tmp_path):
         await client.close()
 
 
+async def test_behind_a_proxy_the_limit_is_per_forwarded_address(tmp_path):
+    client = await _client(tmp_path, per_minute=1, address_header="X-Forwarded-For")
+    try:
+        token = await _token(client)
+
+        async def post(forwarded: str) -> int:
+            return (await client.post("/web/form", data={"name": "x", "csrf_token": token}, allow_redirects=False,
+                                      headers={"X-Forwarded-For": forwarded})).status
+
+        # A client may send its own X-Forwarded-For; only the proxy's last entry counts.
+        assert [await post("1.1.1.1, 10.0.0.1"), await post("2.2.2.2, 10.0.0.2"),
+                await post("9.9.9.9, 10.0.0.1")] == [303, 303, 429]
+    finally:
+        await client.close()
+
+
 def test_the_token_bucket_refills_with_time():
     now = [0.0]
     buckets = TokenBuckets(2, clock=lambda: now[0])
