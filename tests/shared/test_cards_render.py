@@ -579,7 +579,8 @@ def _session_builders() -> dict[str, Callable[[], dict[str, Any]]]:
             "by_role": [{"name": text(100), "count": "999"} for _ in range(MAX_GROUPS)],
             "access_needs": [{"name": text(NAME), "needs": text(NEEDS_SHOWN)} for _ in range(MAX_NEEDS)],
             "no_needs": "", "live": True, "can_open": True, "can_close": True, "export_url": url,
-            "export_note": content_text(100), "can_mark": True, "register_note": content_text(150)},
+            "export_note": content_text(100), "can_mark": True, "register_note": content_text(150),
+            "web_url": url, "web_note": content_text(200)},
         "session_attendance": lambda: {
             "session_id": "0" * 32, "title": text(NAME), "message": content_text(100), "error": content_text(100),
             "people": [{"title": text(PERSON_SHOWN), "value": f"{i:032x}"} for i in range(MAX_REGISTER)],
