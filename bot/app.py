@@ -235,7 +235,8 @@ def _web_site(settings: Settings, services: BotServices) -> WebSite:
     return WebSite(services.content, services.links, WebSettings(
         org_name=settings.org_name, brand_colour=settings.brand_colour, text_colour=settings.text_colour,
         base_url=settings.base_url, posts_per_minute=settings.web_posts_per_minute,
-        max_form_bytes=settings.web_max_form_bytes, overrides=settings.content_overrides), services.now)
+        max_form_bytes=settings.web_max_form_bytes, overrides=settings.content_overrides,
+        client_address_header=settings.web_client_address_header), services.now)
 
 
 def _prune(open_db, ledger: ActivityLedger, clock: Clock):

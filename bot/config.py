@@ -112,8 +112,11 @@ class Settings(BaseSettings):
     # NHS blue and NHS black by default; each must keep 4.5:1 contrast with white.
     brand_colour: str = Field("#005eb8", validation_alias="PEERSPACE_BRAND_COLOUR")
     text_colour: str = Field("#212b32", validation_alias="PEERSPACE_TEXT_COLOUR")
-    web_posts_per_minute: int = Field(10, ge=1, le=100_000, validation_alias="PEERSPACE_WEB_POSTS_PER_MINUTE")
+    web_posts_per_minute: int = Field(30, ge=1, le=100_000, validation_alias="PEERSPACE_WEB_POSTS_PER_MINUTE")
     web_max_form_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024, validation_alias="PEERSPACE_WEB_MAX_FORM_BYTES")
+    # Set only behind a reverse proxy that writes it (Azure App Service, a load balancer): the
+    # header holding the client's address, for the per-address rate limit.
+    web_client_address_header: str = Field("", max_length=64, validation_alias="PEERSPACE_CLIENT_ADDRESS_HEADER")
 
     @field_validator("admin_ids", "facilitator_ids", mode="before")
     @classmethod

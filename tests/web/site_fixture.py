@@ -27,13 +27,14 @@ FORM = """{% extends "web/base.html" %}
 
 
 def make_site(tmp_path: Path, *, base_url: str = "http://127.0.0.1:3978", per_minute: int = 1000,
-              max_form_bytes: int = 16 * 1024) -> WebSite:
+              max_form_bytes: int = 16 * 1024, address_header: str = "") -> WebSite:
     folder = tmp_path / "overrides" / "web"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "test_form.html").write_text(FORM)
     site = WebSite(load_content(CONTENT), LinkSigner(b"x" * 32, base_url), WebSettings(
         org_name="Test Trust", brand_colour="#005eb8", text_colour="#212b32", base_url=base_url,
-        posts_per_minute=per_minute, max_form_bytes=max_form_bytes, overrides=tmp_path / "overrides"),
+        posts_per_minute=per_minute, max_form_bytes=max_form_bytes, overrides=tmp_path / "overrides",
+        client_address_header=address_header),
         lambda: datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
 
     async def page(request: web.Request) -> web.Response:

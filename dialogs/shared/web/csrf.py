@@ -57,4 +57,5 @@ class Csrf:
         visitor = self._visitor(request)
         if visitor is None or not isinstance(submitted, str) or len(submitted) > _MAX_COOKIE:
             return False
-        return hmac.compare_digest(submitted, self._token_for(visitor))
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not False).
+        return hmac.compare_digest(submitted.encode("utf-8", "replace"), self._token_for(visitor).encode())

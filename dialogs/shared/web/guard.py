@@ -62,7 +62,17 @@ def errors_middleware(error_page: ErrorPage) -> Callable:
     return errors
 
 
-def limits_middleware(buckets: TokenBuckets, max_form_bytes: int) -> Callable:
+def client_address(request: web.Request, header: str) -> str:
+    """Who is posting, for the rate limit: the last address in `header` (the one the nearest
+    proxy added, which a client cannot forge) when the bot sits behind one, else the peer's."""
+    if header:
+        forwarded = request.headers.get(header, "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return request.remote or "unknown"
+
+
+def limits_middleware(buckets: TokenBuckets, max_form_bytes: int, address_header: str = "") -> Callable:
     """Refuse a submission that is too big (413) or comes too often from one address (429)."""
 
     @web.middleware
@@ -73,7 +83,7 @@ def limits_middleware(buckets: TokenBuckets, max_form_bytes: int) -> Callable:
             if (request.content_length or 0) > max_form_bytes:
                 raise web.HTTPRequestEntityTooLarge(max_size=max_form_bytes,
                                                     actual_size=request.content_length or 0)
-            if not buckets.allow(request.remote or "unknown"):
+            if not buckets.allow(client_address(request, address_header)):
                 log.info("web submission refused: rate limit")
                 raise web.HTTPTooManyRequests()
         return await handler(request)

@@ -31,9 +31,12 @@ class WebSettings:
     brand_colour: str  # header, buttons and links; white text sits on it
     text_colour: str
     base_url: str  # where browsers reach the bot; https makes the cookie Secure
-    posts_per_minute: int = 10
+    posts_per_minute: int = 30
     max_form_bytes: int = 16 * 1024
     overrides: Path | None = None
+    # Behind a reverse proxy every post comes from the proxy: name the header it puts the
+    # client's address in (X-Forwarded-For), so the rate limit is per visitor, not global.
+    client_address_header: str = ""
 
 
 class WebSite:
@@ -55,7 +58,8 @@ class WebSite:
                          path=PREFIX)
         self.app = web.Application(middlewares=[
             headers_middleware(), errors_middleware(self.error),
-            limits_middleware(TokenBuckets(settings.posts_per_minute), settings.max_form_bytes)])
+            limits_middleware(TokenBuckets(settings.posts_per_minute), settings.max_form_bytes,
+                              settings.client_address_header)])
         self._css: str | None = None
         self.router.add_get(CSS_PATH, self._stylesheet)
 
@@ -105,7 +109,10 @@ class WebSite:
         """
         if request.content_type not in _FORM_TYPES:
             raise web.HTTPBadRequest()
-        posted = await request.post()
+        try:
+            posted = await request.post()
+        except (ValueError, LookupError):  # undecodable text, a malformed body, an unknown charset
+            raise web.HTTPBadRequest() from None
         if not all(isinstance(v, str) for v in posted.values()):
             raise web.HTTPBadRequest()
         if not self.csrf.valid(request, posted.get(FIELD)):
