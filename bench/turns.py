@@ -73,13 +73,13 @@ def _echo_app(database_url: str) -> web.Application:
     from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
     from botbuilder.schema import Activity
 
-    from bot.app import _adapter
+    from bot.app import sdk_adapter
 
     class EchoBot(ActivityHandler):
         async def on_message_activity(self, turn_context: TurnContext) -> None:
             await turn_context.send_activity(MessageFactory.text(turn_context.activity.text))
 
-    adapter = _adapter(_settings(database_url))
+    adapter = sdk_adapter(_settings(database_url))  # the SDK sample's shape, as before
     bot = EchoBot()
 
     async def messages(request: web.Request) -> web.Response:
