@@ -11,7 +11,9 @@ thread. What could block the loop for long is handled so that it cannot:
   loop keeps running (and the lock holder, often another task here, can finish) for up to the
   `timeout` the engine was given, as SQLite's own busy timeout would;
 - writing to disk: WAL mode (storage/db.py), so a commit appends to the log; with
-  `synchronous=FULL` it waits for one fsync (well under a millisecond on a local disk).
+  `synchronous=FULL` it waits for one fsync. That is well under a millisecond on an idle local
+  disk but several milliseconds on a busy or virtual one, so a commit that wrote runs in a
+  small thread pool (SQLite releases the GIL while it waits) and the loop goes on meanwhile.
 
 Long-running queries would block the loop; the bot has none (reports aggregate a few thousand
 rows at most). PostgreSQL remains the database for larger and replicated deployments.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -42,6 +45,9 @@ sqlite_version_info = sqlite3.sqlite_version_info
 
 
 _FIRST_RETRY, _MAX_RETRY = 0.0005, 0.02  # seconds between attempts on a locked database
+# Commits queue for SQLite's one write lock anyway; two threads let one fsync overlap the next
+# commit's set-up. A connection is used by one task at a time, so never from two threads at once.
+_COMMITS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="peerspace-sqlite-commit")
 
 
 def _locked(error: BaseException) -> bool:
@@ -86,11 +92,14 @@ class Connection:
             raise ValueError("no active connection")
         return self._connection
 
-    async def _run(self, function: Callable[[], Any]) -> Any:
-        """Run `function` now; while the database is locked, let the loop run and try again."""
+    async def _run(self, function: Callable[[], Any], *, off_loop: bool = False) -> Any:
+        """Run `function` now (or in the commit threads); while the database is locked, let the
+        loop run and try again."""
         delay, waited = _FIRST_RETRY, 0.0
         while True:
             try:
+                if off_loop:
+                    return await asyncio.get_running_loop().run_in_executor(_COMMITS, function)
                 return function()
             except sqlite3.OperationalError as exc:
                 if not _locked(exc) or waited >= self._busy_timeout:
@@ -118,15 +127,24 @@ class Connection:
                         results.append(raw.fetchall() if raw.description else [])
                     finally:
                         raw.close()
-                if conn.in_transaction:
-                    conn.commit()
             except BaseException:
                 if conn.in_transaction:
                     conn.rollback()
                 raise
             return results
 
-        return await self._run(run)
+        def commit_or_undo() -> None:
+            try:
+                conn.commit()
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+
+        results = await self._run(run)
+        if conn.in_transaction:
+            await self._run(commit_or_undo, off_loop=True)
+        return results
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """As aiosqlite's: execute and fetch every row (storage/fastpath.py uses it)."""
@@ -141,8 +159,8 @@ class Connection:
         return self._connection is not None and self._connection.in_transaction
 
     async def commit(self) -> None:
-        if self.in_transaction:
-            await self._run(self._conn.commit)
+        if self.in_transaction:  # something was written: the commit waits for the disk
+            await self._run(self._conn.commit, off_loop=True)
 
     async def rollback(self) -> None:
         if self.in_transaction:

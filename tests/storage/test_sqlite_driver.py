@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
@@ -31,9 +33,9 @@ def trips(monkeypatch):
     count = {"n": 0}
     real = sqlite_driver.Connection._run
 
-    async def counted(self, function):
+    async def counted(self, function, **kwargs):
         count["n"] += 1
-        return await real(self, function)
+        return await real(self, function, **kwargs)
 
     monkeypatch.setattr(sqlite_driver.Connection, "_run", counted)
     return count
@@ -75,6 +77,28 @@ async def test_one_trip_per_statement_and_none_for_an_idle_rollback(engine, trip
     async with engine.begin() as conn:
         await conn.execute(insert(items).values(name="t"))
     assert trips["n"] == 2  # the insert and its commit
+
+
+async def test_a_commit_that_wrote_waits_for_the_disk_off_the_loop(engine, monkeypatch):
+    """The fsync a commit waits for happens in a thread: the loop runs other tasks meanwhile."""
+    loop_thread = threading.get_ident()
+    real_connect = sqlite3.connect
+    commits: list[int] = []
+
+    class Watched(sqlite3.Connection):
+        def commit(self) -> None:
+            commits.append(threading.get_ident())
+            super().commit()
+
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **kw: real_connect(*a, factory=Watched, **kw))
+    await engine.dispose()  # new connections, made by the watched connect
+    async with engine.connect() as conn:
+        await conn.execute(select(items))
+        await conn.commit()  # nothing written: no commit reaches SQLite
+    assert commits == []
+    async with engine.begin() as conn:
+        await conn.execute(insert(items).values(name="t"))
+    assert len(commits) == 1 and commits[0] != loop_thread
 
 
 async def test_concurrent_sessions_share_the_file(engine):
@@ -136,7 +160,7 @@ async def test_a_batch_is_one_trip_committed_or_nothing(engine, trips):
         driver = (await conn.get_raw_connection()).driver_connection
         rows = await driver.execute_batch([("INSERT INTO items (name) VALUES (?) RETURNING id", ("p",)),
                                            ("SELECT name FROM items", ())])
-        assert rows == [[(1,)], [("p",)]] and trips["n"] == 1
+        assert rows == [[(1,)], [("p",)]] and trips["n"] == 2  # the statements, then the commit off the loop
         with pytest.raises(sqlite_driver.IntegrityError):
             await driver.execute_batch([("INSERT INTO items (name) VALUES (?)", ("q",)),
                                         ("INSERT INTO items (name) VALUES (?)", ("p",))])
