@@ -164,7 +164,8 @@ class ConnectorClients:
     async def client(self, factory: ConnectorFactory, service_url: str, audience: str | None) -> Any:
         # The factory's app id and default scope (botbuilder's _ConnectorFactoryImpl) are part
         # of what its clients authenticate as; a factory without them is keyed by identity.
-        key = (getattr(factory, "_app_id", id(factory)),
+        # (No app id, in development mode, reads as None from a request and "" from settings.)
+        key = (getattr(factory, "_app_id", id(factory)) or None,
                audience or getattr(factory, "_to_channel_from_bot_oauth_scope", None), service_url)
         client = self._clients.get(key)
         if client is not None:

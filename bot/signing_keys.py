@@ -56,6 +56,12 @@ class _Metadata(_OpenIdMetadata):
     async def refresh(self) -> None:
         await asyncio.shield(self.refresh_soon())
 
+    async def cancel(self) -> None:
+        """Stop a refresh under way (shielded from its waiters, it would outlive them)."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            await asyncio.gather(self._refreshing, return_exceptions=True)
+
     async def _fetch(self) -> None:
         self.fetches += 1
         metadata = await self._http.get_json(self.url)
@@ -116,6 +122,8 @@ class SigningKeys:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        for source in self.sources.values():
+            await source.cancel()
 
 
 def metadata_urls(custom_url: str) -> list[str]:
