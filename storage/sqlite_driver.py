@@ -67,6 +67,34 @@ class _Immediate:
             future.set_exception(exc)
 
 
+class _Releases:
+    """Statements waiting for the write lock, woken when this process ends a write transaction.
+    Polling alone left a waiter asleep (up to its pause) while others took the lock it freed;
+    under load some turns waited seconds."""
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future] = []
+
+    async def wait(self, at_most: float) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        timer = loop.call_later(at_most, lambda: waiter.done() or waiter.set_result(None))
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+
+    def notify(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done() and not waiter.get_loop().is_closed():
+                waiter.set_result(None)
+
+
+_RELEASES = _Releases()
+
+
 class Connection:
     """One sqlite3 connection, used on the event loop's thread."""
 
@@ -94,17 +122,21 @@ class Connection:
 
     async def _run(self, function: Callable[[], Any], *, off_loop: bool = False) -> Any:
         """Run `function` now (or in the commit threads); while the database is locked, let the
-        loop run and try again."""
+        loop run and try again: when a commit or rollback in this process ends (the lock is most
+        often held by another task here), or after a growing pause (another process's lock)."""
         delay, waited = _FIRST_RETRY, 0.0
         while True:
             try:
                 if off_loop:
-                    return await asyncio.get_running_loop().run_in_executor(_COMMITS, function)
+                    try:
+                        return await asyncio.get_running_loop().run_in_executor(_COMMITS, function)
+                    finally:
+                        _RELEASES.notify()
                 return function()
             except sqlite3.OperationalError as exc:
                 if not _locked(exc) or waited >= self._busy_timeout:
                     raise
-            await asyncio.sleep(delay)
+            await _RELEASES.wait(delay)
             waited += delay
             delay = min(delay * 2, _MAX_RETRY)
 
@@ -165,6 +197,7 @@ class Connection:
     async def rollback(self) -> None:
         if self.in_transaction:
             await self._run(self._conn.rollback)
+            _RELEASES.notify()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         await self._run(lambda: self._conn.create_function(*args, **kwargs))
