@@ -85,7 +85,7 @@ class _Response(AsyncClientResponse):
         return self._body
 
     def raise_for_status(self) -> None:
-        if self.status_code >= 400:
+        if self.status_code is not None and self.status_code >= 400:
             raise ClientRequestError(f"HTTP {self.status_code}")
 
 
@@ -142,6 +142,7 @@ class _BearerPolicy(AsyncHTTPPolicy):
             header = await loop.run_in_executor(self._http.executor, _authorization, self._credentials)
             if header:
                 request.http_request.headers["Authorization"] = header
+        assert self.next is not None  # set by the pipeline that holds this policy
         return await self.next.send(request, **kwargs)
 
 

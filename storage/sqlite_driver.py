@@ -79,7 +79,7 @@ class _Releases:
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
         self._waiters.append(waiter)
-        timer = loop.call_later(at_most, lambda: waiter.done() or waiter.set_result(None))
+        timer = loop.call_later(at_most, _wake, waiter)
         try:
             await waiter
         finally:
@@ -88,8 +88,13 @@ class _Releases:
     def notify(self) -> None:
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
-            if not waiter.done() and not waiter.get_loop().is_closed():
-                waiter.set_result(None)
+            if not waiter.get_loop().is_closed():
+                _wake(waiter)
+
+
+def _wake(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 _RELEASES = _Releases()
