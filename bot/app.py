@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import msrest_speedups
 from bot.config import Settings
+from bot.connector import ConnectorClients, HttpClient, HttpLimits, SharedClientsAuthentication
+from bot.signing_keys import SigningKeys, metadata_urls
 from dialogs.shared.cards import ADAPTIVE_CARD
 from dialogs.shared.content import Content, ContentError, load_content
 from dialogs.shared.overrides import apply_overrides
@@ -69,12 +71,15 @@ class Components:
     services: BotServices
     engine: AsyncEngine
     ledger: ActivityLedger
+    http: HttpClient
+    signing_keys: SigningKeys
 
 
 COMPONENTS = web.AppKey("components", Components)
 
 
-def _adapter(settings: Settings) -> CloudAdapter:
+def sdk_authentication(settings: Settings) -> ConfigurationBotFrameworkAuthentication:
+    """botbuilder's own authentication for our settings, as the SDK's samples build it."""
     msrest_speedups.apply()
     config = SimpleNamespace(
         APP_ID=settings.app_id,
@@ -91,7 +96,24 @@ def _adapter(settings: Settings) -> CloudAdapter:
         config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
         config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
         config.CALLER_ID = CallerIdConstants.public_azure_channel
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    return ConfigurationBotFrameworkAuthentication(config)
+
+
+def sdk_adapter(settings: Settings) -> CloudAdapter:
+    """The SDK's sample adapter: a new connector client and blocking requests for every send."""
+    return CloudAdapter(sdk_authentication(settings))
+
+
+def http_client(settings: Settings) -> HttpClient:
+    return HttpClient(HttpLimits(connect_timeout=settings.http_connect_timeout,
+                                 read_timeout=settings.http_read_timeout,
+                                 max_connections=settings.http_max_connections))
+
+
+def _adapter(settings: Settings, http: HttpClient) -> CloudAdapter:
+    """The bot's adapter: the SDK's, with connector clients reused and sent through aiohttp
+    (bot/connector.py)."""
+    return CloudAdapter(SharedClientsAuthentication(sdk_authentication(settings), ConnectorClients(http)))
 
 
 # Each module has `install(ctx: FeatureContext)`; a feature package's lives in its __init__.py.
@@ -172,7 +194,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         sample_data=SampleData(enabled=settings.local_dev),
         mail=Mailer(settings.smtp(), content),
     )
-    adapter = _adapter(settings)
+    http = http_client(settings)
+    signing_keys = SigningKeys(http, metadata_urls(settings.openid_metadata_url))
+    signing_keys.install()
+    adapter = _adapter(settings, http)
     limits = MessengerLimits(
         per_conversation_per_second=settings.rate_per_conversation_per_second,
         per_conversation_per_hour=settings.rate_per_conversation_per_hour,
@@ -212,9 +237,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", health_handler(engine))
     app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,
-                                 registry, services, engine, ledger)
+                                 registry, services, engine, ledger, http, signing_keys)
 
     async def on_startup(_app: web.Application) -> None:
+        if settings.app_id:  # development mode checks no tokens
+            await signing_keys.start()
         if settings.scheduler_enabled:
             scheduler.start()
         if not settings.app_id:
@@ -223,8 +250,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     async def on_cleanup(_app: web.Application) -> None:
         await scheduler.stop()
         await services.mail.close()
+        await signing_keys.stop()
         await ledger.flush()
         await engine.dispose()
+        await http.close()
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)

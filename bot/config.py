@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     rate_per_conversation_per_hour: float = Field(1800.0, gt=0, validation_alias="RATE_CONVERSATION_PER_HOUR")
     rate_global_per_second: float = Field(50.0, gt=0, validation_alias="RATE_GLOBAL_PER_SECOND")
 
+    # Outgoing HTTP (replies, proactive sends, signing keys): bounded in time and in connections.
+    http_connect_timeout: float = Field(5.0, gt=0, le=60, validation_alias="PEERSPACE_HTTP_CONNECT_TIMEOUT")
+    http_read_timeout: float = Field(30.0, gt=0, le=300, validation_alias="PEERSPACE_HTTP_READ_TIMEOUT")
+    http_max_connections: int = Field(64, ge=1, le=1000, validation_alias="PEERSPACE_HTTP_MAX_CONNECTIONS")
+
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
 
     # Optional email confirmations for web registrations; all unset: no email, nothing breaks.

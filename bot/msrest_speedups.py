@@ -8,7 +8,9 @@ removed without changing what it sends. Both are applied once, by the compositio
    its generic serializer: ~2 ms for a menu card, most of the difference between a card reply
    and a text one. For plain JSON (dicts with string keys, lists, strings, finite numbers,
    booleans, None) that generic serializer returns an equal copy, so a direct copy is made
-   instead; anything else (a datetime, a model, a NaN) still goes through msrest.
+   instead; anything else (a datetime, a model, a NaN) still goes through msrest. A card on its
+   way out is a `SentCard` (a dict that botbuilder's deep copy leaves as it is), which msrest
+   would turn into a string: it is serialised as the dict it is.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
+
+from dialogs.shared.cards import SentCard
 
 _generic_serialize_object = Serializer.serialize_object
 
@@ -35,7 +39,7 @@ def plain_json_copy(value: Any) -> Any:
         if not math.isfinite(value):
             raise _NotPlainJson
         return value
-    if kind is dict:
+    if kind is dict or kind is SentCard:
         out = {}
         for key, item in value.items():
             if type(key) is not str:
@@ -51,12 +55,13 @@ def plain_json_copy(value: Any) -> Any:
 
 
 def _serialize_object(self: Serializer, attr: Any, **kwargs: Any) -> Any:
-    if type(attr) is dict or type(attr) is list:
+    kind = type(attr)
+    if kind is dict or kind is list or kind is SentCard:
         try:
             return plain_json_copy(attr)
         except _NotPlainJson:
             pass
-    return _generic_serialize_object(self, attr, **kwargs)
+    return _generic_serialize_object(self, dict(attr) if kind is SentCard else attr, **kwargs)
 
 
 def apply() -> None:

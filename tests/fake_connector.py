@@ -42,6 +42,8 @@ class FakeConnector:
     conversation_limits: tuple[tuple[int, float], ...] = ()
     latency: float = 0.0
     throttled: int = 0
+    in_flight: int = 0  # requests being answered right now
+    peak_in_flight: int = 0  # the most at once: shows whether the bot's sends overlap
     _window: deque = field(default_factory=deque)
     _conversation_windows: dict = field(default_factory=dict)  # conversation id -> one deque per limit
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -63,6 +65,14 @@ class FakeConnector:
         return [card for s in self.sent for card in s.cards]
 
     async def _post(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.failures:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import datetime, timezone
 
@@ -53,6 +54,8 @@ def test_card_reply_body_is_unchanged():
     activity.conversation = models.ConversationAccount(id="c1")
     serializer = Serializer(_MODELS)
     body = serializer.body(activity, "Activity")
+    # What the SDK alone sends: its generic serializer, the card as a plain dict.
+    activity.attachments[0].content = dict(activity.attachments[0].content)
     Serializer.serialize_object = _generic
     try:
         expected = Serializer(_MODELS).body(activity, "Activity")
@@ -76,3 +79,19 @@ def test_content_prose_takes_the_fast_path_and_serialises_as_a_plain_string():
     fast = msrest_speedups.plain_json_copy(tree)  # raises if prose were not plain JSON
     assert fast == _generic(serializer, tree) == {"type": "TextBlock", "text": "**Welcome**"}
     assert type(fast["text"]) is str
+
+
+def test_the_sdks_deep_copy_of_a_card_reply_shares_the_card_and_sends_the_same():
+    card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Hi"}]}
+    activity = card_activity(card)
+    copied = copy.deepcopy(activity)  # what TurnContext.send_activities does to every activity
+    assert copied is not activity and copied.attachments[0] is not activity.attachments[0]
+    assert copied.attachments[0].content is activity.attachments[0].content
+    serializer = Serializer(_MODELS)
+    assert serializer.body(copied, "Activity") == serializer.body(activity, "Activity")
+
+
+def test_a_sent_card_msrest_must_transform_is_still_serialised_as_a_dict():
+    moment = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+    sent = card_activity({"type": "AdaptiveCard", "when": moment}).attachments[0].content
+    assert Serializer(_MODELS).serialize_object(sent) == {"type": "AdaptiveCard", "when": "2026-11-24T09:30:00.000Z"}
