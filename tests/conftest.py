@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured), the
+"""Shared fixtures: an empty migrated database per test (a copied SQLite file, and PostgreSQL when
+configured: the worker's shared database, emptied first; see tests/databases.py), the
 real aiohttp app built by the composition root, and a fake Bot Connector that records replies.
 """
 
@@ -22,6 +23,7 @@ from bot.config import Settings, load_settings
 from scheduler.clock import ManualClock
 from storage.migrate import upgrade_url
 from tests import factories
+from tests.databases import SharedPostgres, pg_exec, with_db
 from tests.fake_connector import FakeConnector
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -36,24 +38,12 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-def _pg_admin(dsn: str) -> str:
-    return dsn.replace("postgresql+asyncpg://", "postgresql://")
+_pg_exec = pg_exec  # tests that stop a database import it from here
 
 
-async def _pg_exec(dsn: str, *statements: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_pg_admin(dsn))
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def _with_db(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "own_database: gets a fresh PostgreSQL database, not the worker's "
+                                       "shared one (the test drops it, or runs other processes on it)")
 
 
 @pytest.fixture(scope="session")
@@ -64,36 +54,51 @@ def pg_template() -> Iterator[str | None]:
         yield None
         return
     name = f"peerspace_tpl_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_exec(PG_URL, f'CREATE DATABASE "{name}"'))
-    asyncio.run(upgrade_url(_with_db(PG_URL, name)))
+    asyncio.run(pg_exec(PG_URL, f'CREATE DATABASE "{name}"'))
+    asyncio.run(upgrade_url(with_db(PG_URL, name)))
     yield name
-    asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_shared(pg_template) -> Iterator[SharedPostgres | None]:
+    """This worker's one migrated PostgreSQL database (see tests/databases.py)."""
+    if pg_template is None:
+        yield None
+        return
+    shared = SharedPostgres(PG_URL, pg_template)
+    yield shared
+    shared.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path, sqlite_template) -> Iterator[str]:
-    """A freshly migrated, empty database for one test, on each supported engine."""
+    """An empty migrated database for one test, on each supported engine."""
     if request.param == "sqlite":
         path = tmp_path / "peerspace.db"
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    yield from _fresh_pg_database(request.getfixturevalue("pg_template"))
+    yield from _pg_database(request)
 
 
 @pytest.fixture
-def pg_url(pg_template) -> Iterator[str]:
-    """A freshly migrated PostgreSQL database, for tests that only make sense there."""
-    yield from _fresh_pg_database(pg_template)
+def pg_url(request) -> Iterator[str]:
+    """An empty migrated PostgreSQL database, for tests that only make sense there."""
+    yield from _pg_database(request)
 
 
-def _fresh_pg_database(template: str | None) -> Iterator[str]:
+def _pg_database(request) -> Iterator[str]:
+    template = request.getfixturevalue("pg_template")
     if template is None:
         pytest.skip("PostgreSQL not configured (set TEST_POSTGRES_URL)")
+    if request.node.get_closest_marker("own_database") is None:
+        yield request.getfixturevalue("pg_shared").checkout()
+        return
     name = f"peerspace_t_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _with_db(PG_URL, name)
-    asyncio.run(_pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_exec(PG_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield with_db(PG_URL, name)
+    asyncio.run(pg_exec(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

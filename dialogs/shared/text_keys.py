@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import ast
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from string import Formatter
 
@@ -61,6 +63,7 @@ def problems(uses: Iterable[KeyUse], texts: dict[str, str]) -> list[str]:
     among several at run time must pass what each needs, and nothing that none of them uses.
     """
     found: list[str] = []
+    keys = _Keys(texts)
     sites: dict[tuple[str, frozenset[str] | None], list[KeyUse]] = {}
     for use in uses:
         # One call may take two keys (a title and a text) with different placeholders.
@@ -70,8 +73,7 @@ def problems(uses: Iterable[KeyUse], texts: dict[str, str]) -> list[str]:
         for use in site:
             if use.key is None:
                 continue
-            pattern = re.compile(".+".join(re.escape(part) for part in use.key.split(WILD)) + r"\Z")
-            matching = [use.key] if use.key in texts else [k for k in texts if WILD in use.key and pattern.match(k)]
+            matching = [use.key] if use.key in texts else keys.matching(use.key) if WILD in use.key else []
             if not matching:
                 found.append(f"{where}: {'no text matches' if WILD in use.key else 'no text'} {use.key!r}")
             chosen += matching
@@ -87,6 +89,33 @@ def problems(uses: Iterable[KeyUse], texts: dict[str, str]) -> list[str]:
             found.append(f"{where}: passes {_names(unused)}, which {', '.join(map(repr, sorted(needed)))} "
                          f"does not use")
     return found
+
+
+class _Keys:
+    """The text keys, searchable by prefix. Every app start checks its texts: looking only at the
+    keys that share a pattern's prefix, with the pattern compiled once per process, keeps that a
+    small part of starting (the tests start an app hundreds of times)."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self._order = {key: i for i, key in enumerate(texts)}
+        self._sorted = sorted(texts)
+
+    def matching(self, wild_key: str) -> list[str]:
+        """The keys `wild_key` matches, in the texts' order."""
+        prefix, pattern = _pattern(wild_key)
+        found = []
+        for key in self._sorted[bisect_left(self._sorted, prefix):]:
+            if not key.startswith(prefix):
+                break
+            if pattern.match(key):
+                found.append(key)
+        return sorted(found, key=self._order.__getitem__)
+
+
+@lru_cache(maxsize=None)
+def _pattern(wild_key: str) -> tuple[str, re.Pattern[str]]:
+    parts = wild_key.split(WILD)
+    return parts[0], re.compile(".+".join(re.escape(part) for part in parts) + r"\Z")
 
 
 def _names(names: frozenset[str]) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -56,8 +57,22 @@ class Theme:
 
 
 def load_taxonomy(path: Path) -> list[Theme]:
-    """Read and validate a taxonomy file; raise ValueError naming file and field."""
+    """Read and validate a taxonomy file; raise ValueError naming file and field. A file read
+    before, unchanged since, is not read again (every app start loads it)."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _read_taxonomy(path)  # says why it cannot be read
+    return list(_taxonomy(str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _taxonomy(path: str, _resolved: str, _mtime: int, _size: int) -> tuple[Theme, ...]:
+    return tuple(_read_taxonomy(Path(path)))  # errors name the path as given
+
+
+def _read_taxonomy(path: Path) -> list[Theme]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -186,6 +201,12 @@ def _trie_regex(phrases: list[str]) -> str:
     return r"(?<![a-z0-9])" + build(trie)
 
 
+@lru_cache(maxsize=8)
+def _compiled_trie(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """The phrases' regex, built once per process (every app start makes a tagger)."""
+    return re.compile(_trie_regex(list(phrases)))
+
+
 def normalise(text: str) -> str:
     """Text as the phrases and the model read it: casefolded, curly quotes and dashes straight."""
     return text.casefold().translate(_QUOTES)
@@ -200,7 +221,7 @@ class ThemeTagger:
         self._order = {theme.id: i for i, theme in enumerate(self._themes)}
         self._table = _phrase_table(self._themes)
         phrases = [phrase for phrase, _ in self._table]
-        self._regex = re.compile(_trie_regex(phrases)) if phrases else None
+        self._regex = _compiled_trie(tuple(phrases)) if phrases else None
         self._owners = {f"p{i}": owners for i, (_, owners) in enumerate(self._table)}
 
     @property

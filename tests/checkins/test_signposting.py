@@ -89,6 +89,7 @@ async def _stop_database(harness) -> None:
         await _pg_exec(PG_URL, f'DROP DATABASE "{url.database}" WITH (FORCE)')
 
 
+@pytest.mark.own_database  # it drops it
 async def test_signposting_is_built_from_content_when_the_database_is_stopped(harness):
     await harness.say("hi")
     await _stop_database(harness)

@@ -177,6 +177,7 @@ async def _ready(http: aiohttp.ClientSession, port: int) -> None:
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.own_database  # other processes use it
 async def test_turn_of_a_process_killed_mid_turn_is_run_by_the_retry(db_url, connector):
     ports = [_free_port(), _free_port()]
     procs = [_serve(db_url, port) for port in ports]

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from storage import outbox
@@ -22,6 +23,7 @@ from storage.models import OutboxMessage
 from storage.users import SeenConversation, SeenUser, upsert_conversation, upsert_user
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.own_database  # bot processes of their own use it
 MESSAGES = 120
 
 
