@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.logs import describe_exception
 from scheduler.clock import Clock
 from scheduler.lease import Holdings, LeaseLost
 from storage import outbox
+from storage.db import OpenDb
 from storage.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class DispatchStats:
 class Dispatcher:
     def __init__(
         self,
-        open_db: async_sessionmaker[AsyncSession],
+        open_db: OpenDb,
         deliver: Deliver,
         clock: Clock,
         *,
