@@ -128,7 +128,7 @@ class Replica:
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=log)
 
     async def ready(self, http: ClientSession) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # start-up is slow on a loaded machine
         while True:
             try:
                 async with http.get(f"{self.base}/healthz") as resp:

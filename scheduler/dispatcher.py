@@ -71,8 +71,13 @@ class Dispatcher:
         renew_every: timedelta | None = None,
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(minutes=1),
+        settle_db: OpenDb | None = None,
     ) -> None:
         self._db = open_db
+        # Sessions for settling rows (expiring, recording); may be bounded (storage/db.bounded) so a
+        # batch does not take every connection. Claims and lease renewals keep `open_db`: a renewal
+        # queued behind a whole batch would let the lease lapse and another replica send again.
+        self._settle_db = settle_db or open_db
         self._deliver = deliver
         self._clock = clock
         self._batch_size = batch_size
@@ -114,7 +119,7 @@ class Dispatcher:
     async def _settle(self, message: ClaimedMessage, stats: DispatchStats) -> None:
         now = self._clock.now()
         if message.not_after is not None and now > message.not_after:
-            async with self._db() as db, db.begin():
+            async with self._settle_db() as db, db.begin():
                 if await outbox.mark_expired(db, message):
                     stats.expired += 1
                 else:
@@ -129,7 +134,7 @@ class Dispatcher:
             # Not log.exception: database errors quote statement parameters (names, answers).
             log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
             result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
-        async with self._db() as db, db.begin():
+        async with self._settle_db() as db, db.begin():
             await self._record(db, message, result, stats)
 
     async def _record(self, db: AsyncSession, message: ClaimedMessage, result: DeliveryResult,
