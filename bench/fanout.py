@@ -63,21 +63,28 @@ def _connector_class():
         def __init__(self, **kw) -> None:
             super().__init__(**kw)
             self.throttled_at: list[float] = []
+            self.sent_at: list[float] = []
             self.first_post: float | None = None
 
         async def _post(self, request: web.Request) -> web.Response:
             now = time.monotonic()
             if self.first_post is None:
                 self.first_post = now
-            before = self.throttled
+            before, accepted = self.throttled, len(self.sent)
             response = await super()._post(request)
             if self.throttled != before:
                 self.throttled_at.append(now - self.first_post)
+            if len(self.sent) != accepted:
+                self.sent_at.append(now - self.first_post)
             return response
 
         async def _stats(self, _request: web.Request) -> web.Response:
             ids = [(s.activity.get("channelData") or {}).get(BENCH_KEY) for s in self.sent]
-            return web.json_response({"ids": ids, "throttled": self.throttled, "throttled_at": self.throttled_at})
+            # Every accepted activity, for bench/replicas.py: where it went, what it answered, its
+            # first card's first text (a seeded row's label), and seconds since the first post.
+            sent = [[s.conversation_id, s.reply_to, _label(s), at] for s, at in zip(self.sent, self.sent_at)]
+            return web.json_response({"ids": ids, "throttled": self.throttled, "throttled_at": self.throttled_at,
+                                      "sent": sent})
 
         def app(self) -> web.Application:
             app = super().app()
@@ -85,6 +92,11 @@ def _connector_class():
             return app
 
     return CountingConnector
+
+
+def _label(sent) -> str | None:
+    body = (sent.cards or [{}])[0].get("body") or [{}]
+    return body[0].get("text") if isinstance(body[0], dict) else None
 
 
 TEAMS_CONVERSATION_LIMITS = "7/1,8/2,60/30,1800/3600"

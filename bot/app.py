@@ -46,7 +46,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.service import SchedulerService
 from storage import outbox
 from storage.activities import ActivityLedger
-from storage.db import create_engine, create_sessionmaker
+from storage.db import bounded, create_engine, create_sessionmaker
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import ConfiguredRoles
 from storage.state_store import StateStore
@@ -175,8 +175,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     """Build the whole bot. Nothing runs until the app's startup hooks fire."""
     clock = clock or SystemClock()
     content = load_all_content(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     open_db = create_sessionmaker(engine)
+    # The outbox's batch of concurrent sends takes at most half of what the pool may open (the
+    # pool's size; it opens as many again at a peak), leaving the rest to turns.
+    background_db = bounded(open_db, settings.db_pool_size)
 
     configured_roles = ConfiguredRoles.of(*settings.role_ids())
     services = BotServices(
@@ -205,9 +208,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     )
     extra = {"sleep": messenger_sleep} if messenger_sleep else {}
     messenger = Messenger(adapter, settings.app_id, limits, **extra)
-    delivery = OutboxDelivery(open_db, messenger, on_gone=services.actors.clear)
+    delivery = OutboxDelivery(background_db, messenger, on_gone=services.actors.clear)
     dispatcher = Dispatcher(open_db, delivery.deliver, clock, batch_size=settings.dispatch_batch_size,
-                            lease=timedelta(seconds=settings.dispatch_lease_seconds))
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds), settle_db=background_db)
     state_store = StateStore(engine)
     ledger = ActivityLedger(engine, state_store, lease=timedelta(seconds=settings.redelivery_lease_seconds))
 

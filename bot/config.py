@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     public_base_url: str = Field("", validation_alias="PEERSPACE_PUBLIC_URL")
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    # PostgreSQL connections one process keeps; it may open as many again at a peak, so a replica
+    # holds at most twice this: replicas x 2 x this must stay under the server's max_connections.
+    db_pool_size: int = Field(10, ge=2, le=100, validation_alias="PEERSPACE_DB_POOL_SIZE")
     default_time_zone: str = Field("Europe/London", validation_alias="DEFAULT_TIME_ZONE")
     min_group_size: int = Field(5, validation_alias="MIN_GROUP_SIZE")
 

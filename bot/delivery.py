@@ -9,12 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from botbuilder.schema import Activity
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.cards import card_activity
 from dialogs.shared.registry import Renderer
 from bot.messenger import Messenger, Outcome
 from scheduler.dispatcher import Confirm, Delivery, DeliveryResult
+from storage.db import OpenDb
 from storage.models import Conversation
 from storage.outbox import ClaimedMessage
 from storage.users import deactivate_conversation, personal_conversation
@@ -22,7 +23,7 @@ from storage.users import deactivate_conversation, personal_conversation
 class OutboxDelivery:
     """Provides dialogs.shared.registry.OutboxRenderers to features, and `deliver` to the dispatcher."""
 
-    def __init__(self, open_db: async_sessionmaker[AsyncSession], messenger: Messenger,
+    def __init__(self, open_db: OpenDb, messenger: Messenger,
                  on_gone: Callable[[], None] = lambda: None) -> None:
         self._db = open_db
         self._messenger = messenger

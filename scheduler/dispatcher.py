@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.logs import describe_exception
 from scheduler.clock import Clock
 from scheduler.lease import Holdings, LeaseLost
 from storage import outbox
+from storage.db import OpenDb
 from storage.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class DispatchStats:
 class Dispatcher:
     def __init__(
         self,
-        open_db: async_sessionmaker[AsyncSession],
+        open_db: OpenDb,
         deliver: Deliver,
         clock: Clock,
         *,
@@ -70,8 +71,13 @@ class Dispatcher:
         renew_every: timedelta | None = None,
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(minutes=1),
+        settle_db: OpenDb | None = None,
     ) -> None:
         self._db = open_db
+        # Sessions for settling rows (expiring, recording); may be bounded (storage/db.bounded) so a
+        # batch does not take every connection. Claims and lease renewals keep `open_db`: a renewal
+        # queued behind a whole batch would let the lease lapse and another replica send again.
+        self._settle_db = settle_db or open_db
         self._deliver = deliver
         self._clock = clock
         self._batch_size = batch_size
@@ -153,7 +159,7 @@ class Dispatcher:
     async def _settle(self, message: ClaimedMessage, stats: DispatchStats) -> None:
         now = self._clock.now()
         if message.not_after is not None and now > message.not_after:
-            async with self._db() as db, db.begin():
+            async with self._settle_db() as db, db.begin():
                 if await outbox.mark_expired(db, message):
                     stats.expired += 1
                 else:
@@ -168,7 +174,7 @@ class Dispatcher:
             # Not log.exception: database errors quote statement parameters (names, answers).
             log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
             result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
-        async with self._db() as db, db.begin():
+        async with self._settle_db() as db, db.begin():
             await self._record(db, message, result, stats)
 
     async def _record(self, db: AsyncSession, message: ClaimedMessage, result: DeliveryResult,

@@ -15,10 +15,11 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler.clock import Clock
 from storage import outbox
+from storage.db import OpenDb
 from storage.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class LeaseLost(Exception):
 
 
 class Holdings:
-    def __init__(self, open_db: async_sessionmaker[AsyncSession], clock: Clock, lease: timedelta,
+    def __init__(self, open_db: OpenDb, clock: Clock, lease: timedelta,
                  renew_every: timedelta) -> None:
         if renew_every >= lease:
             raise ValueError("renew the lease more often than it lasts")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import sqlite3
@@ -40,6 +43,29 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+OpenDb = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+def bounded(open_db: OpenDb, limit: int) -> OpenDb:
+    """Sessions from `open_db`, at most `limit` open at once; the rest wait here, not in the pool.
+
+    The outbox dispatcher settles a whole batch (200 rows) concurrently, and each row opens a
+    session to render and another to record it. Unbounded, a batch queued 200 checkouts ahead of
+    the turns on a 20-connection pool, and on a busy replica turns waited past the pool's 30 s
+    timeout (503s). Bounded, background work holds at most `limit` connections, and a session
+    opened under this bound must not open another under it (none does)."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    gate = asyncio.Semaphore(limit)
+
+    @asynccontextmanager
+    async def open_bounded() -> AsyncIterator[AsyncSession]:
+        async with gate, open_db() as db:
+            yield db
+
+    return open_bounded
 
 
 def is_postgres(engine: AsyncEngine) -> bool:
