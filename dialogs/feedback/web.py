@@ -78,13 +78,7 @@ class FeedbackPages:
 
     async def submit(self, request: web.Request) -> web.Response:
         """POST: check the token, then the answers; store them once, anonymously."""
-        try:
-            posted = await self._site.form(request)
-        except (ValueError, TypeError):
-            # The foundation's form() lets two odd posts through as a 503 (noted for
-            # dialogs/shared/web): a multipart body without its boundary (ValueError from
-            # aiohttp) and a non-ASCII CSRF field (TypeError from hmac.compare_digest).
-            raise web.HTTPBadRequest() from None
+        posted = await self._site.form(request)
         token = posted.get("answer", "")
         session_id, origin, person = self._answer(token)
         if origin == "q" and person != f"web:{nonce(self._site.links, 'q', self._site.csrf.token(request))}":
