@@ -28,11 +28,11 @@ from dialogs.feedback.form import RATING_VALUES, FeedbackConfig, FeedbackForm, l
 from dialogs.shared.context import BotServices
 from dialogs.shared.links import InvalidLink
 from dialogs.shared.public_pages import (
-    FEEDBACK_ANSWER, FEEDBACK_SESSION, answer_token, nonce,
+    FEEDBACK_ANSWER, FEEDBACK_SESSION, answer_token, feedback_page_open, nonce,
 )
 from dialogs.shared.web import WebSite
 from storage.feedback import responses as store
-from storage.sessions.models import Meeting, SessionStatus
+from storage.sessions.models import Meeting
 
 log = logging.getLogger(__name__)
 RATINGS = ("overall", "presentation", "discussion")
@@ -43,8 +43,7 @@ MAX_TOPICS = 50
 
 
 def web_open(space: Meeting, now: datetime, config: FeedbackConfig) -> bool:
-    return (space.status != SessionStatus.CANCELLED
-            and space.starts_at <= now < store.window_closes(space, config.window))
+    return feedback_page_open(space, now, config.window)
 
 
 class FeedbackPages:
