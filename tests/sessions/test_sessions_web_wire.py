@@ -1,6 +1,7 @@
-"""The web registration's optional confirmation email (against a real SMTP server on loopback):
-asked only when SMTP is configured, checked beside its field, sent once with the .ics and the
-personal link, and never stored or logged. And the registrant's feedback link on their page."""
+"""The web pages wired together: the web registration's optional confirmation email (against a
+real SMTP server on loopback: asked only when SMTP is configured, checked beside its field, sent
+once with the .ics and the personal link, never stored or logged), the registrant's feedback link
+on their page, and one "Public pages" section on the manage card."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from storage.sessions.models import Registration
 from tests.conftest import BotHarness, make_settings, start_harness
 from tests.edge.fixtures import snapshot
 from tests.feedback.web_helpers import get_form, open_session, post_answers
-from tests.sessions.test_sessions_register import first_session, rows
+from tests.factories import FACILITATOR
+from tests.sessions.test_sessions_register import actions, card_of, first_session, nodes, rows, texts
 from tests.sessions.web_helpers import WEB_FORM, post_form, public_path, web_register
 from tests.shared.test_mail import smtp_server  # noqa: F401 - the fixture
 
@@ -119,3 +121,16 @@ async def test_the_feedback_link_shows_from_the_start_and_answers_once(harness, 
 
     clock.set(space.ends_at + timedelta(hours=23))
     assert "Give feedback" in await (await harness.client.get(mine)).text(), "open after the end too"
+
+
+async def test_the_manage_card_has_one_public_pages_section_with_the_link_and_the_qr_codes(harness):
+    sid = await first_session(harness)
+    await harness.say("hi", FACILITATOR)
+    card = await card_of(harness, "sessions.manage", {"session_id": sid}, FACILITATOR)
+    [section] = [n for n in nodes(card) if n.get("type") == "Container"
+                 and "Public pages" in texts(n) and n.get("items")]
+    titles = [a.get("title") for a in actions(section)]  # an Execute's Submit fallback repeats its title
+    assert list(dict.fromkeys(titles)) == ["Open the web registration page", "QR codes for the closing slide"]
+    assert "register/" in texts(section), "the link's address, to copy"
+    qr = [a for a in actions(card) if a.get("verb") == "sessions.qr" and a["type"] == "Action.Execute"]
+    assert len(qr) == 1, "one QR button, in that section"
