@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -275,5 +275,5 @@ class WebRegistration(SessionsBase):
         registration, space = await self._load(request)
         if registration.status not in ACTIVE:
             raise web.HTTPNotFound()
-        return web.Response(body=self._ics(registration, space), content_type="text/calendar", charset="utf-8", headers={
-            "Content-Disposition": 'attachment; filename="session.ics"'})
+        return web.Response(body=self._ics(registration, space), content_type="text/calendar",
+                            charset="utf-8", headers={"Content-Disposition": 'attachment; filename="session.ics"'})
