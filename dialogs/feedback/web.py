@@ -28,11 +28,11 @@ from dialogs.feedback.form import RATING_VALUES, FeedbackConfig, FeedbackForm, l
 from dialogs.shared.context import BotServices
 from dialogs.shared.links import InvalidLink
 from dialogs.shared.public_pages import (
-    FEEDBACK_ANSWER, FEEDBACK_SESSION, answer_token, nonce,
+    FEEDBACK_ANSWER, FEEDBACK_SESSION, answer_token, feedback_page_open, nonce,
 )
 from dialogs.shared.web import WebSite
 from storage.feedback import responses as store
-from storage.sessions.models import Meeting, SessionStatus
+from storage.sessions.models import Meeting
 
 log = logging.getLogger(__name__)
 RATINGS = ("overall", "presentation", "discussion")
@@ -43,8 +43,7 @@ MAX_TOPICS = 50
 
 
 def web_open(space: Meeting, now: datetime, config: FeedbackConfig) -> bool:
-    return (space.status != SessionStatus.CANCELLED
-            and space.starts_at <= now < store.window_closes(space, config.window))
+    return feedback_page_open(space, now, config.window)
 
 
 class FeedbackPages:
@@ -78,13 +77,7 @@ class FeedbackPages:
 
     async def submit(self, request: web.Request) -> web.Response:
         """POST: check the token, then the answers; store them once, anonymously."""
-        try:
-            posted = await self._site.form(request)
-        except (ValueError, TypeError):
-            # The foundation's form() lets two odd posts through as a 503 (noted for
-            # dialogs/shared/web): a multipart body without its boundary (ValueError from
-            # aiohttp) and a non-ASCII CSRF field (TypeError from hmac.compare_digest).
-            raise web.HTTPBadRequest() from None
+        posted = await self._site.form(request)
         token = posted.get("answer", "")
         session_id, origin, person = self._answer(token)
         if origin == "q" and person != f"web:{nonce(self._site.links, 'q', self._site.csrf.token(request))}":

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -22,6 +23,8 @@ from dialogs.sessions.browse import FIELDS
 from dialogs.sessions.calendar import build_calendar
 from dialogs.sessions.common import SessionsBase, agenda_rows, summary, text_field
 from dialogs.shared.links import InvalidLink, LinkSigner
+from dialogs.shared.mail import RegistrationMail, valid_address
+from dialogs.shared.public_pages import feedback_answer_url, feedback_page_open, feedback_window
 from dialogs.shared.web import PREFIX, WebSite
 from storage.sessions import repository as repo
 from storage.sessions.models import ACTIVE, Meeting, Registration, RegistrationStatus, SessionStatus
@@ -31,6 +34,7 @@ REGISTER, PERSONAL = "web_register", "web_registration"
 PERSONAL_LINK_AFTER_END = timedelta(days=1)
 ALARMS = (timedelta(days=1), timedelta(hours=1))
 TEMPLATES = "sessions/web/"
+EMAIL, EMAIL_LIMIT = "email", 254  # RFC 5321's longest forward path
 
 
 def registration_url(links: LinkSigner, session_id: str) -> str:
@@ -95,13 +99,32 @@ class WebRegistration(SessionsBase):
         return await self.site.render(
             request, TEMPLATES + "register.html", status=400 if errors else 200,
             heading=self.text(key, title=space.title), session=self._session(space, counts),
-            values={k: values.get(k, "") for k, *_ in FIELDS}, errors=errors, has_errors=bool(errors),
-            changing=changing, action=action,
+            values={k: values.get(k, "") for k in (*self._keys(), EMAIL)}, errors=errors,
+            has_errors=bool(errors), changing=changing, action=action,
+            ask_email=self.services.mail.enabled and not changing,
             submit=self.text("sessions.web.change_submit" if changing else "sessions.web.submit"))
 
     async def _closed(self, request: web.Request, space: Meeting, back_url: str = "") -> web.Response:
         return await self.site.render(request, TEMPLATES + "closed.html", status=409,
                                       session=self._session(space), back_url=back_url)
+
+    @staticmethod
+    def _keys() -> tuple[str, ...]:
+        return tuple(k for k, *_ in FIELDS)
+
+    def _email(self, form: Any) -> tuple[str, str | None]:
+        """The optional confirmation address, only when email is configured (else not asked).
+
+        It lives in memory for this request only: never stored, logged or echoed anywhere but
+        the form it was typed into.
+        """
+        if not self.services.mail.enabled:
+            return "", None
+        value = form.get(EMAIL, "")
+        value = value.strip() if isinstance(value, str) else ""
+        if value and (len(value) > EMAIL_LIMIT or not valid_address(value)):
+            return value[:EMAIL_LIMIT], self.text("sessions.web.email_error")
+        return value, None
 
     def _validate(self, form: Any) -> tuple[dict[str, str], dict[str, str]]:
         """The cleaned fields and, by field, the error shown next to each (the card's checks)."""
@@ -132,9 +155,13 @@ class WebRegistration(SessionsBase):
         if space is None:
             raise web.HTTPNotFound()
         cleaned, errors = self._validate(form)
+        email, email_error = self._email(form)
+        if email_error:
+            errors[EMAIL] = email_error
         if errors:
-            return await self._form_page(request, space, values={k: str(form.get(k, "")) for k, *_ in FIELDS},
-                                         errors=errors, changing=False, action=request.path)
+            values = {k: str(form.get(k, "")) for k in self._keys()}
+            return await self._form_page(request, space, values={**values, EMAIL: email}, errors=errors,
+                                         changing=False, action=request.path)
         details = repo.RegistrationDetails(**cleaned, wants_updates=False)
         try:
             async with self.services.db() as db, db.begin():
@@ -142,7 +169,13 @@ class WebRegistration(SessionsBase):
         except repo.RegistrationRefused:
             return await self._closed(request, space)
         log.info("web registration: %s", result.status.value)
-        raise web.HTTPSeeOther(self._personal_path(result.registration, space))
+        personal = self._personal_path(result.registration, space)
+        if email:  # queued in memory; the page never waits for the SMTP server
+            self.services.mail.send_registration(RegistrationMail(
+                to=email, name=details.name, title=space.title, when=self._session(space)["when"],
+                waitlisted=result.status == RegistrationStatus.WAITLISTED,
+                manage_url=self.services.links.base_url + personal, ics=self._ics(result.registration, space)))
+        raise web.HTTPSeeOther(personal)
 
     async def mine(self, request: web.Request) -> web.Response:
         registration, space = await self._load(request)
@@ -170,6 +203,7 @@ class WebRegistration(SessionsBase):
             change_url=self._personal_path(registration, space, "/change"),
             cancel_url=self._personal_path(registration, space, "/cancel"),
             can_change=self._open(space), access_note=bool(registration.access_needs),
+            feedback_url=self._feedback_path(registration, space),
             agenda=agenda_rows(self.config, space.starts_at, space.time_zone),
             told=[(self.text(f"sessions.fields.{k}"), getattr(registration, k))
                   for k, *_ in FIELDS if getattr(registration, k)])
@@ -222,13 +256,24 @@ class WebRegistration(SessionsBase):
             log.info("web registration cancelled (%d promoted)", len(promoted))
         raise web.HTTPSeeOther(self._personal_path(registration, space))
 
+    def _feedback_path(self, registration: Registration, space: Meeting) -> str:
+        """The registration's own feedback link, while the web feedback page takes answers."""
+        # Only to those who had a place: the waitlisted and the cancelled did not attend.
+        if registration.status != RegistrationStatus.REGISTERED or not feedback_page_open(
+                space, self.services.now(), feedback_window(self.content)):
+            return ""
+        url = feedback_answer_url(self.services.links, space.id, registration.id, space.ends_at)
+        return urlsplit(url).path
+
+    def _ics(self, registration: Registration, space: Meeting) -> bytes:
+        return build_calendar(
+            [space], name=self.config.series_name, now=self.services.now(), describe=self.describe,
+            with_links=registration.status == RegistrationStatus.REGISTERED, alarms=ALARMS,
+            alarm_text=self.text("sessions.web.alarm", title=space.title))
+
     async def calendar(self, request: web.Request) -> web.Response:
         registration, space = await self._load(request)
         if registration.status not in ACTIVE:
             raise web.HTTPNotFound()
-        body = build_calendar(
-            [space], name=self.config.series_name, now=self.services.now(), describe=self.describe,
-            with_links=registration.status == RegistrationStatus.REGISTERED, alarms=ALARMS,
-            alarm_text=self.text("sessions.web.alarm", title=space.title))
-        return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers={
-            "Content-Disposition": 'attachment; filename="session.ics"'})
+        return web.Response(body=self._ics(registration, space), content_type="text/calendar",
+                            charset="utf-8", headers={"Content-Disposition": 'attachment; filename="session.ics"'})

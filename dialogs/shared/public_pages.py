@@ -11,7 +11,9 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
+from dialogs.shared.content import Content
 from dialogs.shared.links import LinkSigner
+from storage.sessions.models import Meeting, SessionStatus
 
 # The session's feedback page, shared on the closing slide: each browser that opens it is
 # given its own single-use answer token (dialogs/feedback/web.py).
@@ -25,6 +27,21 @@ NONCE_PURPOSE = "feedback_web_nonce"
 # Longer than any feedback window (content/feedback/feedback.yaml allows up to 90 days): the
 # page itself closes with the window, the link a little later.
 FEEDBACK_LINK_DAYS = 91
+
+
+def feedback_window(content: Content) -> timedelta:
+    """How long after a session its feedback is taken (`window_days`, content/feedback/feedback.yaml).
+
+    The feedback feature validates the setting at start-up (FeedbackConfig); the sessions feature
+    reads it here to know when to show a registrant their feedback link.
+    """
+    return timedelta(days=int(content.data["feedback"]["window_days"]))
+
+
+def feedback_page_open(space: Meeting, now: datetime, window: timedelta) -> bool:
+    """The web feedback page is open from the session's start (the QR code is on its closing
+    slide), not its end as the card is, until the card's window closes; never if cancelled."""
+    return space.status != SessionStatus.CANCELLED and space.starts_at <= now < space.ends_at + window
 
 
 def feedback_page_url(links: LinkSigner, session_id: str, session_ends_at: datetime) -> str:

@@ -164,3 +164,13 @@ async def test_a_body_that_is_not_valid_text_is_a_400_not_a_failure(tmp_path):
         answer = await client.post("/web/form", data=f"csrf_token={token}&name=".encode() + b"\xff\xfe",
                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert answer.status == 400 and "could not read that" in await answer.text()
+
+
+async def test_a_multipart_post_without_its_boundary_is_a_400_not_a_failure(tmp_path, caplog):
+    async with _client(tmp_path) as client:
+        token = await _token(client)
+        with caplog.at_level(logging.INFO):
+            answer = await client.post("/web/form", data=f"csrf_token={token}&name=Sam".encode(),
+                                       headers={"Content-Type": "multipart/form-data"})
+        assert answer.status == 400 and "could not read that" in await answer.text()
+        assert "ERROR" not in caplog.text
