@@ -44,6 +44,8 @@ async def paused(db: AsyncSession, what: Paused, ids: Sequence[str], *, by_user:
         query = query.where(or_(Absence.returned_on.is_(None), Absence.returned_on > since))
     found: dict[str, list[Pause]] = {}
     for owner, start, back in await db.execute(query.order_by(Absence.started_on, Absence.id)):
+        if owner is None:  # never, by the IN; said again for the type checker
+            continue
         found.setdefault(owner, []).append(Pause(start, back - timedelta(days=1) if back else None))
     return found
 

@@ -66,7 +66,7 @@ class _Clock:
         return found
 
 
-def _with_parties(query: Select[Any], task: Any) -> Select[Any]:
+def _with_parties(query: Select, task: Any) -> Select:
     """`query` with each of the task's three parties as (person id, user id, zone), user id None
     for someone who has not installed the app."""
     for column in (task.worker_id, task.line_manager_id, task.peer_supervisor_id):

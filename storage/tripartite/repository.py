@@ -268,6 +268,8 @@ async def plan_due_appraisals(db: AsyncSession, *, today: date, ahead_days: int,
             last[worker_id] = max(due_on, last.get(worker_id, due_on))
         rows = []
         for worker_id, start, manager_id, supervisor_id in found:
+            if start is None:  # excluded by the query; said again for the type checker
+                continue
             due = next_appraisal(start, last.get(worker_id))
             if last.get(worker_id) is None:
                 # First appraisal planned by PeerSpace: the start's anniversary from about now on, not one
