@@ -16,13 +16,8 @@ allocations during the job), for several N, to show it does not grow with N.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
-import tempfile
-import time
-import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,14 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from procs import TickBench, tick_main  # noqa: E402 - bench/procs.py
+from sqlalchemy import insert  # noqa: E402
 
 from storage.checkins.models import CheckinPlan  # noqa: E402
 from storage.checkins.prompts import materialise  # noqa: E402
 from storage.checkins.schedule import Rules  # noqa: E402
-from storage.db import create_engine, create_sessionmaker  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import OutboxMessage, User  # noqa: E402
+from storage.models import User  # noqa: E402
 
 ZONES = ("Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Helsinki", "Atlantic/Azores",
          "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Halifax",
@@ -50,7 +44,6 @@ SHIFTS = ({"mon": "14:45", "tue": "14:45", "wed": "21:45", "thu": "21:45", "sat"
 RULES = Rules(window=timedelta(minutes=180), horizon=timedelta(hours=26), weekly_at=datetime.min.time().replace(
     hour=18), weekly_window=timedelta(hours=12))
 NOW = datetime(2026, 11, 23, 0, 30, tzinfo=timezone.utc)
-TARGET_SECONDS = 5.0
 
 
 async def seed(open_db, workers: int) -> None:
@@ -68,102 +61,13 @@ async def seed(open_db, workers: int) -> None:
             await db.execute(insert(CheckinPlan), plans[start:start + 5000])
 
 
-async def run_job(open_db) -> tuple[float, int]:
-    started = time.perf_counter()
+async def run_job(open_db) -> int:
     async with open_db() as db, db.begin():
-        due = await materialise(db, NOW, RULES)
-    return time.perf_counter() - started, due
+        return await materialise(db, NOW, RULES)
 
 
-async def one_database(url: str, workers: int, memory_sizes: list[int]) -> dict:
-    engine = create_engine(url)
-    await upgrade(engine)
-    open_db = create_sessionmaker(engine)
-    await seed(open_db, workers)
-    first, due = await run_job(open_db)
-    second, _ = await run_job(open_db)
-    async with open_db() as db:
-        queued = await db.scalar(select(func.count()).select_from(OutboxMessage))
-    await engine.dispose()
-    return {"first": first, "second": second, "due": due, "queued": queued}
-
-
-async def peak_memory(make_url, workers: int) -> float:
-    url, cleanup = await make_url()
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        open_db = create_sessionmaker(engine)
-        await seed(open_db, workers)
-        tracemalloc.start()
-        await run_job(open_db)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    finally:
-        await engine.dispose()
-        await cleanup()
-    return peak / 2**20
-
-
-def sqlite_factory(folder: Path):
-    async def make():
-        path = folder / f"bench-{uuid.uuid4().hex[:8]}.db"
-
-        async def cleanup():
-            for p in folder.glob(path.name + "*"):
-                p.unlink()
-        return f"sqlite+aiosqlite:///{path}", cleanup
-    return make
-
-
-def postgres_factory(admin_url: str):
-    import asyncpg
-
-    async def make():
-        name = f"peerspace_bench_{uuid.uuid4().hex[:8]}"
-        dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://")
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-
-        async def cleanup():
-            conn = await asyncpg.connect(dsn)
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.close()
-        return admin_url.rsplit("/", 1)[0] + "/" + name, cleanup
-    return make
-
-
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=10_000)
-    parser.add_argument("--memory-sizes", default="2500,5000,10000")
-    args = parser.parse_args()
-    sizes = [int(n) for n in args.memory_sizes.split(",") if n]
-    engines = [("SQLite", None)]
-    if os.environ.get("TEST_POSTGRES_URL"):
-        engines.append(("PostgreSQL", os.environ["TEST_POSTGRES_URL"]))
-    ok = True
-    print(f"{args.workers} workers, {len(ZONES)} zones, 3 shift patterns, horizon {RULES.horizon}; "
-          f"target first pass < {TARGET_SECONDS:.0f} s")
-    print(f"{'database':<11} {'prompts due':>11} {'rows queued':>11} {'first pass s':>12} {'next pass s':>11}  "
-          "peak MiB during the job, by workers")
-    with tempfile.TemporaryDirectory() as folder:
-        for label, admin in engines:
-            factory = sqlite_factory(Path(folder)) if admin is None else postgres_factory(admin)
-            url, cleanup = await factory()
-            try:
-                figures = await one_database(url, args.workers, sizes)
-            finally:
-                await cleanup()
-            peaks = [await peak_memory(factory, n) for n in sizes]
-            ok &= figures["first"] < TARGET_SECONDS and figures["queued"] == figures["due"]
-            memory = ", ".join(f"{n}: {p:.1f}" for n, p in zip(sizes, peaks))
-            print(f"{label:<11} {figures['due']:>11} {figures['queued']:>11} {figures['first']:>12.2f} "
-                  f"{figures['second']:>11.2f}  {memory}")
-    print("target met" if ok else "TARGET MISSED")
-    return 0 if ok else 1
+BENCH = TickBench(f"{len(ZONES)} zones, 3 shift patterns, horizon {RULES.horizon}", seed, run_job, due=int)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(tick_main(__doc__.split("\n\n")[0], BENCH)))

@@ -17,13 +17,8 @@ measured in a separate pass with tracemalloc, for several N, to show it does not
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
-import tempfile
-import time
-import tracemalloc
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -32,23 +27,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from procs import TickBench, tick_main  # noqa: E402 - bench/procs.py
+from sqlalchemy import insert  # noqa: E402
 
-from bench.checkins import postgres_factory, sqlite_factory  # noqa: E402
 from dialogs.cadence.config import CadenceConfig  # noqa: E402
 from dialogs.shared.content import load_content  # noqa: E402
 from storage.absences import AbsenceDirectory  # noqa: E402
-from storage.cadence.queue import queue  # noqa: E402
-from storage.db import create_engine, create_sessionmaker  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import OutboxMessage, RoleGrant, User  # noqa: E402
+from storage.cadence.queue import TickResult, queue  # noqa: E402
+from storage.models import RoleGrant, User  # noqa: E402
 from storage.people.models import Person, PersonLink, SupervisionRecord  # noqa: E402
 
 ZONES = ("Europe/London", "Europe/Dublin", "Europe/Paris", "America/New_York", "Asia/Kolkata")
 TYPES = ("peer_supervision", "management_supervision", "co_reflection")
 NOW = datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc)
 TODAY = NOW.date()
-TARGET_SECONDS = 5.0
 SUPPORTERS = 500
 
 
@@ -91,83 +83,20 @@ async def seed(open_db, workers: int) -> None:
             await db.execute(insert(PersonLink), links[start:start + 5000])
         for start in range(0, len(records), 5000):
             await db.execute(insert(SupervisionRecord), records[start:start + 5000])
-    if open_db.kw["bind"].dialect.name == "postgresql":
-        # What autovacuum does within a minute of a bulk load; without statistics PostgreSQL plans
-        # the chunk queries as if the tables were empty.
-        async with open_db.kw["bind"].connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("ANALYZE"))
 
 
-async def run_job(open_db, rules) -> tuple[float, object]:
-    started = time.perf_counter()
+RULES = CadenceConfig.from_content(load_content(ROOT / "content")).rules
+
+
+async def run_job(open_db) -> TickResult:
     async with open_db() as db, db.begin():
-        result = await queue(db, rules, AbsenceDirectory(), NOW, "Europe/London")
-    return time.perf_counter() - started, result
+        return await queue(db, RULES, AbsenceDirectory(), NOW, "Europe/London")
 
 
-async def one_database(url: str, workers: int, rules) -> dict:
-    engine = create_engine(url)
-    await upgrade(engine)
-    open_db = create_sessionmaker(engine)
-    await seed(open_db, workers)
-    first, result = await run_job(open_db, rules)
-    second, _ = await run_job(open_db, rules)
-    async with open_db() as db:
-        queued = await db.scalar(select(func.count()).select_from(OutboxMessage))
-    await engine.dispose()
-    return {"first": first, "second": second, "result": result, "queued": queued}
-
-
-async def peak_memory(make_url, workers: int, rules) -> float:
-    url, cleanup = await make_url()
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        open_db = create_sessionmaker(engine)
-        await seed(open_db, workers)
-        tracemalloc.start()
-        await run_job(open_db, rules)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    finally:
-        await engine.dispose()
-        await cleanup()
-    return peak / 2**20
-
-
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=10_000)
-    parser.add_argument("--memory-sizes", default="2500,5000,10000")
-    args = parser.parse_args()
-    rules = CadenceConfig.from_content(load_content(ROOT / "content")).rules
-    sizes = [int(n) for n in args.memory_sizes.split(",") if n]
-    engines = [("SQLite", None)]
-    if os.environ.get("TEST_POSTGRES_URL"):
-        engines.append(("PostgreSQL", os.environ["TEST_POSTGRES_URL"]))
-    ok = True
-    print(f"{args.workers} workers, {SUPPORTERS} managers and {SUPPORTERS} peer supervisors, "
-          f"{len(TYPES)} types x 4 records each; target first pass < {TARGET_SECONDS:.0f} s")
-    print(f"{'database':<11} {'messages':>8} {'queued':>7} {'skipped':>7} {'first s':>8} {'next s':>7}  "
-          "peak MiB during the job, by workers")
-    with tempfile.TemporaryDirectory() as folder:
-        for label, admin in engines:
-            factory = sqlite_factory(Path(folder)) if admin is None else postgres_factory(admin)
-            url, cleanup = await factory()
-            try:
-                figures = await one_database(url, args.workers, rules)
-            finally:
-                await cleanup()
-            peaks = [await peak_memory(factory, n, rules) for n in sizes]
-            result = figures["result"]
-            ok &= figures["first"] < TARGET_SECONDS and figures["queued"] == result.messages
-            memory = ", ".join(f"{n}: {p:.1f}" for n, p in zip(sizes, peaks))
-            print(f"{label:<11} {result.messages:>8} {figures['queued']:>7} {result.not_installed:>7} "
-                  f"{figures['first']:>8.2f} {figures['second']:>7.2f}  {memory}")
-    print("target met" if ok else "TARGET MISSED")
-    return 0 if ok else 1
+BENCH = TickBench(f"{SUPPORTERS} managers and {SUPPORTERS} peer supervisors, {len(TYPES)} types x 4 records each",
+                  seed, run_job, due=lambda result: result.messages,
+                  columns=(("skipped", 7, lambda result: result.not_installed),))
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(tick_main(__doc__.split("\n\n")[0], BENCH)))

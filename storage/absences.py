@@ -21,6 +21,9 @@ class Pause:
     start: date
     end: date | None
 
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
 
 # (db, worker person ids, since) -> each worker's absences ending on or after `since` (or still going)
 Lookup = Callable[[AsyncSession, Sequence[str], date], Awaitable[dict[str, list[Pause]]]]

@@ -15,11 +15,13 @@ def zone_info(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=8192)
 def local_instant(day: date, at: time, zone: str) -> datetime:
     """The UTC instant of `at` on `day` in `zone` (see storage/checkins/schedule.py on clock changes).
 
     zoneinfo resolves a skipped time with the offset before the change and a repeated one with
-    fold=0, which are exactly the rules there, so no special case is needed.
+    fold=0, which are exactly the rules there, so no special case is needed. Remembered: a tick
+    asks for the same few days, times and zones for thousands of people.
     """
     return datetime.combine(day, at, tzinfo=zone_info(zone)).astimezone(timezone.utc)
 

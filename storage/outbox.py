@@ -230,7 +230,7 @@ async def purge_settled(db: AsyncSession, *, before: datetime) -> int:
     )
 
 
-def pending_row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not_after: datetime,
+def pending_row(user_id: str, key: str, kind: str, payload: dict, due_at: datetime, not_after: datetime | None,
                 created: datetime) -> dict:
     """A pending outbox row to a person, as a plain mapping for `insert_new`."""
     return {"idempotency_key": key, "kind": kind, "user_id": user_id, "conversation_id": None,

@@ -17,7 +17,7 @@ from dialogs.tripartite.meeting import MeetingActions
 from dialogs.tripartite.samples import TripartiteSamples
 from dialogs.tripartite.views import VIEWERS, TeamViews
 from storage.roles import Role
-from storage.tripartite.repository import supervision_pauses
+from storage.tripartite.pauses import supervision_pauses
 
 CARDS = ["tripartite_list", "tripartite_task", "tripartite_notice", "tripartite_manage", "tripartite_form",
          "tripartite_team", "tripartite_admin"]

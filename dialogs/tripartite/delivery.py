@@ -22,7 +22,7 @@ from storage.models import User
 from storage.people.models import Person
 from storage.tripartite import repository as repo
 from storage.tripartite.models import Probation, TaskSignoff, TripartiteTask
-from storage.tripartite.reminders import due_reminders
+from storage.tripartite.reminders import queue_reminders
 from storage.tripartite.rules import TaskKind, Verdict
 from storage.users import valid_zone
 
@@ -38,22 +38,17 @@ class TripartiteDelivery:
         self.text = services.content.text
 
     async def tick(self) -> int:
-        """Queue every reminder due now (idempotent: each has its own outbox key)."""
+        """Queue every reminder due now (idempotent: each has its own outbox key). Returns how many
+        were due, those queued by an earlier tick included."""
         now = self.services.now()
         async with self.services.db() as db, db.begin():
             today = now.astimezone(ZoneInfo(self.services.default_zone)).date()
             await repo.plan_due_appraisals(db, today=today, ahead_days=self.config.appraisal_ahead_days,
                                            checklist=self.config.checklists[TaskKind.APPRAISAL])
-            hr = await self._hr_user(db)
-            queued = 0
-            for r in await due_reminders(db, now, self.config.reminders, self.config.probation,
-                                         self.services.default_zone, hr):
-                queued += await outbox.enqueue(
-                    db, kind=KIND, idempotency_key=r.key, user_id=r.user_id, due_at=r.due_at,
-                    payload={"task": r.task_id, "probation": r.probation_id, "event": r.event})
-        if queued:
-            log.info("tripartite reminders queued: %d", queued)
-        return queued
+            due = await queue_reminders(db, now, self.config.reminders, self.config.probation,
+                                        self.services.default_zone, await self._hr_user(db), kind=KIND)
+        log.info("tripartite reminders due: %d", due)
+        return due
 
     async def notify(self, db: AsyncSession, task: TripartiteTask, event: str, *, to: set[str],
                      extra: dict[str, Any] | None = None) -> None:

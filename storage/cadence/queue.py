@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +33,7 @@ REMINDER, ESCALATION, DIGEST = "cadence_reminder", "cadence_escalation", "cadenc
 PEER_LEAD = "peer_lead"
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
     person_id: str
     user_id: str | None
     zone: str | None

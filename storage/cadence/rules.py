@@ -75,10 +75,17 @@ def _months(count: int) -> relativedelta:
     return relativedelta(months=count)
 
 
+@functools.lru_cache(maxsize=8192)
+def _shifted(base: date, by: relativedelta) -> date:
+    # relativedelta's addition is the job's costliest step, and an organisation's records fall on
+    # a few hundred distinct days: each (day, cadence) is worked out once.
+    return base + by
+
+
 def interval(cadence: Cadence, base: date, start_date: date | None) -> relativedelta:
     """The cadence that applies to a due date counted from `base`."""
     if cadence.first_every is not None and start_date is not None and \
-            base < start_date + _months(cadence.first_months):
+            base < _shifted(start_date, _months(cadence.first_months)):
         return cadence.first_every
     return cadence.every
 
@@ -90,7 +97,7 @@ def next_due(cadence: Cadence, *, last_held: date | None, start_date: date | Non
     base = last_held if last_held is not None else start_date
     if base is None:
         return None
-    due = base + interval(cadence, base, start_date)
+    due = _shifted(base, interval(cadence, base, start_date))
     for pause in merged(pauses) if pauses else ():
         if pause.end is not None and pause.end <= base:
             continue
@@ -140,15 +147,16 @@ def span(due: date, thresholds: Thresholds) -> tuple[date, date]:
         due + timedelta(days=thresholds.second_escalation_days + 7)
 
 
-def events(due: date, thresholds: Thresholds) -> list[Event]:
-    """Every message one due date brings, in order."""
+@functools.lru_cache(maxsize=4096)
+def events(due: date, thresholds: Thresholds) -> tuple[Event, ...]:
+    """Every message one due date brings, in order (the same for every worker due that day)."""
     out = [Event("remind", days, due - timedelta(days=days), due) for days in sorted(thresholds.remind_days_before,
                                                                                       reverse=True)]
     first = due + timedelta(days=thresholds.first_escalation_days)
     second = due + timedelta(days=thresholds.second_escalation_days)
     out.append(Event("escalate", 1, first, second - ONE_DAY))
     out.append(Event("escalate", 2, second, second + timedelta(days=7)))
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)

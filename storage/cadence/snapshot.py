@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -28,8 +28,7 @@ CHUNK = 1000
 LOOKBACK = timedelta(days=400)
 
 
-@dataclass(frozen=True)
-class WorkerRow:
+class WorkerRow(NamedTuple):
     id: str
     user_id: str | None
     name: str
@@ -39,8 +38,7 @@ class WorkerRow:
     zone: str | None
 
 
-@dataclass(frozen=True)
-class LinkRow:
+class LinkRow(NamedTuple):
     kind: str
     other_id: str
     other_user_id: str | None
@@ -49,9 +47,9 @@ class LinkRow:
     started_on: date | None
 
 
-@dataclass(frozen=True)
-class Item:
-    """One worker and one type: when it is next due and where they stand today."""
+class Item(NamedTuple):
+    """One worker and one type: when it is next due and where they stand today. Rows of a tick
+    are tuples: a frozen dataclass costs several times as much to make, 30,000 times a tick."""
 
     worker: WorkerRow
     type: str

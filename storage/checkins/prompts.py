@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins.models import CheckinPlan
 from storage.checkins.schedule import PROMPT, SNOOZE, WEEKLY, PlanView, Rules, due_between, message_key
+from storage.absences import Pause
 from storage.dialect import insert_for, rows_changed
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 from storage.outbox import insert_new as _insert, pending_row as _row
-from storage.people.models import Person
-from storage.tripartite.models import Absence
+from storage.tripartite.pauses import Paused, paused
 
 KINDS = {PROMPT: "checkin_prompt", SNOOZE: "checkin_snooze", WEEKLY: "checkin_weekly"}
 CONTACT_KIND = "checkin_contact"
@@ -35,27 +35,12 @@ _PLAN_COLUMNS = (CheckinPlan.user_id, CheckinPlan.time_zone, CheckinPlan.times, 
                  CheckinPlan.skipped_on, CheckinPlan.weekly_day, CheckinPlan.changed_at, CheckinPlan.version)
 
 
-Pauses = dict[str, list[tuple[date, date | None]]]  # user id -> (first day away, first day back or None)
-
-
 def plan_rows(plan: PlanView, now: datetime, rules: Rules, created: datetime,
-              paused: Sequence[tuple[date, date | None]] = ()) -> list[dict]:
+              paused_for: Sequence[Pause] = ()) -> list[dict]:
     return [_row(plan.user_id, message_key(plan.user_id, d.day, d.what), KINDS[d.what],
                  {"day": d.day.isoformat(), "version": plan.version}, d.due_at, d.not_after, created)
             for d in due_between(plan, now, rules)
-            if not any(start <= d.day and (back is None or d.day < back) for start, back in paused)]
-
-
-async def paused_days(db: AsyncSession, user_ids: list[str]) -> Pauses:
-    """The absences during which each of these people chose to pause their check-in prompts."""
-    rows = await db.execute(select(Person.user_id, Absence.started_on, Absence.returned_on)
-                            .join(Absence, Absence.worker_id == Person.id)
-                            .where(Person.user_id.in_(user_ids), Absence.pause_checkins.is_(True)))
-    out: Pauses = {}
-    for user_id, start, back in rows:
-        if user_id is not None:  # always, by the WHERE; said again for the type checker
-            out.setdefault(user_id, []).append((start, back))
-    return out
+            if not any(pause.covers(d.day) for pause in paused_for)]
 
 
 async def materialise(db: AsyncSession, now: datetime, rules: Rules, *, user_id: str | None = None,
@@ -70,9 +55,11 @@ async def materialise(db: AsyncSession, now: datetime, rules: Rules, *, user_id:
         plans = (await db.execute(query.order_by(CheckinPlan.user_id).limit(chunk))).all()
         if not plans:
             return total
-        paused = await paused_days(db, [plan.user_id for plan in plans])
+        # Pauses that ended before yesterday cannot cover a prompt still to queue.
+        pauses = await paused(db, Paused.CHECKINS, [plan.user_id for plan in plans], by_user=True,
+                              since=(now - timedelta(days=2)).date())
         rows = [row for plan in plans
-                for row in plan_rows(PlanView(*plan), now, rules, created, paused.get(plan.user_id, []))]
+                for row in plan_rows(PlanView(*plan), now, rules, created, pauses.get(plan.user_id, []))]
         await _insert(db, rows)
         total += len(rows)
         after = plans[-1].user_id

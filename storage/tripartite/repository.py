@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.absences import Pause
+from storage.dialect import insert_for
+from storage.models import new_id, utcnow
 from storage.people.models import LinkKind, LinkStatus, Person, PersonLink
 from storage.people.repository import current_other
 from storage.tripartite.models import Absence, Probation, TaskComment, TaskSignoff, TripartiteTask
@@ -148,16 +150,6 @@ async def last_appraisal(db: AsyncSession, worker_id: str) -> date | None:
         .order_by(TripartiteTask.due_on.desc()).limit(1))
 
 
-async def pauses(db: AsyncSession, worker_id: str, *, what: str) -> list[tuple[date, date | None]]:
-    """The absences during which the worker chose to pause `what` ("checkins" or "supervision"):
-    (first day away, first day back or None while away)."""
-    column = {"checkins": Absence.pause_checkins, "supervision": Absence.pause_supervision}[what]
-    rows = await db.execute(select(Absence.started_on, Absence.returned_on)
-                            .where(Absence.worker_id == worker_id, column.is_(True))
-                            .order_by(Absence.started_on))
-    return [(start, back) for start, back in rows]
-
-
 async def sign(db: AsyncSession, task: TripartiteTask, *, person_id: str, verdict: Verdict, reason: str,
                version: int, now: datetime) -> SignOffs:
     """One party's sign-off. Raises NotAParty, ReasonNeeded, MissingParty or StaleTask, changing nothing."""
@@ -245,41 +237,56 @@ async def follow_links(db: AsyncSession, worker_id: str) -> int:
     return changed
 
 
-async def supervision_pauses(db: AsyncSession, worker_ids: Sequence[str], since: date) -> dict[str, list[Pause]]:
-    """The absences during which each worker chose to pause supervision due dates, for the cadence
-    feature (storage/absences.py): the days away, both ends included; the end is None while away."""
-    rows = await db.execute(select(Absence.worker_id, Absence.started_on, Absence.returned_on).where(
-        Absence.worker_id.in_(worker_ids), Absence.pause_supervision.is_(True),
-        or_(Absence.returned_on.is_(None), Absence.returned_on > since)).order_by(Absence.started_on))
-    found: dict[str, list[Pause]] = {}
-    for worker, start, back in rows:
-        found.setdefault(worker, []).append(Pause(start, back - timedelta(days=1) if back else None))
-    return found
-
-
-async def plan_due_appraisals(db: AsyncSession, *, today: date, ahead_days: int, checklist: Sequence[str]) -> int:
+async def plan_due_appraisals(db: AsyncSession, *, today: date, ahead_days: int, checklist: Sequence[str],
+                              chunk: int = 1000) -> int:
     """Make the yearly appraisal task of every worker whose next appraisal (a year from the start in
     role, or from the last appraisal) falls within `ahead_days`, so nobody's appraisal depends on
-    someone remembering to plan it. Workers need a start date and a line manager. Returns how many."""
-    workers = (await db.execute(
-        select(Person.id, Person.start_date).join(PersonLink, PersonLink.worker_id == Person.id)
-        .where(Person.start_date.is_not(None), PersonLink.kind == LinkKind.LINE_MANAGER,
-               PersonLink.status == LinkStatus.ACTIVE))).all()
-    last = dict((await db.execute(
-        select(TripartiteTask.worker_id, func.max(TripartiteTask.due_on))
-        .where(TripartiteTask.kind == TaskKind.APPRAISAL).group_by(TripartiteTask.worker_id))).all())
-    made = 0
-    for worker_id, start in workers:
-        if start is None:  # excluded by the query; said again for the type checker
-            continue
-        due = next_appraisal(start, last.get(worker_id))
-        if last.get(worker_id) is None:
-            # First appraisal planned by PeerSpace: the start's anniversary from about now on, not one
-            # years overdue for someone who was in role long before the bot came.
-            while due < today - timedelta(days=30):
-                due = next_appraisal(start, due)
-        if due <= today + timedelta(days=ahead_days) and not await has_task(db, worker_id, f"appraisal:{due.year}"):
-            await add_task(db, worker_id=worker_id, kind=TaskKind.APPRAISAL, key=f"appraisal:{due.year}",
-                           due_on=due, checklist=checklist)
-            made += 1
-    return made
+    someone remembering to plan it. Workers need a start date and a line manager. Returns how many.
+
+    Set-based, a thousand workers at a time: the workers with their current parties, their
+    appraisals so far, and one INSERT of the new tasks (a key made by another replica meanwhile
+    is skipped)."""
+    manager, supervisor = aliased(PersonLink), aliased(PersonLink)
+    workers = select(Person.id, Person.start_date, manager.other_id, supervisor.other_id) \
+        .join(manager, and_(manager.worker_id == Person.id, manager.kind == LinkKind.LINE_MANAGER,
+                            manager.status == LinkStatus.ACTIVE)) \
+        .outerjoin(supervisor, and_(supervisor.worker_id == Person.id, supervisor.kind == LinkKind.PEER_SUPERVISOR,
+                                    supervisor.status == LinkStatus.ACTIVE)) \
+        .where(Person.start_date.is_not(None)).order_by(Person.id).limit(chunk)
+    conn, after, made, created = await db.connection(), "", 0, utcnow()
+    while True:
+        found = (await conn.execute(workers.where(Person.id > after))).all()
+        if not found:
+            return made
+        last: dict[str, date] = {}
+        keys: set[tuple[str, str]] = set()
+        for worker_id, key, due_on in await conn.execute(select(
+                TripartiteTask.worker_id, TripartiteTask.key, TripartiteTask.due_on).where(
+                TripartiteTask.worker_id >= found[0][0], TripartiteTask.worker_id <= found[-1][0],
+                TripartiteTask.kind == TaskKind.APPRAISAL)):
+            keys.add((worker_id, key))
+            last[worker_id] = max(due_on, last.get(worker_id, due_on))
+        rows = []
+        for worker_id, start, manager_id, supervisor_id in found:
+            if start is None:  # excluded by the query; said again for the type checker
+                continue
+            due = next_appraisal(start, last.get(worker_id))
+            if last.get(worker_id) is None:
+                # First appraisal planned by PeerSpace: the start's anniversary from about now on, not one
+                # years overdue for someone who was in role long before the bot came.
+                while due < today - timedelta(days=30):
+                    due = next_appraisal(start, due)
+            key = f"appraisal:{due.year}"
+            if due <= today + timedelta(days=ahead_days) and (worker_id, key) not in keys:
+                rows.append({"id": new_id(), "worker_id": worker_id, "line_manager_id": manager_id,
+                             "peer_supervisor_id": supervisor_id, "kind": TaskKind.APPRAISAL, "key": key,
+                             "owner": Party.LINE_MANAGER, "due_on": due, "status": TaskStatus.OPEN,
+                             "checklist": {item: False for item in checklist}, "version": 0,
+                             "created_at": created, "updated_at": created})
+        if rows:
+            await db.execute(insert_for(db, TripartiteTask.__table__).on_conflict_do_nothing(
+                index_elements=["worker_id", "key"]), rows)
+            made += len(rows)
+        if len(found) < chunk:
+            return made
+        after = found[-1][0]

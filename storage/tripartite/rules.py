@@ -8,6 +8,7 @@ six months is the last day of February, 29th in a leap year).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -110,9 +111,19 @@ def extended_dues(open_reviews: Mapping[str, date], old_end: date, new_end: date
             for key, due in open_reviews.items()}
 
 
+_YEAR = relativedelta(years=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _a_year_after(day: date) -> date:
+    # relativedelta's addition is the costliest step of planning a whole organisation's
+    # appraisals; starts and appraisals fall on a few thousand distinct days at most.
+    return day + _YEAR
+
+
 def next_appraisal(start: date, last_appraisal: date | None) -> date:
     """Yearly, from the last appraisal, or from the start in role when there has been none."""
-    return (last_appraisal or start) + relativedelta(years=1)
+    return _a_year_after(last_appraisal or start)
 
 
 def status_on(stored: TaskStatus, due: date, today: date) -> str:

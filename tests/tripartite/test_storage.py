@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.absences import Pause
 from storage.db import create_engine, create_sessionmaker
 from storage.people import repository as people
 from storage.people.models import LinkKind
 from storage.tripartite import repository as tri
 from storage.tripartite.models import TaskSignoff, TripartiteTask
+from storage.tripartite.pauses import Paused, paused
 from storage.tripartite.rules import (
     NotAParty, ProbationOutcome, ProbationPlan, ReasonNeeded, TaskKind, TaskStatus, Verdict,
 )
@@ -86,14 +88,15 @@ async def test_return_to_work_is_due_on_the_first_day_back_and_pauses_are_the_wo
     worker, manager, _sup = await _three(db)
     absence = await tri.start_absence(db, worker_id=worker.id, kind="sickness", started_on=date(2026, 3, 2),
                                       expected_return=date(2026, 3, 16), recorded_by=manager.id)
-    assert await tri.pauses(db, worker.id, what="checkins") == []
+    assert await paused(db, Paused.CHECKINS, [worker.id]) == {}
     absence.pause_checkins = True
     await db.flush()
-    assert await tri.pauses(db, worker.id, what="checkins") == [(date(2026, 3, 2), None)]
-    assert await tri.pauses(db, worker.id, what="supervision") == []
+    assert await paused(db, Paused.CHECKINS, [worker.id]) == {worker.id: [Pause(date(2026, 3, 2), None)]}
+    assert await paused(db, Paused.SUPERVISION, [worker.id]) == {}
     task = await tri.record_return(db, absence, returned_on=date(2026, 3, 18), checklist=("wellness_plan",))
     assert (task.kind, task.due_on) == (TaskKind.RETURN_TO_WORK, date(2026, 3, 18))
-    assert await tri.pauses(db, worker.id, what="checkins") == [(date(2026, 3, 2), date(2026, 3, 18))]
+    # Paused up to the day before the first day back.
+    assert await paused(db, Paused.CHECKINS, [worker.id]) == {worker.id: [Pause(date(2026, 3, 2), date(2026, 3, 17))]}
     with pytest.raises(ValueError):
         await tri.start_absence(db, worker_id=worker.id, kind="flu", started_on=date(2026, 3, 2),
                                 expected_return=None, recorded_by=None)
@@ -143,7 +146,7 @@ async def test_open_tasks_follow_a_new_line_manager_and_clear_the_old_sign_off(d
 
 
 async def test_supervision_pauses_are_only_the_absences_the_worker_chose_to_pause(db):
-    from storage.absences import Pause
+    from storage.tripartite.pauses import supervision_pauses
     worker, manager, _sup = await _three(db)
     other = await people.find_or_add_person(db, email="o@trust.nhs.uk")
     chosen = await tri.start_absence(db, worker_id=worker.id, kind="sickness", started_on=date(2026, 4, 5),
@@ -152,12 +155,12 @@ async def test_supervision_pauses_are_only_the_absences_the_worker_chose_to_paus
     await tri.start_absence(db, worker_id=other.id, kind="other", started_on=date(2026, 4, 1),
                             expected_return=None, recorded_by=None)  # not chosen: no pause
     await db.flush()
-    assert await tri.supervision_pauses(db, [worker.id, other.id], date(2026, 1, 1)) == {
+    assert await supervision_pauses(db, [worker.id, other.id], date(2026, 1, 1)) == {
         worker.id: [Pause(date(2026, 4, 5), None)]}
     await tri.record_return(db, chosen, returned_on=date(2026, 4, 15), checklist=())
-    assert await tri.supervision_pauses(db, [worker.id], date(2026, 1, 1)) == {
+    assert await supervision_pauses(db, [worker.id], date(2026, 1, 1)) == {
         worker.id: [Pause(date(2026, 4, 5), date(2026, 4, 14))]}
-    assert await tri.supervision_pauses(db, [worker.id], date(2026, 4, 15)) == {}
+    assert await supervision_pauses(db, [worker.id], date(2026, 4, 15)) == {}
 
 
 async def test_yearly_appraisals_are_planned_without_anyone_remembering(db):
