@@ -33,7 +33,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bench.checkins import postgres_factory, sqlite_factory  # noqa: E402
+from bench.procs import postgres_factory, sqlite_factory  # noqa: E402
 from bot.app import COMPONENTS, create_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from dialogs.shared.public_pages import feedback_page_url  # noqa: E402

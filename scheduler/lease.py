@@ -15,8 +15,6 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from scheduler.clock import Clock
 from storage import outbox
 from storage.db import OpenDb
