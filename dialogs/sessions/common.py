@@ -3,12 +3,14 @@ zone, input checks, and the default sessions created on first use."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.content import Content, ContentError
@@ -18,7 +20,7 @@ from dialogs.shared.context import BotServices, scope_of
 from storage.sessions.recurrence import ReminderOffset, in_zone, to_utc
 from storage.sessions import repository as repo
 from storage.users import valid_zone, zone_of  # noqa: F401 (the sessions modules take them from here)
-from storage.roles import FACILITATORS
+from storage.roles import FACILITATORS, ConfiguredRoles, still_facilitator
 from storage.sessions.models import Meeting, Series, SessionStatus
 from storage import outbox
 from storage.sessions.events import EventRules, queue_for_attendee
@@ -251,3 +253,17 @@ class SessionsBase:
                 await queue_for_attendee(db, space, registration.user_id, self.config.rules, now)
         await self.tell(db, space, [r.user_id for r in people], f"promoted:{int(now.timestamp())}",
                         "sessions.notices.promoted_title", "sessions.notices.promoted", now)
+
+
+async def facilitator_link_meeting(db: AsyncSession, user_id: str, session_id: str,
+                                   configured_roles: ConfiguredRoles, what: str) -> Meeting:
+    """The session a facilitator's signed link (the register export, a QR code) names. A link
+    outlives the card it came from, so its holder must still be a facilitator (403, logged as
+    ``what`` refused) and the session must still exist (404)."""
+    if not await still_facilitator(db, user_id, configured_roles):
+        logging.getLogger(__name__).info("%s refused: the link's holder is no longer a facilitator", what)
+        raise web.HTTPForbidden()
+    space = await db.get(Meeting, session_id)
+    if space is None:
+        raise web.HTTPNotFound()
+    return space

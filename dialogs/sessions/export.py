@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from dialogs.sessions.common import facilitator_link_meeting
 from dialogs.shared.links import InvalidLink
 from dialogs.shared.spreadsheet import csv_bytes
 from storage.sessions import repository as repo
-from storage.roles import still_facilitator
 from storage.sessions.models import ACTIVE, Meeting
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,7 @@ def export_routes(router: Any, *, open_db, links, now: Callable[[], datetime], c
         except (InvalidLink, ValueError):
             raise web.HTTPNotFound() from None
         async with open_db() as db:
-            if not await still_facilitator(db, user_id, configured_roles):
-                log.info("register export refused: the link's holder is no longer a facilitator")
-                raise web.HTTPForbidden()
-            space = await db.get(Meeting, session_id)
-            if space is None:
-                raise web.HTTPNotFound()
+            space = await facilitator_link_meeting(db, user_id, session_id, configured_roles, "register export")
             rows = await repo.registrations(db, space.id, ACTIVE)
         body = register_csv(space, rows, headers=headers(), yes=yes(), no=no(), status_text=status_text)
         log.info("register exported (%d rows)", len(rows))

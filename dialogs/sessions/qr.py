@@ -23,9 +23,8 @@ from botbuilder.core import TurnContext
 from dialogs.shared.context import show
 from dialogs.shared.links import InvalidLink, LinkSigner
 from dialogs.shared.public_pages import feedback_page_url
-from dialogs.sessions.common import SessionsBase
+from dialogs.sessions.common import SessionsBase, facilitator_link_meeting
 from dialogs.sessions.web import registration_url
-from storage.roles import still_facilitator
 from storage.sessions import repository as repo
 from storage.sessions.models import Meeting
 
@@ -102,12 +101,7 @@ def qr_routes(router: Any, *, open_db, links: LinkSigner, now: Callable[[], date
         if page not in PAGES:
             raise web.HTTPNotFound()
         async with open_db() as db:
-            if not await still_facilitator(db, user_id, configured_roles):
-                log.info("QR code refused: the link's holder is no longer a facilitator")
-                raise web.HTTPForbidden()
-            space = await db.get(Meeting, session_id)
-        if space is None:
-            raise web.HTTPNotFound()
+            space = await facilitator_link_meeting(db, user_id, session_id, configured_roles, "QR code")
         body = qr_image(page_url(links, space, page), kind, title(space, page))
         return web.Response(body=body, content_type=KINDS[kind], headers={
             "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
