@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import simplemma
@@ -72,6 +72,17 @@ def word_features(pairs: list[tuple[str, str]], *, lemmas: bool = True) -> dict[
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A model laid out for tagging: each feature's weights for all themes packed into one
+    integer (see _FIELD), and per theme its field's shift and the sum it must reach."""
+
+    words: dict[object, int]  # lemma, or (lemma, lemma) for a pair, to its packed row
+    rule_rows: dict[str, int]  # theme id to the packed row of "the phrase list says this theme"
+    fields: tuple[tuple[str, int, int], ...]  # (theme, shift, least scaled sum that gives it)
+    count_shift: int
+
+
+@dataclass(frozen=True)
 class Weights:
     """A trained model: per theme a bias and a threshold, per feature its theme weights."""
 
@@ -83,6 +94,37 @@ class Weights:
     rules: bool = False  # the phrase list is one more feature of the model
     union: bool = True  # a phrase hit gives its theme whatever the model says
     meta: dict | None = None
+
+    @cached_property
+    def layout(self) -> Layout:
+        """This model laid out for tagging, built once per model (every app start makes a tagger)."""
+        n = len(self.themes)
+        offsets = sum(_OFFSET << (_FIELD * t) for t in range(n)) + (1 << (_FIELD * n))  # + the count field
+
+        def packed(ws: tuple[tuple[int, float], ...]) -> int:
+            row = offsets
+            for index, weight in ws:
+                fixed = round(weight * _SCALE)
+                if not -_OFFSET < fixed < _OFFSET:
+                    raise ValueError("theme weights: a weight is out of range")
+                row += fixed << (_FIELD * index)
+            return row
+
+        # Word pairs are keyed by tuples, as zip yields them, so tagging builds no strings.
+        words: dict[object, int] = {}
+        rule_rows: dict[str, int] = {}
+        for name, ws in self.features.items():
+            first, _, second = name.partition(" ")
+            if name.startswith(RULE):
+                rule_rows[name[len(RULE):]] = packed(ws)
+            else:
+                words[(first, second) if second else name] = packed(ws)
+        # A theme is given when bias + weights >= the threshold's log-odds (no exp() per theme),
+        # that is when its field's sum of scaled weights reaches this integer.
+        fields = tuple(
+            (theme, _FIELD * t, math.ceil((math.log(c / (1.0 - c)) - b) * _SCALE - 1e-6))
+            for t, (theme, b, c) in enumerate(zip(self.themes, self.bias, self.thresholds)))
+        return Layout(words, rule_rows, fields, _FIELD * n)
 
     def to_json(self) -> str:
         """Deterministic text: the same model always writes the same bytes."""
@@ -134,32 +176,9 @@ class HybridTagger:
         self._lemmas: dict[str, str] = {}
         if weights is None:
             return
-        n = len(weights.themes)
-
-        def packed(ws: tuple[tuple[int, float], ...]) -> int:
-            row = 1 << (_FIELD * n)  # the count field: how many rows a sum holds
-            for index, weight in ws:
-                fixed = round(weight * _SCALE)
-                if not -_OFFSET < fixed < _OFFSET:
-                    raise ValueError("theme weights: a weight is out of range")
-                row += fixed << (_FIELD * index)
-            return row + sum(_OFFSET << (_FIELD * t) for t in range(n))
-
-        # Word pairs are keyed by tuples, as zip yields them, so tagging builds no strings.
-        self._words: dict[object, int] = {}
-        self._rule_rows: dict[str, int] = {}
-        for name, ws in weights.features.items():
-            first, _, second = name.partition(" ")
-            if name.startswith(RULE):
-                self._rule_rows[name[len(RULE):]] = packed(ws)
-            else:
-                self._words[(first, second) if second else name] = packed(ws)
-        # A theme is given when bias + weights >= the threshold's log-odds (no exp() per theme),
-        # that is when its field's sum of scaled weights reaches this integer.
-        self._fields = tuple(
-            (theme, _FIELD * t, math.ceil((math.log(c / (1.0 - c)) - b) * _SCALE - 1e-6))
-            for t, (theme, b, c) in enumerate(zip(weights.themes, weights.bias, weights.thresholds)))
-        self._count_shift = _FIELD * n
+        layout = weights.layout
+        self._words, self._rule_rows = layout.words, layout.rule_rows
+        self._fields, self._count_shift = layout.fields, layout.count_shift
         self._rules_alone = set(self._ids) if weights.union else set(self._ids) - set(weights.themes)
 
     @property
