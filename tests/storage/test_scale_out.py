@@ -52,7 +52,9 @@ async def test_a_dispatch_batch_holds_at_most_the_pool_size_of_connections(db_ur
     finally:
         await harness.client.close()
     assert stats.sent == 40 and sorted(_markers(connector)) == sorted(keys)
-    assert 1 <= peak[0] <= 3 + 1, peak[0]  # the bound, plus a lease renewal (never queued behind it)
+    # The bound, plus the two uses that must never queue behind it (scheduler/dispatcher.py): a
+    # lease renewal, and the next batch's claim, which drain makes while this batch still settles.
+    assert 1 <= peak[0] <= 3 + 2, peak[0]
 
 
 async def test_two_replicas_answer_every_turn_once_and_send_every_message_once(pg_url, tmp_path):
