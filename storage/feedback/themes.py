@@ -172,18 +172,26 @@ def _unit_order(unit: str) -> tuple[bool, str]:
     return unit in _UNIT_REGEX, unit
 
 
-def _trie_regex(phrases: list[str]) -> str:
-    """Build one alternation shaped as a trie, with an empty named group per leaf.
-
-    The engine branches one character at a time instead of trying every
-    phrase at every word, and ``match.lastgroup`` names the phrase that hit.
-    """
+def _trie(phrases: Iterable[str]) -> dict:
+    """The phrases as a trie of units; a phrase's leaf is the key ("end", its index)."""
     trie: dict = {}
     for index, phrase in enumerate(phrases):
         node = trie
         for unit in _units(phrase):
             node = node.setdefault(unit, {})
         node[("end", index)] = None
+    return trie
+
+
+def _trie_regex(phrases: list[str], *, named: bool = True) -> str:
+    """Build one alternation shaped as a trie, with an empty named group per leaf.
+
+    The engine branches one character at a time instead of trying every
+    phrase at every word, and ``match.lastgroup`` names the phrase that hit.
+    Without ``named`` the leaves are bare: the same matches at half the cost
+    (the engine saves its group marks at every branch).
+    """
+    trie = _trie(phrases)
 
     def build(node: dict) -> str:
         branches = []
@@ -195,21 +203,28 @@ def _trie_regex(phrases: list[str]) -> str:
             index = key[1]
             # A stem already ran to the end of its word; a whole word must end here.
             tail = "" if phrases[index].endswith("*") else "(?![a-z0-9])"
-            branches.append(f"{tail}(?P<p{index}>)")
-        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+            branches.append(f"{tail}(?P<p{index}>)" if named else tail)
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
 
     return r"(?<![a-z0-9])" + build(trie)
 
 
-@lru_cache(maxsize=8)
-def _compiled_trie(phrases: tuple[str, ...]) -> re.Pattern[str]:
+@lru_cache(maxsize=16)
+def _compiled_trie(phrases: tuple[str, ...], named: bool = True) -> re.Pattern[str]:
     """The phrases' regex, built once per process (every app start makes a tagger)."""
-    return re.compile(_trie_regex(list(phrases)))
+    return re.compile(_trie_regex(list(phrases), named=named))
+
+
+_CACHED = 200_000  # matched texts remembered per tagger; odd input cannot grow it further
 
 
 def normalise(text: str) -> str:
     """Text as the phrases and the model read it: casefolded, curly quotes and dashes straight."""
-    return text.casefold().translate(_QUOTES)
+    folded = text.casefold()
+    # Every character _QUOTES replaces is outside ASCII, and isascii() is a flag lookup.
+    return folded if folded.isascii() else folded.translate(_QUOTES)
 
 
 class ThemeTagger:
@@ -220,25 +235,44 @@ class ThemeTagger:
         self._themes = tuple(themes)
         self._order = {theme.id: i for i, theme in enumerate(self._themes)}
         self._table = _phrase_table(self._themes)
-        phrases = [phrase for phrase, _ in self._table]
-        self._regex = _compiled_trie(tuple(phrases)) if phrases else None
-        self._owners = {f"p{i}": owners for i, (_, owners) in enumerate(self._table)}
+        phrases = tuple(phrase for phrase, _ in self._table)
+        # Matches are found by the bare trie; which phrase a matched text is, the named trie
+        # says once per distinct text (see _phrase).
+        self._spans = _compiled_trie(phrases, False) if phrases else None
+        self._named = _compiled_trie(phrases) if phrases else None
+        self._phrases: dict[str, int] = {}
 
     @property
     def themes(self) -> tuple[Theme, ...]:
         """The themes this tagger knows, in taxonomy order."""
         return self._themes
 
+    def _phrase(self, hit: str) -> int:
+        """The index of the phrase that matched ``hit``, the text of one match.
+
+        Run on the hit alone, the named trie takes the same path as it did in the text: a
+        branch it tried before the winner failed inside the hit or needed text past it, and
+        past the hit the text has a non-word character or ends, as the hit alone does.
+        """
+        index = self._phrases.get(hit)
+        if index is None:
+            assert self._named is not None
+            match = self._named.match(hit)
+            assert match is not None and match.lastgroup is not None  # it matched in the text
+            index = int(match.lastgroup[1:])
+            if len(self._phrases) >= _CACHED:
+                self._phrases.clear()
+            self._phrases[hit] = index
+        return index
+
     def _collect(self, text: str, *, written: bool) -> dict[str, list[str]]:
         """Each matched theme id (taxonomy order) with its phrases, or the words they matched."""
         found: dict[str, list[str]] = {}
-        if not text or self._regex is None:
+        if not text or self._spans is None:
             return found
-        normalised = normalise(text)
-        for match in self._regex.finditer(normalised):
-            assert match.lastgroup is not None  # every alternative ends in its named group
-            phrase, owners = self._table[int(match.lastgroup[1:])]
-            hit = match.group(0) if written else phrase
+        for written_hit in self._spans.findall(normalise(text)):
+            phrase, owners = self._table[self._phrase(written_hit)]
+            hit = written_hit if written else phrase
             for theme_id in owners:
                 hits = found.setdefault(theme_id, [])
                 if hit not in hits:
@@ -249,10 +283,11 @@ class ThemeTagger:
         """The theme ids matched in text already passed through ``normalise`` (the hot path:
         no phrase lists are built)."""
         found: set[str] = set()
-        if self._regex is not None:
-            owners = self._owners
-            for match in self._regex.finditer(normalised):
-                found.update(owners[match.lastgroup])  # type: ignore[index]
+        if self._spans is not None:
+            table, known = self._table, self._phrases
+            for hit in self._spans.findall(normalised):
+                index = known.get(hit)
+                found.update(table[self._phrase(hit) if index is None else index][1])
         return found
 
     def explain(self, text: str) -> dict[str, list[str]]:
@@ -265,4 +300,7 @@ class ThemeTagger:
 
     def tag(self, text: str) -> list[str]:
         """Return the ids of the themes the text matches, in taxonomy order."""
-        return list(self.explain(text))
+        if not text:
+            return []
+        found = self.themes_in(normalise(text))
+        return [theme.id for theme in self._themes if theme.id in found]
