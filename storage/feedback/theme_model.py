@@ -22,6 +22,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from operator import add
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -76,7 +77,9 @@ class Layout:
     """A model laid out for tagging: each feature's weights for all themes packed into one
     integer (see _FIELD), and per theme its field's shift and the sum it must reach."""
 
-    words: dict[object, int]  # lemma, or (lemma, lemma) for a pair, to its packed row
+    ids: dict[str, int]  # each lemma a feature names, numbered from 1; any other lemma is `width - 1`
+    width: int  # a pair of lemmas (a, b) is the key a * width + b, a lemma alone its id
+    rows: dict[int, int]  # feature key to its packed row
     rule_rows: dict[str, int]  # theme id to the packed row of "the phrase list says this theme"
     fields: tuple[tuple[str, int, int], ...]  # (theme, shift, least scaled sum that gives it)
     count_shift: int
@@ -110,21 +113,23 @@ class Weights:
                 row += fixed << (_FIELD * index)
             return row
 
-        # Word pairs are keyed by tuples, as zip yields them, so tagging builds no strings.
-        words: dict[object, int] = {}
-        rule_rows: dict[str, int] = {}
+        # Lemmas are numbered so that a pair's key is one small integer: tagging builds neither
+        # strings nor tuples, and an integer hashes as itself.
+        rule_rows = {name[len(RULE):]: packed(ws) for name, ws in self.features.items() if name.startswith(RULE)}
+        named = [name.partition(" ")[::2] for name in self.features if not name.startswith(RULE)]
+        ids = {lemma: i for i, lemma in enumerate(sorted({part for parts in named for part in parts if part}), 1)}
+        width = len(ids) + 2
+        rows: dict[int, int] = {}
         for name, ws in self.features.items():
-            first, _, second = name.partition(" ")
-            if name.startswith(RULE):
-                rule_rows[name[len(RULE):]] = packed(ws)
-            else:
-                words[(first, second) if second else name] = packed(ws)
+            if not name.startswith(RULE):
+                first, _, second = name.partition(" ")
+                rows[ids[first] * width + ids[second] if second else ids[first]] = packed(ws)
         # A theme is given when bias + weights >= the threshold's log-odds (no exp() per theme),
         # that is when its field's sum of scaled weights reaches this integer.
         fields = tuple(
             (theme, _FIELD * t, math.ceil((math.log(c / (1.0 - c)) - b) * _SCALE - 1e-6))
             for t, (theme, b, c) in enumerate(zip(self.themes, self.bias, self.thresholds)))
-        return Layout(words, rule_rows, fields, _FIELD * n)
+        return Layout(ids, width, rows, rule_rows, fields, _FIELD * n)
 
     def to_json(self) -> str:
         """Deterministic text: the same model always writes the same bytes."""
@@ -173,11 +178,11 @@ class HybridTagger:
         self._rules = ThemeTagger(themes)
         self._weights = weights
         self._ids = tuple(theme.id for theme in self._rules.themes)
-        self._lemmas: dict[str, str] = {}
+        self._word_ids: dict[str, int] = {}  # word as written to the number of its feature key
         if weights is None:
             return
         layout = weights.layout
-        self._words, self._rule_rows = layout.words, layout.rule_rows
+        self._known, self._width, self._rows, self._rule_rows = layout.ids, layout.width, layout.rows, layout.rule_rows
         self._fields, self._count_shift = layout.fields, layout.count_shift
         self._rules_alone = set(self._ids) if weights.union else set(self._ids) - set(weights.themes)
 
@@ -211,15 +216,14 @@ class HybridTagger:
             return self._rules.tag(text)
         normalised = normalise(text)
         words = _TOKEN.findall(normalised)
-        if w.lemmas:
-            keys = [*map(self._lemmas.get, words)]
-            if None in keys:
-                keys = [key or self._lemma(word) for key, word in zip(keys, words)]
-        else:
-            keys = words
+        ids = [*map(self._word_ids.get, words)]
+        if None in ids:
+            ids = [key or self._id(word) for key, word in zip(ids, words)]
         ruled = self._rules.themes_in(normalised)
-        # Stop words and pairs of stop words are never features, so they are simply not found.
-        total = sum(filter(None, map(self._words.get, {*keys, *zip(keys, keys[1:])})))
+        # Stop words and pairs of stop words are never features, so they are simply not found;
+        # the set counts a feature once however often it occurs, as the model was trained.
+        pairs = map(add, map(self._width.__mul__, ids), ids[1:])  # type: ignore[arg-type]
+        total = sum(filter(None, map(self._rows.get, {*ids, *pairs})))
         if w.rules:
             total += sum(filter(None, map(self._rule_rows.get, ruled)))
         base = (total >> self._count_shift) * _OFFSET
@@ -228,11 +232,13 @@ class HybridTagger:
         given.update(ruled & self._rules_alone)
         return [theme for theme in self._ids if theme in given]
 
-    def _lemma(self, word: str) -> str:
+    def _id(self, word: str) -> int:
         """Look a word up once per process; the cache is bounded so odd input cannot grow it."""
-        if len(self._lemmas) > 200_000:
-            self._lemmas.clear()
-        self._lemmas[word] = found = lemma(word)
+        assert self._weights is not None
+        if len(self._word_ids) > 200_000:
+            self._word_ids.clear()
+        key = lemma(word) if self._weights.lemmas else word
+        self._word_ids[word] = found = self._known.get(key, self._width - 1)
         return found
 
     def explain(self, text: str, *, words: bool = True) -> dict[str, list[str]]:
