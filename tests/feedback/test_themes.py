@@ -206,13 +206,13 @@ def test_weights_file_errors_are_clear():
 
 
 def test_tagger_holds_its_measured_quality_on_held_out_comments():
-    # Floors a little under the figures measured once after the round-3 freeze (bench/themes.py):
-    # held-out precision 0.830, recall 0.865; a regression below them fails here.
+    # Floors a little under the figures measured once after the round-4 freeze (bench/themes.py):
+    # held-out precision 0.890, recall 0.883 (the targets are 0.85); a regression below them fails here.
     result = _bench().evaluate(TAXONOMY, LABELLED, min_seconds=0.01, cross_validated=False)
     hybrid, phrases = result["methods"]["hybrid"], result["methods"]["phrases"]
     assert hybrid["held_out"]["comments"] >= 200
-    assert hybrid["held_out"]["precision"] >= 0.81, hybrid["held_out"]
-    assert hybrid["held_out"]["recall"] >= 0.84, hybrid["held_out"]
+    assert hybrid["held_out"]["precision"] >= 0.87, hybrid["held_out"]
+    assert hybrid["held_out"]["recall"] >= 0.87, hybrid["held_out"]
     assert hybrid["held_out"]["f1"] > phrases["held_out"]["f1"]  # the reason the hybrid ships
     assert set(hybrid["per_theme"]) == set(EXPECTED_IDS)
 
