@@ -21,6 +21,7 @@ from storage.models import Base, UTCDateTime
 
 # Any fixed 64-bit number; advisory locks are per database, so databases on one server differ.
 SCHEDULER_LOCK = 0x5065_6572_5370_6163  # "PeerSpac"
+HEARTBEAT_LOCK = SCHEDULER_LOCK + 1
 
 
 class Replica(Base):
@@ -35,6 +36,10 @@ class Replica(Base):
 async def heartbeat(db: AsyncSession, replica_id: str, *, now: datetime, gone_before: datetime) -> int:
     """Record `replica_id` as alive at `now`, forget replicas not seen since `gone_before`, and
     return how many replicas are alive (this one included)."""
+    if db.get_bind().dialect.name == "postgresql":
+        # One heartbeat at a time: two replicas starting together would otherwise each count
+        # before the other's row is committed, and both take the whole rate.
+        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HEARTBEAT_LOCK})
     insert = insert_for(db, Replica)
     await db.execute(insert.values(id=replica_id, last_seen=now)
                      .on_conflict_do_update(index_elements=[Replica.id], set_={"last_seen": now}))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from scheduler.ratelimit import Limit, RateLimiter
 from storage.replicas import Replica
 from tests.conftest import make_settings, start_harness
+from tests.shared.test_rules import FakeTime
 
 APP_RATE = 50.0
 
@@ -101,17 +102,6 @@ async def test_sqlite_keeps_the_whole_rate_and_runs_no_heartbeat(tmp_path, sqlit
         await harness.client.close()
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def _per_app(rate: float) -> list[Limit]:
     return [Limit(rate, 1.0, window=True), Limit(rate, 1.0, burst=3)]
 
@@ -120,7 +110,7 @@ async def test_a_new_rate_keeps_requests_in_flight_counted():
     """Lowering 50/s to 10/s while 10 requests are in flight: none more may start until answers
     come back and their second has passed, and from then on at most 10 go out per second."""
     time = FakeTime()
-    limiter = RateLimiter(_per_app(50), [], clock=time, sleep=time.sleep)
+    limiter = RateLimiter(_per_app(50), [], clock=time.clock, sleep=time.sleep)
     held = [await limiter.acquire(f"c{i}") for i in range(10)]
     limiter.set_global_limits(_per_app(10))
     for permit in held:
@@ -138,7 +128,7 @@ async def test_a_new_rate_keeps_requests_in_flight_counted():
 
 async def test_raising_the_rate_lets_more_through_and_rejects_other_kinds_of_limit():
     time = FakeTime()
-    limiter = RateLimiter(_per_app(5), [], clock=time, sleep=time.sleep)
+    limiter = RateLimiter(_per_app(5), [], clock=time.clock, sleep=time.sleep)
     limiter.set_global_limits(_per_app(25))
     starts = []
     for i in range(50):
