@@ -325,6 +325,7 @@ class Load:
     conversations: int = 40
     redeliver: int = 10  # every n-th turn, on average, is delivered twice
     outbox_rows: int = 400
+    outbox_spread: float = 0.75  # the rows fall due evenly over this share of the run (0: all at once)
     checkin_people: int = 200
     app_rate: float = 50.0  # proactive sends per second for the whole app, shared by the replicas
     texts: tuple[str, ...] = DEFAULT_TEXTS
@@ -355,7 +356,7 @@ async def run_once(database_url: str, load: Load, workdir: Path) -> RunResult:
             people = [_person("turn", i) for i in range(load.conversations)]
             await asyncio.gather(*(driver.conversation(p, load.texts, None, 1) for p in people))  # users exist
             labels = await _seed_outbox(open_db, [uid for uid, _ in outbox_people], load.outbox_rows,
-                                        load.seconds * 0.75)
+                                        load.seconds * load.outbox_spread)
             cpu, machine = sum(r.cpu() for r in replicas), machine_cpu()
             began = time.perf_counter()
             until = time.monotonic() + load.seconds
@@ -490,7 +491,8 @@ async def main_async(args) -> int:
             Path(tmp).mkdir(parents=True, exist_ok=True)
         for n in args.replicas:
             load = Load(replicas=n, seconds=args.seconds, conversations=args.conversations, redeliver=args.redeliver,
-                        outbox_rows=args.outbox, checkin_people=args.checkins, app_rate=args.app_rate)
+                        outbox_rows=args.outbox, checkin_people=args.checkins, app_rate=args.app_rate,
+                        outbox_spread=args.outbox_spread)
             runs = []
             for _ in range(args.repeat):
                 async with BenchDatabase(args.database_url, Path(tmp)) as db:
@@ -517,6 +519,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=40, help="people talking at once (40)")
     parser.add_argument("--redeliver", type=int, default=10, help="deliver about every n-th turn twice (10; 0: none)")
     parser.add_argument("--outbox", type=int, default=400, help="outbox rows due during the run (400)")
+    parser.add_argument("--outbox-spread", type=float, default=0.75,
+                        help="share of the run the outbox rows fall due over (0.75; 0: all at once, which "
+                             "tests that the replicas together keep to --app-rate)")
     parser.add_argument("--checkins", type=int, default=200, help="check-in prompts due at start-up (200)")
     parser.add_argument("--app-rate", type=float, default=50.0,
                         help="Teams' per-app limit on proactive sends per second, split between the replicas (50)")
