@@ -43,10 +43,12 @@ from dialogs.shared.samples import SampleData
 from dialogs.shared.web import PREFIX as WEB_PREFIX, WebSettings, WebSite
 from scheduler.clock import Clock, SystemClock
 from scheduler.dispatcher import Dispatcher
+from scheduler.replicas import Leadership, Membership
 from scheduler.service import SchedulerService
 from storage import outbox
 from storage.activities import ActivityLedger
-from storage.db import bounded, create_engine, create_sessionmaker
+from storage.db import bounded, create_engine, create_sessionmaker, is_postgres
+from storage.replicas import LockConnection
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import ConfiguredRoles
 from storage.state_store import StateStore
@@ -73,6 +75,7 @@ class Components:
     ledger: ActivityLedger
     http: HttpClient
     signing_keys: SigningKeys
+    membership: Membership | None = None  # replicas on PostgreSQL only
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -214,8 +217,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     state_store = StateStore(engine)
     ledger = ActivityLedger(engine, state_store, lease=timedelta(seconds=settings.redelivery_lease_seconds))
 
-    scheduler = SchedulerService()
-    scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, dispatcher.drain)
+    scheduler, membership = _coordination(settings, engine, open_db, clock, messenger)
+    drain = membership.after_join(dispatcher.drain) if membership else dispatcher.drain
+    scheduler.every("outbox.dispatch", settings.dispatch_interval_seconds, drain, everywhere=True)
     scheduler.every("maintenance.prune", 3600, _prune(open_db, ledger, clock), run_at_start=False)
 
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -240,18 +244,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     app.router.add_post("/api/messages", endpoint.handle)
     app.router.add_get("/healthz", health_handler(engine))
     app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,
-                                 registry, services, engine, ledger, http, signing_keys)
+                                 registry, services, engine, ledger, http, signing_keys, membership)
 
     async def on_startup(_app: web.Application) -> None:
         if settings.app_id:  # development mode checks no tokens
             await signing_keys.start()
         if settings.scheduler_enabled:
+            if membership is not None:
+                await membership.join()
             scheduler.start()
         if not settings.app_id:
             log.warning("development mode: requests are not authenticated; listening on %s only", settings.host)
 
     async def on_cleanup(_app: web.Application) -> None:
+        dispatcher.stop_claiming()
         await scheduler.stop()
+        if membership is not None and settings.scheduler_enabled:
+            await membership.leave()
         await services.mail.close()
         await signing_keys.stop()
         await ledger.flush()
@@ -261,6 +270,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+def _coordination(settings: Settings, engine: AsyncEngine, open_db, clock: Clock,
+                  messenger: Messenger) -> tuple[SchedulerService, Membership | None]:
+    """Replicas on one PostgreSQL database share the app's rate and elect one scheduler leader;
+    one process on SQLite leads alone at the whole rate."""
+    if not is_postgres(engine):
+        return SchedulerService(), None
+    membership = Membership(open_db, clock, app_rate=settings.rate_global_per_second,
+                            set_rate=messenger.set_app_rate, interval=settings.heartbeat_seconds,
+                            timeout=settings.replica_timeout_seconds)
+    lock = LockConnection(settings.database_url, timeout=settings.heartbeat_seconds)
+    scheduler = SchedulerService(Leadership(lock), leader_check_seconds=settings.heartbeat_seconds)
+    scheduler.every("replicas.heartbeat", settings.heartbeat_seconds, membership.beat, everywhere=True)
+    return scheduler, membership
 
 
 def _web_site(settings: Settings, services: BotServices) -> WebSite:

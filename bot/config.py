@@ -99,7 +99,12 @@ class Settings(BaseSettings):
     # Proactive rate limits, as Teams documents them.
     rate_per_conversation_per_second: float = Field(7.0, gt=0, validation_alias="RATE_CONVERSATION_PER_SECOND")
     rate_per_conversation_per_hour: float = Field(1800.0, gt=0, validation_alias="RATE_CONVERSATION_PER_HOUR")
+    # The whole app's limit: replicas on one PostgreSQL database share it (scheduler/replicas.py).
     rate_global_per_second: float = Field(50.0, gt=0, validation_alias="RATE_GLOBAL_PER_SECOND")
+    # Replicas on PostgreSQL: each writes a heartbeat this often and checks the scheduler's lead;
+    # one not heard from for the timeout counts as gone (its share of the rate is taken over).
+    heartbeat_seconds: float = Field(5.0, ge=0.1, le=60, validation_alias="PEERSPACE_HEARTBEAT_INTERVAL")
+    replica_timeout_seconds: float = Field(20.0, ge=0.5, le=600, validation_alias="PEERSPACE_REPLICA_TIMEOUT")
 
     # Outgoing HTTP (replies, proactive sends, signing keys): bounded in time and in connections.
     http_connect_timeout: float = Field(5.0, gt=0, le=60, validation_alias="PEERSPACE_HTTP_CONNECT_TIMEOUT")
@@ -196,6 +201,8 @@ class Settings(BaseSettings):
         elif not self.dev_mode:
             raise ValueError("PEERSPACE_SECRET: required outside development mode")
         self._check_smtp()
+        if self.replica_timeout_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError("PEERSPACE_REPLICA_TIMEOUT: must be more than twice PEERSPACE_HEARTBEAT_INTERVAL")
         if self.dev_mode and self.host not in LOOPBACK_HOSTS:
             # Development mode accepts unauthenticated requests: never expose it.
             self.host = "127.0.0.1"

@@ -11,7 +11,7 @@ import enum
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -99,12 +99,22 @@ class Messenger:
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
+        self._limits = limits
         self._limiter = RateLimiter(limits.per_app(), limits.per_conversation(), sleep=sleep)
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def app_rate(self) -> float:
+        return self._limits.global_per_second
+
+    def set_app_rate(self, per_second: float) -> None:
+        """This process's share of the app's per-second limit (replicas share it; scheduler/replicas.py)."""
+        self._limits = replace(self._limits, global_per_second=per_second)
+        self._limiter.set_global_limits(self._limits.per_app())
 
     async def send(self, reference: dict[str, Any], activity: Activity, *,
                    before_attempt: Callable[[], Awaitable[None]] | None = None) -> SendResult:

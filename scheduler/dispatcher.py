@@ -84,6 +84,11 @@ class Dispatcher:
         self._holdings = Holdings(open_db, clock, lease, renew_every or lease / 3)
         self._max_attempts = max_attempts
         self._retry_base = retry_base
+        self._claiming = True
+
+    def stop_claiming(self) -> None:
+        """The process is stopping: settle the rows in hand, claim no more (a drain then ends)."""
+        self._claiming = False
 
     async def run_once(self) -> DispatchStats:
         """Claim one batch and settle every row in it, renewing the lease until all are settled."""
@@ -141,6 +146,8 @@ class Dispatcher:
         return total
 
     async def _claim(self, stats: DispatchStats) -> list[ClaimedMessage]:
+        if not self._claiming:
+            return []
         now = self._clock.now()
         lease = self._holdings.lease
         async with self._db() as db, db.begin():

@@ -149,6 +149,24 @@ class RateLimiter:
         self._sleep = sleep
         self._max_keys = max_keys
 
+    def set_global_limits(self, limits: list[Limit]) -> None:
+        """Change the app-wide limits in place, the same kinds in the same order (a replica's share
+        of the app's rate changes as replicas come and go). Requests in flight and answers still
+        inside a window go on counting against the new limits; a bucket keeps the tokens it had."""
+        now = self._clock()
+        fresh = [limit.bucket(now) for limit in limits]
+        if [type(b) for b in fresh] != [type(b) for b in self._global]:
+            raise ValueError("the new limits must be of the same kinds, in the same order")
+        for bucket, new in zip(self._global, fresh):
+            if isinstance(bucket, TokenBucket) and isinstance(new, TokenBucket):
+                bucket.refill(now)  # tokens earned so far, at the old rate
+                bucket.rate, bucket.capacity = new.rate, new.capacity
+                bucket.tokens = min(bucket.tokens, bucket.capacity)
+            elif isinstance(bucket, SlidingWindow) and isinstance(new, SlidingWindow):
+                bucket.count, bucket.seconds, bucket.margin = new.count, new.seconds, new.margin
+                while len(bucket.finished) > bucket.count:
+                    bucket.finished.popleft()  # as in `finish`: only the latest `count` answers matter
+
     def _buckets_for(self, key: str) -> list[TokenBucket | SlidingWindow]:
         buckets = self._per_key.get(key)
         if buckets is None:
