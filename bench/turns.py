@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
+from loopwatch import CallbackWatch  # noqa: E402 - bench/loopwatch.py
 from procs import ChildProcess, busy_share, machine_cpu, self_cpu  # noqa: E402 - bench/procs.py
 
 DEFAULT_TEXTS = ("help", "my data")
@@ -127,7 +129,8 @@ class LagProbe:
         return f"{len(self.lags)} {pct(0.5):.2f} {pct(0.99):.2f} {ordered[-1] * 1000:.2f}"
 
 
-async def _serve(kind: str, database_url: str, profile: str | None, profile_out: str | None) -> None:
+async def _serve(kind: str, database_url: str, profile: str | None, profile_out: str | None,
+                 diagnose: bool = False) -> None:
     from bot.logs import configure_logging
 
     configure_logging("INFO")  # what production runs at
@@ -145,12 +148,15 @@ async def _serve(kind: str, database_url: str, profile: str | None, profile_out:
 
     profiler = None
     lag = LagProbe()
+    watch = CallbackWatch(sample=diagnose)
     while True:
         line = (await reader.readline()).decode().strip()
         if line == "lag-start":
             lag.start()
+            watch.start()
         elif line == "lag-stop":
-            print(f"ok {await lag.stop()}", flush=True)
+            figures = watch.stop()
+            print(f"ok {await lag.stop()} {json.dumps(figures)}", flush=True)
             continue
         elif line == "profile-start" and profile:
             profiler = _start_profiler(profile)
@@ -216,6 +222,12 @@ class RunResult:
     machine_busy: float  # share of all CPUs' time busy (any process: database server too)
     machine_stolen: float  # share taken by the hypervisor
     lag: tuple[float, float, float] = (0.0, 0.0, 0.0)  # server's event-loop lag p50, p99, max (ms)
+    callbacks: dict = field(default_factory=dict)  # loopwatch.CallbackWatch.stop(): single callbacks, GC
+    rate: float = 0.0  # offered load, messages/s in total; 0: saturated (each conversation as fast as it can)
+
+    @property
+    def mode(self) -> str:
+        return f"paced {self.rate:.0f}/s" if self.rate else "saturated"
 
     @property
     def throughput(self) -> float:
@@ -230,8 +242,8 @@ class Server(ChildProcess):
     """One bot in a child process; talks to it over stdin/stdout lines."""
 
     def __init__(self, kind: str, database_url: str, log_path: Path, profile: str | None,
-                 profile_out: str | None) -> None:
-        args = ["--serve", kind, "--database-url", database_url]
+                 profile_out: str | None, diagnose: bool = False) -> None:
+        args = ["--serve", kind, "--database-url", database_url] + (["--diagnose"] if diagnose else [])
         if profile:
             args += ["--profile", profile]
         if profile_out:
@@ -248,9 +260,10 @@ class Server(ChildProcess):
         await self.proc.stdin.drain()
         return (await asyncio.wait_for(self.proc.stdout.readline(), 120)).decode().strip()
 
-    async def loop_lag(self) -> tuple[float, float, float]:
-        _ok, _count, p50, p99, worst = (await self.command("lag-stop")).split()
-        return float(p50), float(p99), float(worst)
+    async def loop_lag(self) -> tuple[tuple[float, float, float], dict]:
+        """The timer's lag p50, p99 and max (ms), and the single callbacks' figures."""
+        _ok, _count, p50, p99, worst, callbacks = (await self.command("lag-stop")).split(maxsplit=5)
+        return (float(p50), float(p99), float(worst)), json.loads(callbacks)
 
     @property
     def url(self) -> str:
@@ -266,36 +279,55 @@ def _people(count: int):
     return [Person(f"29:bench-{i:05d}", f"aad-bench-{i:05d}", f"Bench Person {i}") for i in range(count)]
 
 
-async def _conversation(session: ClientSession, url: str, connector_url: str, person, texts, start: int,
-                        count: int, latencies: list[float] | None, errors: list[str]) -> None:
+async def _send(session: ClientSession, url: str, connector_url: str, person, text: str,
+                latencies: list[float] | None, errors: list[str]) -> None:
     from tests import factories
 
+    activity = factories.message(text, person, service_url=connector_url)
+    began = time.perf_counter()
+    async with session.post(url, json=activity) as resp:
+        await resp.read()
+        status = resp.status
+    elapsed = time.perf_counter() - began
+    if status != 200:
+        errors.append(f"HTTP {status}")
+    if latencies is not None:
+        latencies.append(elapsed)
+
+
+async def _conversation(session: ClientSession, url: str, connector_url: str, person, texts, start: int,
+                        count: int, latencies: list[float] | None, errors: list[str]) -> None:
     for i in range(start, start + count):
-        activity = factories.message(texts[i % len(texts)], person, service_url=connector_url)
-        began = time.perf_counter()
-        async with session.post(url, json=activity) as resp:
-            await resp.read()
-            status = resp.status
-        elapsed = time.perf_counter() - began
-        if status != 200:
-            errors.append(f"HTTP {status}")
-        if latencies is not None:
-            latencies.append(elapsed)
+        await _send(session, url, connector_url, person, texts[i % len(texts)], latencies, errors)
 
 
 async def _phase(session, server: Server, connector_url: str, people, texts, start: int, count: int,
-                 latencies: list[float] | None, errors: list[str]) -> float:
+                 latencies: list[float] | None, errors: list[str], rate: float = 0.0) -> float:
+    """Closed loop (rate 0): each conversation sends its next message when the last is answered.
+    Open loop (rate > 0): message n goes out at n / rate seconds whether or not earlier ones are
+    answered, round-robin over the conversations, so a slow server meets the same offered load."""
     began = time.perf_counter()
-    await asyncio.gather(*(
-        _conversation(session, server.url, connector_url, person, texts, start, count, latencies, errors)
-        for person in people
-    ))
+    if not rate:
+        await asyncio.gather(*(
+            _conversation(session, server.url, connector_url, person, texts, start, count, latencies, errors)
+            for person in people
+        ))
+        return time.perf_counter() - began
+    sends = []
+    for n in range(len(people) * count):
+        delay = began + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        i = start + n // len(people)
+        sends.append(asyncio.ensure_future(_send(session, server.url, connector_url, people[n % len(people)],
+                                                 texts[i % len(texts)], latencies, errors)))
+    await asyncio.gather(*sends)
     return time.perf_counter() - began
 
 
-async def run_one(kind: str, args, database_url: str, connector, workdir: Path) -> RunResult:
-    profile = args.profile if kind == args.profile_bot else None
-    server = Server(kind, database_url, workdir / f"{kind}.log", profile, args.profile_out)
+async def run_one(kind: str, args, database_url: str, connector, workdir: Path, rate: float = 0.0) -> RunResult:
+    profile = args.profile if kind == args.profile_bot and not rate else None
+    server = Server(kind, database_url, workdir / f"{kind}.log", profile, args.profile_out, args.diagnose)
     await server.start()
     people = _people(args.conversations)
     texts = tuple(args.texts)
@@ -311,17 +343,17 @@ async def run_one(kind: str, args, database_url: str, connector, workdir: Path) 
             sent_before = len(connector.sent)
             cpu_s, cpu_d, machine = server.cpu(), self_cpu(), machine_cpu()
             seconds = await _phase(session, server, connector.url, people, texts, args.warmup, args.messages,
-                                   latencies, errors)
+                                   latencies, errors, rate)
             cpu_s, cpu_d = server.cpu() - cpu_s, self_cpu() - cpu_d
             busy, stolen, total = (after - before for after, before in zip(machine_cpu(), machine))
             replies = len(connector.sent) - sent_before
-            lag = await server.loop_lag()
+            lag, callbacks = await server.loop_lag()
             if profile:
                 await server.command("profile-stop")
     finally:
         await server.stop()
     return RunResult(kind, len(latencies), seconds, latencies, len(errors), replies, cpu_s, cpu_d,
-                     busy / total if total else 0.0, stolen / total if total else 0.0, lag)
+                     busy / total if total else 0.0, stolen / total if total else 0.0, lag, callbacks, rate)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,36 +409,62 @@ class BenchDatabase:
 # --------------------------------------------------------------------------------------------
 
 
-def _report(results: list[RunResult], args, db_label: str, idle: tuple[float, float]) -> str:
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _callbacks(figures: dict) -> str:
+    """One run's single callbacks and GC pauses, and where the slow ones were (--diagnose)."""
+    calls, total, p99, worst = figures["sqlite"]
+    gc_text = ", ".join(f"gen{gen} {n} x (total {total:.0f}, max {worst:.1f} ms)"
+                        for gen, (n, total, worst) in figures["gc"].items())
+    lines = [f"callbacks {figures['callbacks']}: p50 {figures['p50']:.2f}, p99 {figures['p99']:.2f}, "
+             f"p99.9 {figures['p999']:.1f}, max {figures['max']:.1f} ms (CPU time p99 {figures['cpu_p99']:.2f}, "
+             f"max {figures['cpu_max']:.1f} ms); {figures['slow']} over 20 ms ({figures['slow_ms']:.0f} ms in all); "
+             f"GC {gc_text}; SQLite calls on the loop {calls} (total {total:.0f}, p99 {p99:.2f}, max {worst:.1f} ms)"]
+    lines += [f"    {ms:7.1f} ms (CPU {cpu:.1f}, in SQLite {sql:.1f})  {name}{f'  [GC {gcs}]' if gcs else ''}"
+              for ms, cpu, sql, name, gcs in figures["slowest"]]
+    lines += [f"    {n:5d} samples  {where}" for where, n in figures["where"]]
+    return "\n".join(lines)
+
+
+def _report(results: list[RunResult], args, db_label: str, idle: tuple[float, float], load: str) -> str:
     lines = [
         f"turns: {args.conversations} conversations x {args.messages} messages "
         f"(+{args.warmup} warm-up each), texts {' / '.join(repr(t) for t in args.texts)}, "
         f"database {db_label}, connector latency {args.connector_latency * 1000:.0f} ms, {os.cpu_count()} CPUs, "
-        f"machine {idle[0] * 100:.0f}% busy and {idle[1] * 100:.0f}% stolen before the run",
+        f"machine {idle[0] * 100:.0f}% busy and {idle[1] * 100:.0f}% stolen before the run, "
+        f"load average {load} before and {_loadavg()} after",
         "",
-        f"{'bot':<6}{'msgs':>6}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}{'replies':>8}"
-        f"{'server CPU ms/msg':>19}{'server CPU %':>14}{'driver CPU %':>14}{'machine busy %':>16}"
-        f"{'stolen %':>10}{'loop lag p99 / max ms':>23}",
+        f"{'bot':<6}{'load':<13}{'msgs':>6}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}{'replies':>8}"
+        f"{'CPU ms/msg':>11}{'server CPU %':>13}{'driver CPU %':>13}{'busy %':>7}{'stolen %':>9}"
+        f"{'lag p99 / max ms':>18}{'callback p99 / max ms':>23}",
     ]
     for r in results:
         lines.append(
-            f"{r.kind:<6}{r.messages:>6}{r.throughput:>9.1f}{r.pct(0.50):>9.1f}{r.pct(0.99):>9.1f}{r.errors:>7}"
-            f"{r.replies:>8}{r.server_cpu / r.messages * 1000:>19.2f}{r.server_cpu / r.seconds * 100:>14.0f}"
-            f"{r.driver_cpu / r.seconds * 100:>14.0f}{r.machine_busy * 100:>16.0f}{r.machine_stolen * 100:>10.0f}"
-            f"{f'{r.lag[1]:.1f} / {r.lag[2]:.1f}':>23}"
+            f"{r.kind:<6}{r.mode:<13}{r.messages:>6}{r.throughput:>9.1f}{r.pct(0.50):>9.1f}{r.pct(0.99):>9.1f}"
+            f"{r.errors:>7}{r.replies:>8}{r.server_cpu / r.messages * 1000:>11.2f}"
+            f"{r.server_cpu / r.seconds * 100:>13.0f}{r.driver_cpu / r.seconds * 100:>13.0f}"
+            f"{r.machine_busy * 100:>7.0f}{r.machine_stolen * 100:>9.0f}{f'{r.lag[1]:.1f} / {r.lag[2]:.1f}':>18}"
+            f"{'{p99:.1f} / {max:.1f}'.format(**r.callbacks):>23}"
         )
-    by_kind = {r.kind: r for r in results}
-    full, echo = by_kind.get("full"), by_kind.get("echo")
+    saturated = {r.kind: r for r in results if not r.rate}
+    paced = {r.kind: r for r in results if r.rate}
+    full, echo = saturated.get("full"), saturated.get("echo")
     if full is not None and echo is not None:
         ratio = full.throughput / echo.throughput
         verdict = "meets" if ratio >= args.target else "MISSES"
         p99 = full.pct(0.99) / echo.pct(0.99)
-        lines += ["", f"full/echo throughput: {ratio:.2f}x ({verdict} the >= {args.target:.2f}x target); "
+        lines += ["", f"saturated full/echo throughput: {ratio:.2f}x ({verdict} the >= {args.target:.2f}x target); "
                       f"latency p50 {full.pct(0.5) / echo.pct(0.5):.2f}x, p99 {p99:.2f}x "
                       f"({'meets' if p99 <= args.p99_target else 'MISSES'} the <= {args.p99_target:.2f}x target)"]
-    if full is not None:
-        lines.append(f"full bot's event-loop lag p99 {full.lag[1]:.1f} ms "
-                     f"({'meets' if full.lag[1] < args.lag_target else 'MISSES'} the < {args.lag_target:.0f} ms target)")
+    if "full" in paced:
+        lag = paced["full"].lag[1]
+        lines.append(f"full bot's event-loop lag p99 at the paced load ({paced['full'].rate:.0f} msgs/s offered): "
+                     f"{lag:.1f} ms ({'meets' if lag < args.lag_target else 'MISSES'} the < "
+                     f"{args.lag_target:.0f} ms target); at saturation the lag is queueing, shown for comparison")
+    for r in results:
+        lines += ["", f"{r.kind} bot, {r.mode}: {_callbacks(r.callbacks)}"]
     return "\n".join(lines)
 
 
@@ -428,18 +486,19 @@ async def slow_connector_check(args, database_url: str, workdir: Path) -> tuple[
             await server.command("lag-start")
             seconds = await _phase(session, server, slow.url, people, ("help",), 0, args.slow_messages, latencies,
                                    errors)
-            lag = await server.loop_lag()
+            lag, callbacks = await server.loop_lag()
     finally:
         await server.stop()
         await slow.stop()
     ideal = args.conversations / args.slow_latency
     rate = len(latencies) / seconds
     ok = not errors and lag[1] < args.lag_target and rate >= ideal / 2
+    load = _loadavg()
     return (f"slow connector ({args.slow_latency * 1000:.0f} ms per reply), full bot, {args.conversations} "
             f"conversations x {args.slow_messages}: {rate:.1f} msgs/s (ideal {ideal:.1f}: every turn waiting "
             f"at once), errors {len(errors)}, event-loop lag p50 {lag[0]:.1f} / p99 {lag[1]:.1f} / max "
             f"{lag[2]:.1f} ms ({'meets' if ok else 'MISSES'} lag p99 < {args.lag_target:.0f} ms and "
-            f">= half the ideal rate)"), ok
+            f">= half the ideal rate); load average {load} after\n{_callbacks(callbacks)}"), ok
 
 
 async def main_async(args) -> int:
@@ -452,15 +511,19 @@ async def main_async(args) -> int:
         connector = await FakeConnector(latency=args.connector_latency).start()
         try:
             async with BenchDatabase(args.database_url, workdir) as db:
+                load = _loadavg()
                 results = []
-                for _ in range(args.repeat):
-                    for kind in args.bots:
-                        r = await run_one(kind, args, db.url, connector, workdir)
-                        results.append(r)
-                        print(f"  {r.kind}: {r.throughput:.1f} msgs/s, p50 {r.pct(0.5):.1f} ms, "
-                              f"p99 {r.pct(0.99):.1f} ms", file=sys.stderr, flush=True)
-                results = _median(results)
-                print(_report(results, args, db.label, idle))
+                for rate in _rates(args, results):
+                    runs = []
+                    for _ in range(args.repeat):
+                        for kind in args.bots:
+                            r = await run_one(kind, args, db.url, connector, workdir, rate)
+                            runs.append(r)
+                            print(f"  {r.kind} {r.mode}: {r.throughput:.1f} msgs/s, p50 {r.pct(0.5):.1f} ms, "
+                                  f"p99 {r.pct(0.99):.1f} ms, lag p99 {r.lag[1]:.1f} ms, longest callback "
+                                  f"{r.callbacks['max']:.1f} ms", file=sys.stderr, flush=True)
+                    results += _median(runs)
+                print(_report(results, args, db.label, idle, load))
                 slow_ok = True
                 if args.slow_messages:
                     text, slow_ok = await slow_connector_check(args, db.url, workdir)
@@ -479,6 +542,21 @@ async def main_async(args) -> int:
                 return 1 if failed else 0
         finally:
             await connector.stop()
+
+
+def _rates(args, results: list[RunResult]):
+    """0 (saturated) first, then the paced load: `--rate` msgs/s, or a share of the echo bot's
+    saturated throughput measured just before ("70%"; the echo bot must be among --bots)."""
+    if "saturated" in args.load:
+        yield 0.0
+    if "paced" in args.load:
+        if args.rate.endswith("%"):
+            echo = [r for r in results if r.kind == "echo" and not r.rate]
+            if not echo:
+                raise SystemExit("--rate N% needs the saturated echo run: --load saturated paced, --bots echo ...")
+            yield echo[0].throughput * float(args.rate[:-1]) / 100
+        else:
+            yield float(args.rate)
 
 
 def _median(results: list[RunResult]) -> list[RunResult]:
@@ -516,9 +594,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-bot", choices=["echo", "full"], default="full", help="which one (full)")
     parser.add_argument("--profile-out", help="also write the profile here (.prof for cProfile, .html)")
     parser.add_argument("--serve", choices=["echo", "full"], help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--load", nargs="+", choices=["saturated", "paced"], default=["saturated", "paced"],
+                        help="saturated: each conversation sends as soon as answered; paced: open loop at --rate")
+    parser.add_argument("--rate", default="30%",
+                        help="paced load in msgs/s in total, or N%% of the echo bot's saturated msgs/s measured "
+                             "first (30%%: about 70%% of the full bot's own capacity, which is 0.4-0.57x echo's)")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="sample where each callback over 20 ms spent its time (a thread; slows the server)")
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(_serve(args.serve, args.database_url, args.profile, args.profile_out))
+        asyncio.run(_serve(args.serve, args.database_url, args.profile, args.profile_out, args.diagnose))
         return 0
     return asyncio.run(main_async(args))
 

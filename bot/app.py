@@ -19,7 +19,7 @@ from botbuilder.schema import ActivityTypes, CallerIdConstants, InvokeResponse
 from botframework.connector.auth import AuthenticationConstants
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import msrest_speedups
+from bot import heap, msrest_speedups
 from bot.config import Settings
 from bot.connector import ConnectorClients, HttpClient, HttpLimits, SharedClientsAuthentication
 from bot.signing_keys import SigningKeys, metadata_urls
@@ -47,7 +47,7 @@ from scheduler.replicas import Leadership, Membership
 from scheduler.service import SchedulerService
 from storage import outbox
 from storage.activities import ActivityLedger
-from storage.db import bounded, create_engine, create_sessionmaker, is_postgres
+from storage.db import WalCheckpoints, bounded, create_engine, create_sessionmaker, is_postgres, sqlite_file
 from storage.replicas import LockConnection
 from storage.personal_data import PersonalDataRegistry
 from storage.roles import ConfiguredRoles
@@ -246,7 +246,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     app[COMPONENTS] = Components(settings, content, adapter, bot, messenger, delivery, dispatcher, scheduler,
                                  registry, services, engine, ledger, http, signing_keys, membership)
 
+    database_file = sqlite_file(settings.database_url)
+    checkpoints = WalCheckpoints(database_file) if database_file else None
+
     async def on_startup(_app: web.Application) -> None:
+        if checkpoints is not None:
+            checkpoints.start()
         if settings.app_id:  # development mode checks no tokens
             await signing_keys.start()
         if settings.scheduler_enabled:
@@ -255,8 +260,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
             scheduler.start()
         if not settings.app_id:
             log.warning("development mode: requests are not authenticated; listening on %s only", settings.host)
+        heap.settle()  # last: what start-up built stays out of full collections (bot/heap.py)
 
     async def on_cleanup(_app: web.Application) -> None:
+        heap.unsettle()
         dispatcher.stop_claiming()
         await scheduler.stop()
         if membership is not None and settings.scheduler_enabled:
@@ -265,6 +272,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
         await signing_keys.stop()
         await ledger.flush()
         await engine.dispose()
+        if checkpoints is not None:
+            await checkpoints.stop()
         await http.close()
 
     app.on_startup.append(on_startup)
