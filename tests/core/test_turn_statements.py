@@ -1,0 +1,38 @@
+"""How many SQL statements the common turns run: a regression in the per-turn cost fails here."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from storage.models import User
+from tests.factories import ALICE
+
+
+@contextmanager
+def counted(engine):
+    """The SQL statements run on `engine` inside the block (all connections)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_my_data_listing_runs_few_statements(harness):
+    await harness.say("hello")
+    services = harness.components.services
+    async with services.db() as db:
+        user = await db.scalar(select(User).where(User.teams_id == ALICE.teams_id))
+        with counted(harness.components.engine) as seen:
+            items = await services.personal_data.describe(db, user)
+    assert items, "the listing names what is held"
+    # One statement per feature's source at most (it was 25 for the nine sources, four of them
+    # looking the person up again).
+    assert len(seen) <= len(services.personal_data.sources), "\n".join(seen)
