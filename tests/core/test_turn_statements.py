@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from storage.models import User
-from tests.factories import ALICE
+from tests.core.test_roles import ADMIN
+from tests.factories import ALICE, BOB
 
 
 @contextmanager
@@ -36,3 +37,15 @@ async def test_my_data_listing_runs_few_statements(harness):
     # One statement per feature's source at most (it was 25 for the nine sources, four of them
     # looking the person up again).
     assert len(seen) <= len(services.personal_data.sources), "\n".join(seen)
+
+
+async def test_menu_is_bound_once_per_role_set(harness, monkeypatch):
+    content = harness.components.services.content
+    bound: list[str] = []
+    card = content.card
+    monkeypatch.setattr(content, "card", lambda name, data: bound.append(name) or card(name, data))
+    for person in (ALICE, BOB, ALICE, ADMIN, ADMIN):
+        await harness.say("help", person)
+    menus = [s.cards[0] for s in harness.connector.sent if s.cards]
+    assert bound.count("menu") == 2, "one binding for people without roles, one for admins"
+    assert menus[0] == menus[1] == menus[2] and menus[3] == menus[4] != menus[0]
