@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, ScalarSelect, Select, func, literal_column, select
@@ -65,10 +65,6 @@ def rows_of(value: Any) -> list[list[Any]]:
     return json.loads(value) if isinstance(value, (str, bytes)) else list(value)
 
 
-def utc_of(value: str | None) -> datetime | None:
+def utc_of(value: str) -> datetime:
     """A stored UTC time read from `rows_of` (naive UTC on both engines, as UTCDateTime keeps it)."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-
-
-def date_of(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
