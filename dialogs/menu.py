@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -14,6 +15,9 @@ class MenuActions:
     def __init__(self, services: BotServices, registry: FeatureRegistry) -> None:
         self._services = services
         self._registry = registry
+        # The menu card for each set of entries a role set sees, bound once: nothing on it
+        # depends on the person, and binding (and its cache key) was a large share of a menu turn.
+        self._menus: dict[tuple[MenuEntry, ...], str] = {}
 
     def urgent_help(self) -> list[dict[str, Any]]:
         return list(self._services.content.data["support"]["urgent"])
@@ -37,15 +41,20 @@ class MenuActions:
             "urgent": self.urgent_help(),
         })
 
+    def menu_card(self, entries: tuple[MenuEntry, ...]) -> dict[str, Any]:
+        """The menu card with these entries (a fresh copy: callers may change it)."""
+        encoded = self._menus.get(entries)
+        if encoded is None:
+            text = self._services.content.text
+            encoded = self._menus[entries] = json.dumps(self._services.content.card("menu", {"entries": [
+                {"title": text(f"menu.{e.key}.title"), "description": text(f"menu.{e.key}.description"),
+                 "verb": e.verb, "button": text(f"menu.{e.key}.button")}
+                for e in entries
+            ]}))
+        return json.loads(encoded)
+
     async def show_menu(self, turn_context: TurnContext) -> None:
-        text = self._services.content.text
-        entries = self._registry.menu_for(scope_of(turn_context).actor)
-        card = self._services.content.card("menu", {"entries": [
-            {"title": text(f"menu.{e.key}.title"), "description": text(f"menu.{e.key}.description"),
-             "verb": e.verb, "button": text(f"menu.{e.key}.button")}
-            for e in entries
-        ]})
-        await show(turn_context, card)
+        await show(turn_context, self.menu_card(tuple(self._registry.menu_for(scope_of(turn_context).actor))))
 
     async def show_about(self, turn_context: TurnContext) -> None:
         services = self._services

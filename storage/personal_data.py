@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import json_rows, rows_of
 from storage.models import Conversation, OutboxMessage, OutboxStatus, RoleGrant, User
 from storage.outbox import delete_for_user
 from storage.roles import ConfiguredRoles, Role
@@ -37,23 +39,27 @@ class PersonalDataSource:
     erase: Callable[[AsyncSession, User], Awaitable[None]]
 
 
-# Built once (see storage/feedback/responses.py): chats and pending messages counted in one statement.
-_COUNTS = select(
-    select(func.count()).select_from(Conversation).where(Conversation.user_id == bindparam("user_id"))
-    .scalar_subquery(),
-    select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.user_id == bindparam("user_id"), OutboxMessage.status == OutboxStatus.PENDING).scalar_subquery(),
-)
-_ROLES = select(RoleGrant.role).where(RoleGrant.aad_object_id == bindparam("aad_object_id"))
+@cache
+def _held(dialect: str) -> Select:
+    """Chats and pending messages counted, and the roles granted (storage/dialect.py json_rows), in
+    one statement built once per database kind."""
+    chats, outbox, grants = Conversation.__table__, OutboxMessage.__table__, RoleGrant.__table__
+    return select(
+        select(func.count()).select_from(chats).where(chats.c.user_id == bindparam("user_id")).scalar_subquery(),
+        select(func.count()).select_from(outbox).where(
+            outbox.c.user_id == bindparam("user_id"), outbox.c.status == OutboxStatus.PENDING).scalar_subquery(),
+        json_rows(dialect, select(grants.c.role).where(grants.c.aad_object_id == bindparam("aad_object_id")), "role"),
+    )
 
 
 def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
     """The person themselves: what Teams told us, their chats, roles and waiting messages."""
 
     async def describe(db: AsyncSession, user: User) -> list[DataItem]:
-        chats, pending = (await db.execute(_COUNTS, {"user_id": user.id})).one()
         aad = (user.aad_object_id or "").lower()
-        roles = await db.scalars(_ROLES, {"aad_object_id": aad})
+        chats, pending, granted = (await db.execute(_held(db.get_bind().dialect.name),
+                                                    {"user_id": user.id, "aad_object_id": aad})).one()
+        roles = [role for role, in rows_of(granted)]
         named = [r.value for r, ids in ((Role.ADMIN, configured.admins), (Role.FACILITATOR, configured.facilitators))
                  if aad and aad in ids]
         return [

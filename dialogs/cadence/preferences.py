@@ -4,7 +4,7 @@ Stored per person (storage/cadence/models.py) and listed and erased by "my data"
 from __future__ import annotations
 
 from botbuilder.core import TurnContext
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.cadence.common import CadenceBase
@@ -19,6 +19,11 @@ from storage.roles import Role
 
 SUPPORTERS = (Role.LINE_MANAGER, Role.PEER_SUPERVISOR)
 CHOICES = ("single", "digest")
+
+
+# Built once (a statement's cache key is worked out on first use and kept on the object).
+_DIGEST = select(CadencePreference.weekly_digest).join(Person, Person.id == CadencePreference.person_id).where(
+    Person.user_id == bindparam("user_id"))
 
 
 class Preferences(CadenceBase):
@@ -62,8 +67,7 @@ class Preferences(CadenceBase):
         await show(turn_context, notice_card(self.content, t("cadence.preferences.title"), saved), replace=True)
 
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        digest = await db.scalar(select(CadencePreference.weekly_digest).join(
-            Person, Person.id == CadencePreference.person_id).where(Person.user_id == user.id))
+        digest = await db.scalar(_DIGEST, {"user_id": user.id})
         if digest is None:
             return []
         return [DataItem("cadence_digest", (self.text("cadence.my_data.digest" if digest else "cadence.my_data.single"),))]

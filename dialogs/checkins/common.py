@@ -69,8 +69,12 @@ class CheckinsBase:
         }
 
     def schedule_text(self, plan: CheckinPlan) -> str:
+        return self.times_text(plan.times)
+
+    def times_text(self, times: dict[str, str] | None) -> str:
+        """A plan's check-in times, "Monday 09:00, Thursday 18:30"."""
         days = [f"{self.text(f'checkins.weekdays.{d}')} {t}" for d in WEEKDAYS
-                if parse_time(t := (plan.times or {}).get(d)) is not None]
+                if parse_time(t := (times or {}).get(d)) is not None]
         return ", ".join(days)
 
     def day_of_card(self, raw: object, zone: str) -> date:

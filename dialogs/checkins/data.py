@@ -90,10 +90,8 @@ class DataActions(CheckinsBase):
     # --- "my data" and retention --------------------------------------------------------------
 
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        plan = await repo.plan_of(db, user.id)
-        count, _ = await repo.count_of(db, user.id)
-        schedule = self.schedule_text(plan) if plan is not None and plan.active else ""
-        retention = plan.retention_days if plan else repo.DEFAULT_RETENTION_DAYS
+        times, retention, count = await repo.held(db, user.id)
+        schedule = self.times_text(times) if times is not None else ""
         return [DataItem("checkin_schedule", (schedule or self.text("checkins.my_data.schedule_none"),)),
                 DataItem("checkins", (self.text("checkins.my_data.kept", count=count, days=retention),))]
 

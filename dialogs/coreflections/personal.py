@@ -4,15 +4,33 @@ to the supervision feature's data) and leaves groups they led without a lead."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.coreflections.common import CoreflectionsBase
-from storage.coreflections import repository as repo
 from storage.coreflections.models import CoReflectionGroup, CoReflectionMember, CoReflectionResponse
+from storage.dialect import json_rows, rows_of
 from storage.models import User
+from storage.people.models import Person
 from storage.people.repository import person_of_user
 from storage.personal_data import DataItem, PersonalDataSource
+
+
+@cache
+def _held(dialect: str) -> Select:
+    """"My data" in one statement, built once per database kind: the person, the active groups
+    they belong to and lead (storage/dialect.py json_rows, by name) and their answers."""
+    g, m = CoReflectionGroup.__table__, CoReflectionMember.__table__
+    person = select(Person.__table__.c.id).where(Person.__table__.c.user_id == bindparam("user_id")).scalar_subquery()
+    member_of = (select(g.c.name, g.c.id).select_from(g.join(m, m.c.group_id == g.c.id))
+                 .where(m.c.person_id == person, g.c.active.is_(True)))
+    leads = select(g.c.name, g.c.id).where(g.c.lead_id == person, g.c.active.is_(True))
+    answers = select(func.count()).select_from(CoReflectionResponse.__table__).where(
+        CoReflectionResponse.__table__.c.person_id == person).scalar_subquery()
+    return select(person, json_rows(dialect, member_of, "name", "id"), json_rows(dialect, leads, "name", "id"),
+                  answers)
 
 
 class CoreflectionsPersonalData(CoreflectionsBase):
@@ -20,15 +38,13 @@ class CoreflectionsPersonalData(CoreflectionsBase):
         return PersonalDataSource("coreflections", self.describe, self.erase)
 
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        person = await person_of_user(db, user.id)
+        person, member_of, leads, answers = (await db.execute(_held(db.get_bind().dialect.name),
+                                                              {"user_id": user.id})).one()
         if person is None:
             return []
-        groups = [self.text("coreflections.my_data.group", name=g.name, role=self.text("coreflections.my_data.member"))
-                  for g in await repo.groups_of_member(db, person.id)]
-        groups += [self.text("coreflections.my_data.group", name=g.name, role=self.text("coreflections.my_data.lead"))
-                   for g in await repo.groups_led_by(db, person.id)]
-        answers = await db.scalar(select(func.count()).select_from(CoReflectionResponse).where(
-            CoReflectionResponse.person_id == person.id))
+        member, lead = self.text("coreflections.my_data.member"), self.text("coreflections.my_data.lead")
+        groups = [self.text("coreflections.my_data.group", name=name, role=role)
+                  for rows, role in ((member_of, member), (leads, lead)) for name, _ in rows_of(rows)]
         return [DataItem("coreflection_groups", tuple(groups)), DataItem("coreflection_answers", (str(answers or 0),))]
 
     async def erase(self, db: AsyncSession, user: User) -> None:

@@ -295,11 +295,8 @@ class FeedbackForm:
     # --- "my data" and housekeeping ------------------------------------------------------------
 
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        answered = 0
-        for s in await store.attended_open_sessions(db, user.id, self._services.now(), self._config.window):
-            answered += await store.has_answered(db, self._receipts, user.teams_id, s.id)
-        return [DataItem("feedback_offers", tuple(await store.offered_series(db, user.id))),
-                DataItem("feedback_answered", (str(answered),))]
+        offered, answered = await store.held_for(db, self._receipts, user, self._services.now(), self._config.window)
+        return [DataItem("feedback_offers", tuple(offered)), DataItem("feedback_answered", (str(answered),))]
 
     async def erase(self, db: AsyncSession, user: User) -> None:
         await store.forget_person(db, self._receipts, user)

@@ -64,11 +64,10 @@ class PeopleDelivery(PeopleBase):
     # --- "my data" ------------------------------------------------------------------------------
 
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        person, counts = await privacy.describe(db, user)
-        if person is None:
+        held = await privacy.describe(db, user)
+        if held is None:
             return []
-        details = tuple(v for v in (person.email, person.team, person.organisation,
-                                    str(person.start_date) if person.start_date else "") if v)
+        details, counts = held
         return [DataItem("people_profile", details),
                 DataItem("people_links", (self.text("people.my_data.links", **counts),))]
 

@@ -3,11 +3,14 @@ they hear about, and what they did as a facilitator; all of it deleted on reques
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, func, select, update
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.sessions.common import SessionsBase, valid_zone, when_text
 from storage.sessions import repository as repo
+from storage.dialect import json_rows, rows_of, utc_of
 from storage.models import User
 from storage.personal_data import DataItem, PersonalDataSource
 from storage.sessions.models import Meeting, Registration, RegistrationStatus, Series, SeriesSubscription
@@ -15,20 +18,25 @@ from storage.sessions.models import Meeting, Registration, RegistrationStatus, S
 DETAILS = ("name", "organisation", "role", "reason", "hopes", "access_needs")
 DETAIL_SHOWN = 300  # characters of each typed detail on the card, which must stay under 80 KB
 
-# Built once (see storage/feedback.py).
-_REGISTRATIONS = (
-    select(Registration, Meeting.title, Meeting.starts_at, Meeting.ends_at)
-    .join(Meeting, Meeting.id == Registration.session_id)
-    .where(Registration.user_id == bindparam("user_id")).order_by(Meeting.starts_at)
-)
-_SERIES = (select(Series.name).join(SeriesSubscription, SeriesSubscription.series_id == Series.id)
-           .where(SeriesSubscription.user_id == bindparam("user_id")).order_by(Series.name))
-_AS_FACILITATOR = select(
-    select(func.count()).select_from(Meeting).where(Meeting.created_by == bindparam("user_id"))
-    .scalar_subquery(),
-    select(func.count()).select_from(Registration).where(Registration.attendance_marked_by == bindparam("user_id"))
-    .scalar_subquery(),
-)
+_R, _M = Registration.__table__, Meeting.__table__
+
+
+@cache
+def _listing(dialect: str) -> Select:
+    """Everything "my data" shows for sessions in one statement, built once per database kind:
+    registrations and subscriptions as JSON lists (storage/dialect.py json_rows), then counts."""
+    registrations = (select(_M.c.title, _M.c.starts_at, _M.c.ends_at, _R.c.status, _R.c.attended_at,
+                            *(_R.c[key] for key in DETAILS))
+                     .select_from(_R.join(_M, _M.c.id == _R.c.session_id)).where(_R.c.user_id == bindparam("user_id")))
+    series = (select(Series.__table__.c.name).select_from(Series.__table__.join(
+        SeriesSubscription.__table__, SeriesSubscription.__table__.c.series_id == Series.__table__.c.id))
+        .where(SeriesSubscription.__table__.c.user_id == bindparam("user_id")))
+    return select(
+        json_rows(dialect, registrations, "starts_at"), json_rows(dialect, series, "name"),
+        select(func.count()).select_from(_M).where(_M.c.created_by == bindparam("user_id")).scalar_subquery(),
+        select(func.count()).select_from(_R).where(_R.c.attendance_marked_by == bindparam("user_id"))
+        .scalar_subquery(),
+    )
 
 
 def _cut(value: str) -> str:
@@ -42,20 +50,20 @@ class SessionsPersonalData(SessionsBase):
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
         """One line per registration, each with every detail held; then subscriptions and counts."""
         zone = valid_zone(user.time_zone, self.config.zone)
+        held, series, created, marked = (await db.execute(_listing(db.get_bind().dialect.name),
+                                                          {"user_id": user.id})).one()
         items = []
-        for registration, title, starts_at, ends_at in (await db.execute(_REGISTRATIONS, {"user_id": user.id})):
+        for title, starts_at, ends_at, status, attended_at, *details in rows_of(held):
             values = [self.text("sessions.my_data.line", title=title, when=when_text(
-                self.content, starts_at, ends_at, zone), status=self.text(f"sessions.mine_status.{registration.status}"))]
+                self.content, utc_of(starts_at), utc_of(ends_at), zone),
+                status=self.text(f"sessions.mine_status.{status}"))]
             values += [self.text("sessions.my_data.detail", field=self.text(f"sessions.fields.{key}"),
-                                 value=_cut(getattr(registration, key)))
-                       for key in DETAILS if getattr(registration, key)]
-            if registration.attended_at is not None:
+                                 value=_cut(value)) for key, value in zip(DETAILS, details) if value]
+            if attended_at is not None:
                 values.append(self.text("sessions.my_data.attended"))
             items.append(DataItem("session_registration", tuple(values)))
-        series = tuple(await db.scalars(_SERIES, {"user_id": user.id}))
-        created, marked = (await db.execute(_AS_FACILITATOR, {"user_id": user.id})).one()
         return [*(items or [DataItem("session_registration", ())]),
-                DataItem("session_updates", series),
+                DataItem("session_updates", tuple(name for name, in rows_of(series))),
                 DataItem("sessions_created", (str(created or 0),)),
                 DataItem("attendance_marked", (str(marked or 0),))]
 

@@ -16,16 +16,15 @@ from storage.supervision import records as repo
 class SupervisionData(SupervisionBase):
     async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
         t = self.text
-        person = await person_of_user(db, user.id)
-        received = await repo.records_of(db, [person.id]) if person is not None else []
-        given = await repo.given_by(db, person.id) if person is not None else []
+        received, given = await repo.held_by_user(db, user.id)
+        someone = t("supervision.views.someone")
         return [
             DataItem("supervision_received", tuple(
-                t("supervision.my_data.received", date=date_text(r.held_on), type=self.type_name(r.type),
-                  status=self.status_name(r.status)) for r in received)),
-            DataItem("supervision_given", tuple([
-                t("supervision.my_data.given", date=date_text(r.held_on), type=self.type_name(r.type),
-                  status=self.status_name(r.status), name=await self.name_of(db, r.worker_id)) for r in given])),
+                t("supervision.my_data.received", date=date_text(day), type=self.type_name(kind),
+                  status=self.status_name(status)) for day, kind, status in received)),
+            DataItem("supervision_given", tuple(
+                t("supervision.my_data.given", date=date_text(day), type=self.type_name(kind),
+                  status=self.status_name(status), name=name or someone) for day, kind, status, name in given)),
         ]
 
     async def erase(self, db: AsyncSession, user: User) -> None:

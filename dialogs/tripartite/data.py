@@ -19,10 +19,9 @@ from storage.tripartite.privacy import erase_person, held
 
 def personal_data(text: Callable[..., str]) -> PersonalDataSource:
     async def describe(db: AsyncSession, user: User) -> list[DataItem]:
-        person = await person_of_user(db, user.id)
-        if person is None:
+        h = await held(db, user.id)
+        if h is None:
             return []
-        h = await held(db, person.id)
         kinds = {"sickness": text("tripartite.choices.sickness"), "other": text("tripartite.choices.other")}
         return [
             DataItem("tripartite_tasks", (text("tripartite.my_data.tasks", as_worker=h.as_worker,

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins.models import DEFAULT_RETENTION_DAYS, RETENTION_CHOICES, Checkin, CheckinPlan
@@ -85,6 +87,25 @@ async def count_of(db: AsyncSession, owner_id: str) -> tuple[int, date | None]:
     count, oldest = (await db.execute(select(func.count(), func.min(Checkin.local_date))
                                       .where(Checkin.user_id == owner_id))).one()
     return count or 0, oldest
+
+
+_P, _C = CheckinPlan.__table__, Checkin.__table__
+
+
+def _of_plan(column: Any) -> Any:
+    return select(column).where(_P.c.user_id == bindparam("owner_id")).scalar_subquery()
+
+
+# Built once: the plan's active flag, times and retention (NULL without a plan) and the count.
+_HELD = select(_of_plan(_P.c.active), _of_plan(_P.c.times), _of_plan(_P.c.retention_days),
+               select(func.count()).select_from(_C).where(_C.c.user_id == bindparam("owner_id")).scalar_subquery())
+
+
+async def held(db: AsyncSession, owner_id: str) -> tuple[dict[str, str] | None, int, int]:
+    """For "my data", in one statement: the active plan's times (None without an active plan),
+    the retention in days and how many check-ins are kept."""
+    active, times, retention, count = (await db.execute(_HELD, {"owner_id": owner_id})).one()
+    return (times if active else None), DEFAULT_RETENTION_DAYS if retention is None else retention, count or 0
 
 
 async def delete_checkins(db: AsyncSession, owner_id: str) -> int:

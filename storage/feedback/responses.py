@@ -23,10 +23,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for, rows_changed
+from storage.dialect import insert_for, json_rows, rows_changed, rows_of
 from storage.feedback.models import FeedbackReceipt, FeedbackResponse, FeedbackShareOffer
 from storage.models import User
 from storage.sessions.models import Meeting, Registration, RegistrationStatus, Series, SessionStatus
@@ -176,6 +178,28 @@ _OFFERED_SERIES = (
 
 async def offered_series(db: AsyncSession, user_id: str) -> list[str]:
     return list(await db.scalars(_OFFERED_SERIES, {"user_id": user_id}))
+
+
+@cache
+def _held(dialect: str) -> Select:
+    """"My data" in one statement, built once per database kind: the ids of the attended sessions
+    whose window is open, and the series offered (storage/dialect.py json_rows)."""
+    meetings = _ATTENDED_OPEN.subquery()
+    offered = _OFFERED_SERIES.order_by(None)
+    return select(json_rows(dialect, select(meetings.c.id, meetings.c.ends_at), "-ends_at"),
+                  json_rows(dialect, offered, "name"))
+
+
+async def held_for(db: AsyncSession, receipts: Receipts, user: User, now: datetime,
+                   window: timedelta) -> tuple[list[str], int]:
+    """The series offered to the person, and how many open sessions they answered: one
+    statement, and a second only when they attended a session whose window is open."""
+    sessions, offered = (await db.execute(_held(db.get_bind().dialect.name),
+                                          {"user_id": user.id, "now": now, "since": now - window})).one()
+    markers = [receipts.marker(user.teams_id, session_id) for session_id, _ in rows_of(sessions)]
+    answered = await db.scalar(select(func.count()).select_from(FeedbackReceipt).where(
+        FeedbackReceipt.marker.in_(markers))) if markers else 0
+    return [name for name, in rows_of(offered)], answered or 0
 
 
 async def forget_person(db: AsyncSession, receipts: Receipts, user: User) -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, func, or_, select, update
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import User
@@ -25,14 +27,27 @@ from storage.people.models import LinkStatus, Person, PersonLink, SupervisionRec
 from storage.people.repository import person_of_user
 
 
-async def describe(db: AsyncSession, user: User) -> tuple[Person | None, dict[str, int]]:
-    """The person row and counts of links: as worker, and as manager or supervisor."""
-    person = await person_of_user(db, user.id)
-    if person is None:
-        return None, {}
-    as_worker = await db.scalar(select(func.count()).select_from(PersonLink).where(PersonLink.worker_id == person.id))
-    as_other = await db.scalar(select(func.count()).select_from(PersonLink).where(PersonLink.other_id == person.id))
-    return person, {"as_worker": as_worker or 0, "as_other": as_other or 0}
+_P, _L = Person.__table__, PersonLink.__table__
+
+
+def _links(column: Any) -> Any:
+    return select(func.count()).select_from(_L).where(column == _P.c.id).scalar_subquery()
+
+
+# Built once: the person row's details and counts of links, as worker and as manager or supervisor.
+_DESCRIBE = select(_P.c.email, _P.c.team, _P.c.organisation, _P.c.start_date,
+                   _links(_L.c.worker_id), _links(_L.c.other_id)).where(_P.c.user_id == bindparam("user_id"))
+
+
+async def describe(db: AsyncSession, user: User) -> tuple[tuple[str, ...], dict[str, int]] | None:
+    """The person's details held (email, team, organisation, start date) and counts of links,
+    in one statement; None when the user is no person."""
+    row = (await db.execute(_DESCRIBE, {"user_id": user.id})).first()
+    if row is None:
+        return None
+    email, team, organisation, start, as_worker, as_other = row
+    details = tuple(v for v in (email, team, organisation, str(start) if start else "") if v)
+    return details, {"as_worker": as_worker or 0, "as_other": as_other or 0}
 
 
 async def erase(db: AsyncSession, user: User, today: date) -> None:

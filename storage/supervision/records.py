@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, delete, or_, select, update
+from functools import cache
+
+from sqlalchemy import Select, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for, rows_changed
+from storage.dialect import insert_for, json_rows, rows_changed, rows_of
 from storage.people.models import LinkKind, Person, RecordStatus, SupervisionRecord, SupervisionType
 from storage.people.repository import current_other
 from storage.models import new_id, utcnow
@@ -151,6 +153,31 @@ async def given_by(db: AsyncSession, person_id: str) -> Sequence[SupervisionReco
     return (await db.scalars(select(SupervisionRecord).where(
         (SupervisionRecord.supervisor_id == person_id) | (SupervisionRecord.recorded_by == person_id),
         SupervisionRecord.worker_id != person_id).order_by(SupervisionRecord.held_on.desc()))).all()
+
+
+@cache
+def _held(dialect: str) -> Select:
+    """For "my data", one statement built once per database kind: the person's own records
+    (held_on, type, status; newest first) and those they gave or recorded for others (the same
+    and the worker's name), as storage/dialect.py json_rows lists."""
+    r, p = SupervisionRecord.__table__, Person.__table__
+    person = select(p.c.id).where(p.c.user_id == bindparam("user_id")).scalar_subquery()
+    worker = p.alias("worker")
+    received = select(r.c.held_on, r.c.type, r.c.status, r.c.created_at, r.c.id).where(r.c.worker_id == person)
+    given = (select(r.c.held_on, r.c.type, r.c.status, worker.c.name, r.c.created_at, r.c.id)
+             .select_from(r.outerjoin(worker, worker.c.id == r.c.worker_id))
+             .where(or_(r.c.supervisor_id == person, r.c.recorded_by == person), r.c.worker_id != person))
+    return select(json_rows(dialect, received, "-held_on", "-created_at", "id"),
+                  json_rows(dialect, given, "-held_on", "-created_at", "id"))
+
+
+async def held_by_user(db: AsyncSession, user_id: str) -> tuple[list[tuple[date, str, str]],
+                                                                list[tuple[date, str, str, str | None]]]:
+    """The user's person's records (day, type, status), newest first, and those they gave or
+    recorded for others (with the worker's name, None when unknown); empty for no person."""
+    received, given = (await db.execute(_held(db.get_bind().dialect.name), {"user_id": user_id})).one()
+    return ([(date.fromisoformat(d), t, s) for d, t, s, *_ in rows_of(received)],
+            [(date.fromisoformat(d), t, s, name) for d, t, s, name, *_ in rows_of(given)])
 
 
 async def awaiting_answer(db: AsyncSession, since: datetime) -> Sequence[SupervisionRecord]:

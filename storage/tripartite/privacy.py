@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select, update
+from functools import cache
+
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import json_rows, rows_of
+from storage.people.models import Person
 from storage.tripartite.models import Absence, Probation, TaskComment, TaskSignoff, TripartiteTask
 
 
@@ -26,18 +30,33 @@ class Held:
     probations: tuple[tuple[str, str], ...]  # (start, end)
 
 
-async def held(db: AsyncSession, person_id: str) -> Held:
-    as_worker = await db.scalar(select(func.count()).select_from(TripartiteTask)
-                                .where(TripartiteTask.worker_id == person_id))
-    as_party = await db.scalar(select(func.count()).select_from(TripartiteTask).where(
-        or_(TripartiteTask.line_manager_id == person_id, TripartiteTask.peer_supervisor_id == person_id)))
-    absences = (await db.execute(select(Absence.kind, Absence.started_on, Absence.returned_on)
-                                 .where(Absence.worker_id == person_id).order_by(Absence.started_on))).all()
-    probations = (await db.execute(select(Probation.starts_on, Probation.ends_on)
-                                   .where(Probation.worker_id == person_id).order_by(Probation.starts_on))).all()
-    return Held(as_worker or 0, as_party or 0,
-                tuple((k, s.isoformat(), b.isoformat() if b else "") for k, s, b in absences),
-                tuple((s.isoformat(), e.isoformat()) for s, e in probations))
+_T, _A, _P = TripartiteTask.__table__, Absence.__table__, Probation.__table__
+
+
+@cache
+def _held(dialect: str) -> Select:
+    """`held` in one statement, built once per database kind (lists: storage/dialect.py json_rows)."""
+    person = select(Person.__table__.c.id).where(Person.__table__.c.user_id == bindparam("user_id")).scalar_subquery()
+    return select(
+        person,
+        select(func.count()).select_from(_T).where(_T.c.worker_id == person).scalar_subquery(),
+        select(func.count()).select_from(_T).where(
+            or_(_T.c.line_manager_id == person, _T.c.peer_supervisor_id == person)).scalar_subquery(),
+        json_rows(dialect, select(_A.c.kind, _A.c.started_on, _A.c.returned_on).where(_A.c.worker_id == person),
+                  "started_on"),
+        json_rows(dialect, select(_P.c.starts_on, _P.c.ends_on).where(_P.c.worker_id == person), "starts_on"),
+    )
+
+
+async def held(db: AsyncSession, user_id: str) -> Held | None:
+    """What tripartite work holds about the user's person (None when the user is no person)."""
+    person, as_worker, as_party, absences, probations = (
+        await db.execute(_held(db.get_bind().dialect.name), {"user_id": user_id})).one()
+    if person is None:
+        return None
+    # Dates come as ISO text on both engines, as the card shows them.
+    return Held(as_worker or 0, as_party or 0, tuple((k, s, b or "") for k, s, b in rows_of(absences)),
+                tuple((s, e) for s, e in rows_of(probations)))
 
 
 async def erase_person(db: AsyncSession, person_id: str) -> None:
