@@ -5,13 +5,14 @@ Features register a renderer per message kind; the dispatcher (scheduler/) calls
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.shared.cards import card_activity
+from dialogs.shared.cards import ADAPTIVE_CARD
+from dialogs.shared.templating import with_submit_fallback
 from dialogs.shared.registry import Renderer
 from bot.messenger import Messenger, Outcome
 from scheduler.dispatcher import Confirm, Delivery, DeliveryResult
@@ -19,6 +20,9 @@ from storage.db import OpenDb
 from storage.models import Conversation
 from storage.outbox import ClaimedMessage
 from storage.users import deactivate_conversation, personal_conversation
+
+CardRenderer = Callable[[AsyncSession, ClaimedMessage], Awaitable[dict[str, Any] | None]]
+
 
 class OutboxDelivery:
     """Provides dialogs.shared.registry.OutboxRenderers to features, and `deliver` to the dispatcher."""
@@ -30,7 +34,8 @@ class OutboxDelivery:
         # Called when a conversation is marked inactive, so cached turn facts are dropped and
         # the person's next message re-activates it.
         self._on_gone = on_gone
-        self._renderers: dict[str, Renderer] = {"card": render_card_payload}
+        # Features' renderers give SDK Activities; the built-in "card" kind gives activity JSON.
+        self._renderers: dict[str, Renderer | CardRenderer] = {"card": render_card_payload}
 
     def register(self, kind: str, renderer: Renderer) -> None:
         if kind in self._renderers:
@@ -76,7 +81,14 @@ async def _recipient(db: AsyncSession, message: ClaimedMessage) -> Conversation 
     return await personal_conversation(db, message.user_id)
 
 
-async def render_card_payload(_session: AsyncSession, message: ClaimedMessage) -> Activity | None:
-    """Kind "card": the payload already holds a bound card (announcements built at enqueue time)."""
+async def render_card_payload(_session: AsyncSession, message: ClaimedMessage) -> dict[str, Any] | None:
+    """Kind "card": the payload already holds a bound card (announcements built at enqueue time),
+    sent as the activity's JSON as it is: no SDK object per message."""
     card: Any = message.payload.get("card")
-    return card_activity(card) if isinstance(card, dict) else None
+    return card_activity_json(card) if isinstance(card, dict) else None
+
+
+def card_activity_json(card: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of `dialogs.shared.cards.card_activity(card)`, without building the SDK's objects."""
+    return {"type": "message", "attachmentLayout": "list",
+            "attachments": [{"contentType": ADAPTIVE_CARD, "content": with_submit_fallback(card)}]}
