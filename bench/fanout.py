@@ -338,7 +338,10 @@ async def _seed_outbox(components, refs: list[dict], plan: list[tuple[int, int]]
 
     await upgrade(components.engine)
     now = utcnow()
-    components.delivery.register(BENCH_KIND, _bench_renderer)
+    try:
+        components.delivery.register(BENCH_KIND, _bench_renderer, needs_db=False)
+    except TypeError:  # before issue 15's batched recipients
+        components.delivery.register(BENCH_KIND, _bench_renderer)
     conversations = [{"id": ref["conversation"]["id"], "conversation_type": "personal", "reference": ref,
                       "active": True, "updated_at": now} for ref in refs]
     rows = [{"idempotency_key": f"bench:{c}:{k}", "kind": BENCH_KIND, "user_id": None,

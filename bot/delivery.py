@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from botbuilder.schema import Activity
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.shared.cards import ADAPTIVE_CARD
@@ -37,10 +38,33 @@ class OutboxDelivery:
         # Features' renderers give SDK Activities; the built-in "card" kind gives activity JSON.
         self._renderers: dict[str, Renderer | CardRenderer] = {"card": render_card_payload}
 
-    def register(self, kind: str, renderer: Renderer) -> None:
+        self._sessionless = {"card"}  # kinds whose renderer reads nothing from the database
+        # Recipients read for whole claimed batches (`prepare`), by row id: the latest two
+        # batches, as the dispatcher holds at most two at once.
+        self._recipients: tuple[dict[int, tuple[str, dict] | None], ...] = ({}, {})
+
+    def register(self, kind: str, renderer: Renderer, *, needs_db: bool = True) -> None:
+        """`needs_db=False`: the renderer ignores its session, so none is opened for it."""
         if kind in self._renderers:
             raise ValueError(f"renderer for {kind!r} registered twice")
         self._renderers[kind] = renderer
+        if not needs_db:
+            self._sessionless.add(kind)
+
+    async def prepare(self, batch: list[ClaimedMessage]) -> None:
+        """Read the recipients of a claimed batch's rows addressed to a conversation in one
+        query, instead of one session and ORM object per row in `deliver`."""
+        wanted = {message.conversation_id for message in batch if message.conversation_id is not None}
+        found: dict[str, dict] = {}
+        if wanted:
+            async with self._db() as db:
+                rows = await db.execute(select(Conversation.id, Conversation.reference)
+                                        .where(Conversation.id.in_(wanted), Conversation.active.is_(True)))
+                found = {conversation_id: reference for conversation_id, reference in rows}
+        ready = {message.id: ((message.conversation_id, found[message.conversation_id])
+                              if message.conversation_id in found else None)
+                 for message in batch if message.conversation_id is not None}
+        self._recipients = (self._recipients[1], ready)
 
     @property
     def kinds(self) -> set[str]:
@@ -51,13 +75,21 @@ class OutboxDelivery:
         renderer = self._renderers.get(message.kind)
         if renderer is None:
             return DeliveryResult(Delivery.FAILED, error=f"no renderer for {message.kind}")
-        async with self._db() as db:
-            conversation = await _recipient(db, message)
-            if conversation is None:
+        prepared = next((ready for ready in self._recipients if message.id in ready), None)
+        if prepared is not None and message.kind in self._sessionless:
+            recipient = prepared.pop(message.id)
+            if recipient is None:
                 return DeliveryResult(Delivery.NO_RECIPIENT, error="no active conversation")
-            activity = await renderer(db, message)
-            reference = dict(conversation.reference)
-            conversation_id = conversation.id
+            conversation_id, reference = recipient
+            activity = await renderer(None, message)  # type: ignore[arg-type] - reads no database
+        else:
+            async with self._db() as db:
+                conversation = await _recipient(db, message)
+                if conversation is None:
+                    return DeliveryResult(Delivery.NO_RECIPIENT, error="no active conversation")
+                activity = await renderer(db, message)
+                reference = dict(conversation.reference)
+                conversation_id = conversation.id
         if activity is None:
             return DeliveryResult(Delivery.SKIPPED, error="no longer wanted")
         result = await self._messenger.send(reference, activity, before_attempt=confirm)

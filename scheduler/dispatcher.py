@@ -71,6 +71,7 @@ class Dispatcher:
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(minutes=1),
         settle_db: OpenDb | None = None,
+        prepare: Callable[[list[ClaimedMessage]], Awaitable[None]] | None = None,
     ) -> None:
         self._db = open_db
         # Sessions for settling rows (expiring, recording); may be bounded (storage/db.bounded) so a
@@ -78,6 +79,7 @@ class Dispatcher:
         # queued behind a whole batch would let the lease lapse and another replica send again.
         self._settle_db = settle_db or open_db
         self._deliver = deliver
+        self._prepare = prepare  # sees each claimed batch before its rows are delivered
         self._clock = clock
         self._batch_size = batch_size
         self._holdings = Holdings(open_db, clock, lease, renew_every or lease / 3)
@@ -149,6 +151,11 @@ class Dispatcher:
         stats.claimed += len(batch)
         if batch:
             self._holdings.add(batch, now + lease)
+            if self._prepare is not None:
+                try:
+                    await self._prepare(batch)
+                except Exception as exc:  # noqa: BLE001 - only a shortcut: `deliver` reads what it needs
+                    log.error("preparing %d outbox rows raised %s", len(batch), describe_exception(exc))
         return batch
 
     async def _release(self, messages: list[ClaimedMessage]) -> None:
