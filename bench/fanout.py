@@ -178,6 +178,24 @@ class AttemptCounter:
             return result, retry_after
 
         messenger._attempt = counted  # noqa: SLF001
+        # How long each request held its place in the windows (from its permit to its answer,
+        # as the sender's loop saw them): the sliding windows keep it `seconds` beyond that, so
+        # the achievable rate is count / (seconds + this).
+        self.held: list[float] = []
+        limiter = messenger._limiter  # noqa: SLF001
+        acquire, release = limiter.acquire, limiter.release
+
+        async def timed_acquire(key):
+            permit = await acquire(key)
+            permit.taken_at = time.monotonic()
+            return permit
+
+        def timed_release(permit) -> None:
+            if permit.buckets and hasattr(permit, "taken_at"):
+                self.held.append(time.monotonic() - permit.taken_at)
+            release(permit)
+
+        limiter.acquire, limiter.release = timed_acquire, timed_release
 
     @property
     def attempts(self) -> int:
@@ -291,6 +309,8 @@ async def run(args) -> int:
         f"send attempts        {counter.attempts:9d}   by status: "
         + ", ".join(f"{k}: {v}" for k, v in sorted(counter.statuses.items(), key=lambda kv: str(kv[0]))),
         "outcomes             " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())),
+        f"window hold          {_mean_ms(counter.held):9.1f} ms mean, p95 {_p95_ms(counter.held):.1f} ms "
+        f"(permit to answer, as the sender saw it)",
         f"delivered            {sum(delivered.values()):9d}   unique {len(delivered)}",
         f"lost                 {lost:9d}",
         f"duplicates           {duplicates:9d}",
@@ -376,6 +396,14 @@ def _report_profile(profiler: cProfile.Profile, path: str, messages: int) -> Non
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
     print(out.getvalue(), file=sys.stderr)
+
+
+def _mean_ms(values: list[float]) -> float:
+    return sum(values) / len(values) * 1000 if values else 0.0
+
+
+def _p95_ms(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95)] * 1000 if values else 0.0
 
 
 def _open_fds() -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -71,8 +72,12 @@ class DirectSender:
             return cls(adapter, auth.clients, app_id)
         return None
 
-    async def post(self, body: dict[str, Any], data: bytes) -> Answer:
-        """POST `data` (the JSON of `body`, an `addressed` activity) to its conversation."""
+    async def post(self, body: dict[str, Any], data: bytes, answered: Callable[[], None] = lambda: None) -> Answer:
+        """POST `data` (the JSON of `body`, an `addressed` activity) to its conversation.
+
+        `answered` is called the moment the answer's status line is in, before its body is read:
+        the messenger gives its rate-limit permit back then (the sooner, the less time each
+        request holds its place in Teams' windows)."""
         service_url = body["serviceUrl"].rstrip("/")
         url = f"{service_url}/v3/conversations/{quote(body['conversation']['id'], safe='')}/activities"
         if body.get("replyToId"):
@@ -86,6 +91,7 @@ class DirectSender:
             headers["Authorization"] = authorization
         try:
             async with self._clients.http.session().post(url, data=data, headers=headers) as resp:
+                answered()
                 raw = await resp.read()
                 status, retry_after = resp.status, _seconds(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, asyncio.TimeoutError):

@@ -161,10 +161,14 @@ class Messenger:
         if self._direct is None:
             return await self._sdk_attempt(*prepared, before_attempt)
         key, body, data = prepared
-        async with self._limiter.slot(key):
+        permit = await self._limiter.acquire(key)
+        try:
             if before_attempt is not None:
                 await before_attempt()  # raising abandons the send: no request was made
-            answer = await self._direct.post(body, data)
+            # The permit goes back as soon as the answer's status is in (see scheduler/ratelimit.py).
+            answer = await self._direct.post(body, data, answered=lambda: self._limiter.release(permit))
+        finally:
+            self._limiter.release(permit)  # if no answer came; a second release changes nothing
         if answer.status is not None and answer.status < 400:
             return SendResult(Outcome.SENT, activity_id=answer.activity_id), None
         return _failure(answer.status, answer.retry_after, "HTTPError"), answer.retry_after
