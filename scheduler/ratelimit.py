@@ -157,6 +157,9 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._max_keys = max_keys
+        # Turns (see `acquire`) that came while a global window was full, and the time between turns.
+        self._held_turns: list[float] = []
+        self._spacing = max((1 / b.rate for b in self._global if isinstance(b, TokenBucket)), default=0.0)
 
     def _buckets_for(self, key: str) -> list[TokenBucket | SlidingWindow]:
         buckets = self._per_key.get(key)
@@ -181,22 +184,36 @@ class RateLimiter:
         buckets = self._global + own
         windows = [bucket for bucket in buckets if isinstance(bucket, SlidingWindow)]
         turn: float | None = None
-        while True:
-            now = self._clock()
-            wait = self._own_wait(key, own, now)
-            if wait <= 0:
-                if turn is None:
-                    turn = max((b.reserve(now) for b in self._global if isinstance(b, TokenBucket)), default=now)
-                wait = max([turn - now] + [window.wait_time(now) for window in windows])
-            if wait <= 1e-9:  # the epsilon as in TokenBucket.wait_time
-                # No await between the check and the take: asyncio makes this atomic.
-                for window in windows:
-                    window.take(now)
-                for bucket in own:
-                    if isinstance(bucket, TokenBucket):
-                        bucket.take(now)  # the global buckets were taken by `reserve`
-                return Permit(buckets)
-            await self._sleep(wait)
+        held = False  # whether `turn` is in self._held_turns
+        try:
+            while True:
+                now = self._clock()
+                wait = self._own_wait(key, own, now)
+                if wait <= 0:
+                    if turn is None:
+                        turn = max((b.reserve(now) for b in self._global if isinstance(b, TokenBucket)),
+                                   default=now)
+                    wait = max([turn - now] + [window.wait_time(now) for window in windows])
+                    if wait > 1e-9 and turn <= now:
+                        # Past its turn but held by a window: of the requests so held, the earliest
+                        # turn looks first and each later one a spacing after, rather than all of
+                        # them waking at every slot the window frees.
+                        wait += self._spacing * sum(1 for other in self._held_turns if other < turn)
+                        if not held:
+                            self._held_turns.append(turn)
+                            held = True
+                if wait <= 1e-9:  # the epsilon as in TokenBucket.wait_time
+                    # No await between the check and the take: asyncio makes this atomic.
+                    for window in windows:
+                        window.take(now)
+                    for bucket in own:
+                        if isinstance(bucket, TokenBucket):
+                            bucket.take(now)  # the global buckets were taken by `reserve`
+                    return Permit(buckets)
+                await self._sleep(wait)
+        finally:
+            if held:
+                self._held_turns.remove(turn)
 
     def _own_wait(self, key: str, own: list[TokenBucket | SlidingWindow], now: float) -> float:
         """How long `key`'s own limits and any Retry-After pause still hold a request back."""

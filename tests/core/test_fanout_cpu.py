@@ -124,3 +124,29 @@ def test_a_sender_that_wakes_late_catches_up_its_turns_and_waiters_wake_only_for
     assert len(finished) == 30
     assert max(finished) <= 2.9 + 0.3 + 1e-6
     assert len(wakes) <= 30
+
+
+def test_requests_past_their_turn_held_by_a_full_window_do_not_all_wake_at_every_free_slot():
+    """The window (10 per second, each request held 0.2 s until its answer) is slower than the
+    bucket's turns, so requests pile up past their turn; they look at the window one after the
+    other, a few times per request, not every waiter at every slot."""
+    vt = VirtualTime()
+    wakes = []
+
+    async def sleep(seconds: float) -> None:
+        wakes.append(seconds)
+        await vt.sleep(seconds)
+
+    limiter = RateLimiter([Limit(10, 1.0, window=True), Limit(10, 1.0, burst=1)], [], clock=vt.clock, sleep=sleep)
+    sent: list[float] = []
+
+    async def one(i: int) -> None:
+        permit = await limiter.acquire(f"conv-{i}")
+        sent.append(vt.now)
+        await vt.sleep(0.2)  # not the limiter's sleep: the request's round trip
+        limiter.release(permit)
+
+    asyncio.run(vt.run(one(i) for i in range(100)))
+    assert len(sent) == 100
+    assert max(sent) <= 9 * 1.2 + 1.0, "the window's pace: 10 per 1.2 s"
+    assert len(wakes) <= 100 * 4, f"{len(wakes)} wake-ups for 100 requests"  # all at every slot: 859
