@@ -81,7 +81,7 @@ class OutboxDelivery:
             if recipient is None:
                 return DeliveryResult(Delivery.NO_RECIPIENT, error="no active conversation")
             conversation_id, reference = recipient
-            activity = await renderer(None, message)  # type: ignore[arg-type] - reads no database
+            activity = await renderer(None, message)  # type: ignore[arg-type]  # reads no database
         else:
             async with self._db() as db:
                 conversation = await _recipient(db, message)

@@ -93,7 +93,7 @@ class DirectSender:
             async with self._clients.http.session().post(url, data=data, headers=headers) as resp:
                 answered()
                 raw = await resp.read()
-                status, retry_after = resp.status, _seconds(resp.headers.get("Retry-After"))
+                status, retry_after = resp.status, retry_after_seconds(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return Answer(None)  # no answer: as the SDK's senders, a failure without a status
         if status >= 400:
@@ -121,7 +121,8 @@ class DirectSender:
         return header
 
 
-def _seconds(raw: str | None) -> float | None:
+def retry_after_seconds(raw: str | None) -> float | None:
+    """A Retry-After header in seconds (the form Teams sends); None if absent or unreadable."""
     try:
         return max(0.0, float(raw)) if raw is not None else None
     except ValueError:

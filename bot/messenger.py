@@ -18,7 +18,7 @@ from typing import Any
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from bot.direct_send import DirectSender, activity_json, addressed
+from bot.direct_send import DirectSender, activity_json, addressed, retry_after_seconds
 from scheduler.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -75,15 +75,9 @@ _CLOCK_MARGIN = 0.001  # float rounding between our clock readings and the servi
 def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | None]:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
-    retry_after = None
     headers = getattr(response, "headers", None) or {}
     raw = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if raw is not None:
-        try:
-            retry_after = max(0.0, float(raw))
-        except ValueError:
-            retry_after = None
-    return (int(status) if status else None), retry_after
+    return (int(status) if status else None), retry_after_seconds(raw)
 
 
 class Messenger:
@@ -159,7 +153,8 @@ class Messenger:
     async def _attempt(self, prepared: tuple, before_attempt: Callable[[], Awaitable[None]] | None
                        ) -> tuple[SendResult, float | None]:
         if self._direct is None:
-            return await self._sdk_attempt(*prepared, before_attempt)
+            key, ref, activity = prepared
+            return await self._sdk_attempt(key, ref, activity, before_attempt)
         key, body, data = prepared
         permit = await self._limiter.acquire(key)
         try:

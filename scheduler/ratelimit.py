@@ -212,7 +212,7 @@ class RateLimiter:
                     return Permit(buckets)
                 await self._sleep(wait)
         finally:
-            if held:
+            if held and turn is not None:
                 self._held_turns.remove(turn)
 
     def _own_wait(self, key: str, own: list[TokenBucket | SlidingWindow], now: float) -> float:
