@@ -29,9 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import cProfile
+import io
 import json
 import logging
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -175,6 +178,24 @@ class AttemptCounter:
             return result, retry_after
 
         messenger._attempt = counted  # noqa: SLF001
+        # How long each request held its place in the windows (from its permit to its answer,
+        # as the sender's loop saw them): the sliding windows keep it `seconds` beyond that, so
+        # the achievable rate is count / (seconds + this).
+        self.held: list[float] = []
+        limiter = messenger._limiter  # noqa: SLF001
+        acquire, release = limiter.acquire, limiter.release
+
+        async def timed_acquire(key):
+            permit = await acquire(key)
+            permit.taken_at = time.monotonic()
+            return permit
+
+        def timed_release(permit) -> None:
+            if permit.buckets and hasattr(permit, "taken_at"):
+                self.held.append(time.monotonic() - permit.taken_at)
+            release(permit)
+
+        limiter.acquire, limiter.release = timed_acquire, timed_release
 
     @property
     def attempts(self) -> int:
@@ -202,6 +223,7 @@ async def run(args) -> int:
         settings = load_settings(
             _env_file=None, dev_mode=True, database_url=f"sqlite+aiosqlite:///{tmp}/fanout.db",
             scheduler_enabled=False, rate_global_per_second=args.rate,
+            **({"dispatch_batch_size": args.batch} if args.batch else {}),
         )
         app = create_app(settings)
         runner = web.AppRunner(app)
@@ -228,24 +250,25 @@ async def run(args) -> int:
                 outcomes[result.outcome.value] += 1
 
             batch = args.batch or len(plan)
+            if args.via == "outbox":
+                await _seed_outbox(components, refs, plan, notice)
             fds0 = _open_fds()
+            profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
             cpu0, cpu_c0, machine0 = self_cpu(), connector.cpu(), machine_cpu()
             began = time.perf_counter()
-            progress_at = began
-            in_flight: set[asyncio.Task] = set()
-            for start in range(0, len(plan), batch):
-                # As the dispatcher: the next batch once fewer than a batch are unsent, so a slow
-                # tail (a retry waiting out its Retry-After) does not hold the next batch back.
-                while len(in_flight) >= batch:
-                    _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                in_flight |= {asyncio.ensure_future(send(c, k)) for c, k in plan[start:start + batch]}
-                now = time.perf_counter()
-                if now - progress_at >= 10:
-                    progress_at = now
-                    print(f"  {start + batch} / {len(plan)} after {now - began:.0f} s", file=sys.stderr, flush=True)
-            await asyncio.gather(*in_flight)
+            if profiler is not None:
+                profiler.enable()
+            if args.via == "outbox":
+                stats_ = await components.dispatcher.drain()
+                outcomes.update({k: v for k, v in vars(stats_).items() if v})
+            else:
+                await _hand_over(plan, batch, send, began)
+            if profiler is not None:
+                profiler.disable()
             wall = time.perf_counter() - began
             cpu, cpu_c = self_cpu() - cpu0, connector.cpu() - cpu_c0
+            if profiler is not None:
+                _report_profile(profiler, args.profile, len(plan))
             busy, stolen, total = (after - before for after, before in zip(machine_cpu(), machine0))
             fds = _open_fds() - fds0
 
@@ -270,7 +293,7 @@ async def run(args) -> int:
     early = sum(1 for t in stats["throttled_at"] if t < 2.0)
     ok = ratio <= args.target and lost == 0 and duplicates == 0 and stats["throttled"] == 0
     print("\n".join([
-        f"fanout: {len(plan)} messages to {len({c for c, _ in plan})} conversations, batches of {batch}, "
+        f"fanout via {args.via}: {len(plan)} messages to {len({c for c, _ in plan})} conversations, batches of {batch}, "
         f"messenger {args.rate:g}/s global, connector {args.connector_rate or round(args.rate)}/{args.window:g}s "
         f"sliding window and per conversation {args.conversation_limits}, latency {args.latency * 1000:.0f} ms, "
         f"{os.cpu_count()} CPUs, executor threads {args.threads or min(32, (os.cpu_count() or 1) + 4)}, "
@@ -286,6 +309,8 @@ async def run(args) -> int:
         f"send attempts        {counter.attempts:9d}   by status: "
         + ", ".join(f"{k}: {v}" for k, v in sorted(counter.statuses.items(), key=lambda kv: str(kv[0]))),
         "outcomes             " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())),
+        f"window hold          {_mean_ms(counter.held):9.1f} ms mean, p95 {_p95_ms(counter.held):.1f} ms "
+        f"(permit to answer, as the sender saw it)",
         f"delivered            {sum(delivered.values()):9d}   unique {len(delivered)}",
         f"lost                 {lost:9d}",
         f"duplicates           {duplicates:9d}",
@@ -298,6 +323,87 @@ async def run(args) -> int:
         "result: " + ("meets all targets" if ok else "MISSES a target"),
     ]))
     return 0 if ok else 1
+
+
+async def _hand_over(plan: list[tuple[int, int]], batch: int, send, began: float) -> None:
+    """`--via messenger`: sends handed to `Messenger.send` in overlapping batches."""
+    progress_at = began
+    in_flight: set[asyncio.Task] = set()
+    for start in range(0, len(plan), batch):
+        # As the dispatcher: the next batch once fewer than a batch are unsent, so a slow
+        # tail (a retry waiting out its Retry-After) does not hold the next batch back.
+        while len(in_flight) >= batch:
+            _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        in_flight |= {asyncio.ensure_future(send(c, k)) for c, k in plan[start:start + batch]}
+        now = time.perf_counter()
+        if now - progress_at >= 10:
+            progress_at = now
+            print(f"  {start + batch} / {len(plan)} after {now - began:.0f} s", file=sys.stderr, flush=True)
+    await asyncio.gather(*in_flight)
+
+
+BENCH_KIND = "bench-notice"
+
+
+async def _seed_outbox(components, refs: list[dict], plan: list[tuple[int, int]], card: dict) -> None:
+    """`--via outbox`: the conversations stored as the bot stores them, and one due outbox row of
+    kind "card" per message (the card bound at enqueue time, as announcements do), each with its
+    bench id. Sent by the app's own `Dispatcher.drain` through `OutboxDelivery`."""
+    from sqlalchemy import insert
+
+    from storage import outbox
+    from storage.models import Conversation, OutboxStatus, utcnow
+
+    from storage.migrate import upgrade
+
+    await upgrade(components.engine)
+    now = utcnow()
+    try:
+        components.delivery.register(BENCH_KIND, _bench_renderer, needs_db=False)
+    except TypeError:  # before issue 15's batched recipients
+        components.delivery.register(BENCH_KIND, _bench_renderer)
+    conversations = [{"id": ref["conversation"]["id"], "conversation_type": "personal", "reference": ref,
+                      "active": True, "updated_at": now} for ref in refs]
+    rows = [{"idempotency_key": f"bench:{c}:{k}", "kind": BENCH_KIND, "user_id": None,
+             "conversation_id": refs[c]["conversation"]["id"], "payload": {"card": card, "id": f"m-{c:06d}-{k}"},
+             "due_at": now, "not_after": None, "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now}
+            for c, k in plan]
+    async with components.services.db() as db, db.begin():
+        await db.execute(insert(Conversation.__table__), conversations)
+        for start in range(0, len(rows), 1000):
+            await outbox.insert_new(db, rows[start:start + 1000])
+
+
+async def _bench_renderer(db, message):
+    """The bench's outbox kind: as the built-in "card" kind, plus the row's bench id in channelData."""
+    from bot.delivery import render_card_payload
+
+    activity = await render_card_payload(db, message)
+    if isinstance(activity, dict):
+        return {**activity, "channelData": {BENCH_KEY: message.payload["id"]}}
+    activity.channel_data = {BENCH_KEY: message.payload["id"]}  # before issue 15's JSON path
+    return activity
+
+
+def _report_profile(profiler: cProfile.Profile, path: str, messages: int) -> None:
+    """The sender's profile: written to `path` (pstats), the top of it printed, per message."""
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.stats.values())  # type: ignore[attr-defined]
+    print(f"profile: {total / messages * 1000:.2f} ms/msg of profiled time in the sender; written to {path}",
+          file=out)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(out.getvalue(), file=sys.stderr)
+
+
+def _mean_ms(values: list[float]) -> float:
+    return sum(values) / len(values) * 1000 if values else 0.0
+
+
+def _p95_ms(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95)] * 1000 if values else 0.0
 
 
 def _open_fds() -> int:
@@ -322,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"fake connector's per-conversation windows, count/seconds ({TEAMS_CONVERSATION_LIMITS})")
     parser.add_argument("--hog", type=int, default=0, help="busy processes to run alongside (0)")
     parser.add_argument("--target", type=float, default=1.05, help="wall / minimum target (1.05)")
+    parser.add_argument("--via", choices=("outbox", "messenger"), default="outbox",
+                        help="outbox: rows queued, then sent by the app's Dispatcher.drain (default); "
+                             "messenger: handed straight to Messenger.send in batches")
+    parser.add_argument("--profile", metavar="FILE", default="",
+                        help="profile the sender with cProfile while it sends; pstats written to FILE")
     parser.add_argument("--verbose", action="store_true", help="log the messenger's retries")
     parser.add_argument("--serve-connector", action="store_true", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)

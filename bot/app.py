@@ -213,7 +213,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     messenger = Messenger(adapter, settings.app_id, limits, **extra)
     delivery = OutboxDelivery(background_db, messenger, on_gone=services.actors.clear)
     dispatcher = Dispatcher(open_db, delivery.deliver, clock, batch_size=settings.dispatch_batch_size,
-                            lease=timedelta(seconds=settings.dispatch_lease_seconds), settle_db=background_db)
+                            lease=timedelta(seconds=settings.dispatch_lease_seconds), settle_db=background_db,
+                            prepare=delivery.prepare)
     state_store = StateStore(engine)
     ledger = ActivityLedger(engine, state_store, lease=timedelta(seconds=settings.redelivery_lease_seconds))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from typing import Any
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
+from bot.direct_send import DirectSender, activity_json, addressed, retry_after_seconds
 from scheduler.ratelimit import Limit, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -73,15 +75,9 @@ _CLOCK_MARGIN = 0.001  # float rounding between our clock readings and the servi
 def _status_and_retry_after(exc: BaseException) -> tuple[int | None, float | None]:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
-    retry_after = None
     headers = getattr(response, "headers", None) or {}
     raw = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if raw is not None:
-        try:
-            retry_after = max(0.0, float(raw))
-        except ValueError:
-            retry_after = None
-    return (int(status) if status else None), retry_after
+    return (int(status) if status else None), retry_after_seconds(raw)
 
 
 class Messenger:
@@ -106,6 +102,9 @@ class Messenger:
         self._max_delay = max_delay
         self._sleep = sleep
         self._slots = asyncio.Semaphore(concurrency)
+        # The app's adapter sends by one JSON POST per message (bot/direct_send.py); any other
+        # adapter (the SDK's test adapters) through its own `continue_conversation`.
+        self._direct = DirectSender.of(adapter, app_id)
 
     @property
     def app_rate(self) -> float:
@@ -116,23 +115,21 @@ class Messenger:
         self._limits = replace(self._limits, global_per_second=per_second)
         self._limiter.set_global_limits(self._limits.per_app())
 
-    async def send(self, reference: dict[str, Any], activity: Activity, *,
+    async def send(self, reference: dict[str, Any], activity: Activity | dict[str, Any], *,
                    before_attempt: Callable[[], Awaitable[None]] | None = None) -> SendResult:
-        """Send one activity into the conversation `reference` points at.
+        """Send one activity (an SDK Activity, or its JSON as a dict) into the conversation
+        `reference` points at.
 
         `before_attempt` is awaited just before each request, after any wait for the rate limits;
         whatever it raises abandons the send (the outbox raises when the row is no longer its own).
         """
-        try:
-            ref = ConversationReference().deserialize(reference)
-        except Exception:  # noqa: BLE001 - a corrupt stored reference is a permanent failure
-            return SendResult(Outcome.FAILED, error="unreadable conversation reference")
-        if not ref.conversation or not ref.conversation.id or not ref.service_url:
-            return SendResult(Outcome.FAILED, error="incomplete conversation reference")
-        key = ref.conversation.id
+        prepared = self._prepare(reference, activity)
+        if isinstance(prepared, SendResult):
+            return prepared
+        key = prepared[0]
         async with self._slots:
             for attempt in range(1, self._max_attempts + 1):
-                result, retry_after = await self._attempt(ref, activity, key, before_attempt)
+                result, retry_after = await self._attempt(prepared, before_attempt)
                 if result.outcome is not Outcome.RETRY_LATER or attempt == self._max_attempts:
                     return result
                 delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
@@ -144,7 +141,44 @@ class Messenger:
                 await self._sleep(delay)
         return result  # pragma: no cover - the loop always returns
 
-    async def _attempt(self, ref: ConversationReference, activity: Activity, key: str,
+    def _prepare(self, reference: dict[str, Any], activity: Activity | dict[str, Any]) -> tuple | SendResult:
+        """(conversation key, what `_attempt` sends), worked out once for every attempt."""
+        if self._direct is not None:
+            conversation = reference.get("conversation") if isinstance(reference, dict) else None
+            if not isinstance(conversation, dict) or not conversation.get("id") or not reference.get("serviceUrl"):
+                return SendResult(Outcome.FAILED, error="incomplete conversation reference")
+            body = addressed(activity_json(activity), reference)
+            # Serialised once per message, whatever the retries.
+            return conversation["id"], body, json.dumps(body, separators=(",", ":")).encode()
+        try:
+            ref = ConversationReference().deserialize(reference)
+        except Exception:  # noqa: BLE001 - a corrupt stored reference is a permanent failure
+            return SendResult(Outcome.FAILED, error="unreadable conversation reference")
+        if not ref.conversation or not ref.conversation.id or not ref.service_url:
+            return SendResult(Outcome.FAILED, error="incomplete conversation reference")
+        if isinstance(activity, dict):
+            activity = Activity().deserialize(activity)
+        return ref.conversation.id, ref, activity
+
+    async def _attempt(self, prepared: tuple, before_attempt: Callable[[], Awaitable[None]] | None
+                       ) -> tuple[SendResult, float | None]:
+        if self._direct is None:
+            key, ref, activity = prepared
+            return await self._sdk_attempt(key, ref, activity, before_attempt)
+        key, body, data = prepared
+        permit = await self._limiter.acquire(key)
+        try:
+            if before_attempt is not None:
+                await before_attempt()  # raising abandons the send: no request was made
+            # The permit goes back as soon as the answer's status is in (see scheduler/ratelimit.py).
+            answer = await self._direct.post(body, data, answered=lambda: self._limiter.release(permit))
+        finally:
+            self._limiter.release(permit)  # if no answer came; a second release changes nothing
+        if answer.status is not None and answer.status < 400:
+            return SendResult(Outcome.SENT, activity_id=answer.activity_id), None
+        return _failure(answer.status, answer.retry_after, "HTTPError"), answer.retry_after
+
+    async def _sdk_attempt(self, key: str, ref: ConversationReference, activity: Activity,
                        before_attempt: Callable[[], Awaitable[None]] | None) -> tuple[SendResult, float | None]:
         outcome: dict[str, Any] = {}
 
@@ -177,10 +211,14 @@ class Messenger:
         if failure is None:
             return SendResult(Outcome.SENT, activity_id=outcome.get("id")), None
         status, retry_after = _status_and_retry_after(failure)
-        error = f"{type(failure).__name__}" + (f" {status}" if status else "")
-        if status in GONE:
-            return SendResult(Outcome.GONE, status=status, error=error), None
-        if status is None or status in RETRYABLE:
-            # No status means the connection itself failed: worth another go.
-            return SendResult(Outcome.RETRY_LATER, status=status, error=error), retry_after
-        return SendResult(Outcome.FAILED, status=status, error=error), None
+        return _failure(status, retry_after, type(failure).__name__), retry_after
+
+
+def _failure(status: int | None, retry_after: float | None, kind: str) -> SendResult:
+    error = kind + (f" {status}" if status else "")
+    if status in GONE:
+        return SendResult(Outcome.GONE, status=status, error=error)
+    if status is None or status in RETRYABLE:
+        # No status means the connection itself failed: worth another go.
+        return SendResult(Outcome.RETRY_LATER, status=status, error=error)
+    return SendResult(Outcome.FAILED, status=status, error=error)

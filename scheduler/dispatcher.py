@@ -16,14 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from storage.logs import describe_exception
 from scheduler.clock import Clock
 from scheduler.lease import Holdings, LeaseLost
 from storage import outbox
 from storage.db import OpenDb
-from storage.outbox import ClaimedMessage
+from storage.outbox import ClaimedMessage, Settlement
+from scheduler.settling import SettlementWriter
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +71,7 @@ class Dispatcher:
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(minutes=1),
         settle_db: OpenDb | None = None,
+        prepare: Callable[[list[ClaimedMessage]], Awaitable[None]] | None = None,
     ) -> None:
         self._db = open_db
         # Sessions for settling rows (expiring, recording); may be bounded (storage/db.bounded) so a
@@ -79,12 +79,15 @@ class Dispatcher:
         # queued behind a whole batch would let the lease lapse and another replica send again.
         self._settle_db = settle_db or open_db
         self._deliver = deliver
+        self._prepare = prepare  # sees each claimed batch before its rows are delivered
         self._clock = clock
         self._batch_size = batch_size
         self._holdings = Holdings(open_db, clock, lease, renew_every or lease / 3)
         self._max_attempts = max_attempts
         self._retry_base = retry_base
         self._claiming = True
+        self._writer = SettlementWriter(self._settle_db, max_rows=batch_size)
+        self._sending = 0  # rows being delivered right now (their outcomes not yet queued)
 
     def stop_claiming(self) -> None:
         """The process is stopping: settle the rows in hand, claim no more (a drain then ends)."""
@@ -155,6 +158,11 @@ class Dispatcher:
         stats.claimed += len(batch)
         if batch:
             self._holdings.add(batch, now + lease)
+            if self._prepare is not None:
+                try:
+                    await self._prepare(batch)
+                except Exception as exc:  # noqa: BLE001 - only a shortcut: `deliver` reads what it needs
+                    log.error("preparing %d outbox rows raised %s", len(batch), describe_exception(exc))
         return batch
 
     async def _release(self, messages: list[ClaimedMessage]) -> None:
@@ -164,50 +172,51 @@ class Dispatcher:
             await self._holdings.stop()
 
     async def _settle(self, message: ClaimedMessage, stats: DispatchStats) -> None:
-        now = self._clock.now()
-        if message.not_after is not None and now > message.not_after:
-            async with self._settle_db() as db, db.begin():
-                if await outbox.mark_expired(db, message):
-                    stats.expired += 1
-                else:
-                    self._lost(message, stats, "before expiring it")
-            return
+        self._sending += 1
         try:
-            result = await self._deliver(message, lambda: self._holdings.confirm(message))
-        except LeaseLost as exc:
-            self._lost(message, stats, f"before sending it ({exc}); not sent")
+            settlement, counter = await self._outcome(message, stats)
+        finally:
+            self._sending -= 1
+        if settlement is None:
             return
-        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
-            # Not log.exception: database errors quote statement parameters (names, answers).
-            log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
-            result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
-        async with self._settle_db() as db, db.begin():
-            await self._record(db, message, result, stats)
-
-    async def _record(self, db: AsyncSession, message: ClaimedMessage, result: DeliveryResult,
-                      stats: DispatchStats) -> None:
-        now = self._clock.now()
-        if result.status is Delivery.SENT:
-            kept, counter = await outbox.mark_sent(db, message, at=now, activity_id=result.activity_id), "sent"
-        elif result.status is Delivery.RETRY and message.attempts < self._max_attempts:
-            retry_at = now + self._retry_base * 2 ** (message.attempts - 1)
-            if message.not_after is not None and retry_at > message.not_after:
-                kept, counter = await outbox.mark_expired(db, message), "expired"
-            else:
-                kept = await outbox.mark_retry(db, message, retry_at=retry_at, error=result.error or "retry")
-                counter = "retried"
-        elif result.status is Delivery.SKIPPED:
-            kept, counter = await outbox.mark_cancelled(db, message, reason=result.error or "skipped"), ""
-        else:
-            kept = await outbox.mark_failed(db, message, error=result.error or result.status.value)
-            counter = "failed"
-        if not kept:
+        # Written with the other rows settled about now, in one transaction; at once when
+        # nothing else is being sent, so the last rows of a drain do not wait for company.
+        if not await self._writer.record(settlement, urgent=self._sending == 0):
             self._lost(message, stats, f"before recording it as {counter or 'cancelled'}")
             return
         if counter:
             setattr(stats, counter, getattr(stats, counter) + 1)
         if counter == "failed":
-            log.warning("outbox row %s (%s) failed: %s", message.id, message.kind, result.status.value)
+            log.warning("outbox row %s (%s) failed: %s", message.id, message.kind, settlement.values["last_error"])
+
+    async def _outcome(self, message: ClaimedMessage, stats: DispatchStats) -> tuple[Settlement | None, str]:
+        """Send the row unless it is past its time; what to record, and the stats counter it adds to."""
+        now = self._clock.now()
+        if message.not_after is not None and now > message.not_after:
+            return outbox.Settlement.expired(message), "expired"
+        try:
+            result = await self._deliver(message, lambda: self._holdings.confirm(message))
+        except LeaseLost as exc:
+            self._lost(message, stats, f"before sending it ({exc}); not sent")
+            return None, ""
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the batch
+            # Not log.exception: database errors quote statement parameters (names, answers).
+            log.error("delivering outbox row %s (%s) raised %s", message.id, message.kind, describe_exception(exc))
+            result = DeliveryResult(Delivery.RETRY, error=type(exc).__name__)
+        return self._settlement(message, result)
+
+    def _settlement(self, message: ClaimedMessage, result: DeliveryResult) -> tuple[Settlement, str]:
+        now = self._clock.now()
+        if result.status is Delivery.SENT:
+            return outbox.Settlement.sent(message, at=now, activity_id=result.activity_id), "sent"
+        if result.status is Delivery.RETRY and message.attempts < self._max_attempts:
+            retry_at = now + self._retry_base * 2 ** (message.attempts - 1)
+            if message.not_after is not None and retry_at > message.not_after:
+                return outbox.Settlement.expired(message), "expired"
+            return outbox.Settlement.retry(message, retry_at=retry_at, error=result.error or "retry"), "retried"
+        if result.status is Delivery.SKIPPED:
+            return outbox.Settlement.cancelled(message, reason=result.error or "skipped"), ""
+        return outbox.Settlement.failed(message, error=result.error or result.status.value), "failed"
 
     @staticmethod
     def _lost(message: ClaimedMessage, stats: DispatchStats, when: str) -> None:

@@ -52,6 +52,15 @@ class TokenBucket:
     def take(self, now: float | None = None) -> None:
         self.tokens -= 1
 
+    def reserve(self, now: float) -> float:
+        """Take the next token now, even one not there yet, and return when it is due: waiters
+        then sleep until their own turn, 1/rate apart, instead of all waking for every token.
+        A sender that wakes after its turn sends at once, so time it lost is caught up (within
+        the windows) rather than its turn passing unused."""
+        due = now + self.wait_time(now)
+        self.tokens -= 1
+        return due
+
     def finish(self, now: float) -> None:
         """A bucket counts requests when they leave; their answers change nothing."""
 
@@ -148,6 +157,9 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._max_keys = max_keys
+        # Turns (see `acquire`) that came while a global window was full, and the time between turns.
+        self._held_turns: list[float] = []
+        self._spacing = max((1 / b.rate for b in self._global if isinstance(b, TokenBucket)), default=0.0)
 
     def set_global_limits(self, limits: list[Limit]) -> None:
         """Change the app-wide limits in place, the same kinds in the same order (a replica's share
@@ -182,23 +194,55 @@ class RateLimiter:
         """Wait until one request to `key` is allowed, then count it against every limit.
 
         Give the permit back with `release` once the answer is in (or the request was dropped).
+        The conversation's own limits are waited for first (few requests share them); then a
+        turn is reserved in the global buckets, so that of all the requests waiting only those
+        whose turn has come wake up; then the windows are checked and everything taken at once.
         """
-        buckets = self._global + self._buckets_for(key)
-        while True:
-            now = self._clock()
-            wait = max(bucket.wait_time(now) for bucket in buckets)
-            blocked = self._blocked_until.get(key)
-            if blocked is not None:
-                if blocked > now:
-                    wait = max(wait, blocked - now)
-                else:
-                    del self._blocked_until[key]
-            if wait <= 0:
-                # No await between the check and the take: asyncio makes this atomic.
-                for bucket in buckets:
-                    bucket.take(now)
-                return Permit(buckets)
-            await self._sleep(wait)
+        own = self._buckets_for(key)
+        buckets = self._global + own
+        windows = [bucket for bucket in buckets if isinstance(bucket, SlidingWindow)]
+        turn: float | None = None
+        held = False  # whether `turn` is in self._held_turns
+        try:
+            while True:
+                now = self._clock()
+                wait = self._own_wait(key, own, now)
+                if wait <= 0:
+                    if turn is None:
+                        turn = max((b.reserve(now) for b in self._global if isinstance(b, TokenBucket)),
+                                   default=now)
+                    wait = max([turn - now] + [window.wait_time(now) for window in windows])
+                    if wait > 1e-9 and turn <= now:
+                        # Past its turn but held by a window: of the requests so held, the earliest
+                        # turn looks first and each later one a spacing after, rather than all of
+                        # them waking at every slot the window frees.
+                        wait += self._spacing * sum(1 for other in self._held_turns if other < turn)
+                        if not held:
+                            self._held_turns.append(turn)
+                            held = True
+                if wait <= 1e-9:  # the epsilon as in TokenBucket.wait_time
+                    # No await between the check and the take: asyncio makes this atomic.
+                    for window in windows:
+                        window.take(now)
+                    for bucket in own:
+                        if isinstance(bucket, TokenBucket):
+                            bucket.take(now)  # the global buckets were taken by `reserve`
+                    return Permit(buckets)
+                await self._sleep(wait)
+        finally:
+            if held and turn is not None:
+                self._held_turns.remove(turn)
+
+    def _own_wait(self, key: str, own: list[TokenBucket | SlidingWindow], now: float) -> float:
+        """How long `key`'s own limits and any Retry-After pause still hold a request back."""
+        wait = max((bucket.wait_time(now) for bucket in own), default=0.0)
+        blocked = self._blocked_until.get(key)
+        if blocked is not None:
+            if blocked > now:
+                wait = max(wait, blocked - now)
+            else:
+                del self._blocked_until[key]
+        return wait
 
     def release(self, permit: Permit) -> None:
         """The request's answer is in: from now its windows count down."""

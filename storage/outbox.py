@@ -16,10 +16,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import delete, literal_column, select, union_all, update
+from sqlalchemy import bindparam, delete, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for, rows_changed
@@ -194,25 +194,100 @@ async def _settle(db: AsyncSession, message: ClaimedMessage, status: OutboxStatu
     return changed == 1
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """One row's outcome, to record with `settle_many`: its new status and the columns that go with it."""
+
+    message: ClaimedMessage
+    status: OutboxStatus
+    values: dict[str, Any]
+
+    @classmethod
+    def sent(cls, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> Settlement:
+        return cls(message, OutboxStatus.SENT,
+                   {"sent_at": at, "activity_id": (activity_id or "")[:200] or None, "last_error": None})
+
+    @classmethod
+    def expired(cls, message: ClaimedMessage) -> Settlement:
+        return cls(message, OutboxStatus.EXPIRED, {"last_error": "past not_after"})
+
+    @classmethod
+    def retry(cls, message: ClaimedMessage, *, retry_at: datetime, error: str) -> Settlement:
+        return cls(message, OutboxStatus.PENDING, {"due_at": retry_at, "last_error": error[:_ERROR_LIMIT]})
+
+    @classmethod
+    def failed(cls, message: ClaimedMessage, *, error: str) -> Settlement:
+        return cls(message, OutboxStatus.FAILED, {"last_error": error[:_ERROR_LIMIT]})
+
+    @classmethod
+    def cancelled(cls, message: ClaimedMessage, *, reason: str) -> Settlement:
+        return cls(message, OutboxStatus.CANCELLED, {"last_error": reason[:_ERROR_LIMIT]})
+
+
 async def mark_sent(db: AsyncSession, message: ClaimedMessage, *, at: datetime, activity_id: str | None) -> bool:
-    return await _settle(db, message, OutboxStatus.SENT, sent_at=at,
-                         activity_id=(activity_id or "")[:200] or None, last_error=None)
+    return await _record(db, Settlement.sent(message, at=at, activity_id=activity_id))
 
 
 async def mark_expired(db: AsyncSession, message: ClaimedMessage) -> bool:
-    return await _settle(db, message, OutboxStatus.EXPIRED, last_error="past not_after")
+    return await _record(db, Settlement.expired(message))
 
 
 async def mark_retry(db: AsyncSession, message: ClaimedMessage, *, retry_at: datetime, error: str) -> bool:
-    return await _settle(db, message, OutboxStatus.PENDING, due_at=retry_at, last_error=error[:_ERROR_LIMIT])
+    return await _record(db, Settlement.retry(message, retry_at=retry_at, error=error))
 
 
 async def mark_failed(db: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
-    return await _settle(db, message, OutboxStatus.FAILED, last_error=error[:_ERROR_LIMIT])
+    return await _record(db, Settlement.failed(message, error=error))
 
 
 async def mark_cancelled(db: AsyncSession, message: ClaimedMessage, *, reason: str) -> bool:
-    return await _settle(db, message, OutboxStatus.CANCELLED, last_error=reason[:_ERROR_LIMIT])
+    return await _record(db, Settlement.cancelled(message, reason=reason))
+
+
+async def _record(db: AsyncSession, settlement: Settlement) -> bool:
+    return await _settle(db, settlement.message, settlement.status, **settlement.values)
+
+
+_columns = OutboxMessage.__table__.c
+_held_now = select(_columns.id, _columns.claim_token).where(
+    _columns.id.in_(bindparam("ids", expanding=True)), _IS_SENDING).with_for_update()
+_settle_statements: dict[tuple[str, ...], Any] = {}
+
+
+def _settle_statement(columns: tuple[str, ...]) -> Any:
+    """One UPDATE per shape of outcome, built once and run as an executemany: the same guard as
+    `_settle` (still sending, still under the claim's token), every value a bound parameter."""
+    statement = _settle_statements.get(columns)
+    if statement is None:
+        statement = _settle_statements[columns] = (
+            update(OutboxMessage.__table__)
+            .where(_columns.id == bindparam("b_id"), _IS_SENDING, _columns.claim_token == bindparam("b_token"))
+            .values(status=bindparam("b_status", type_=_columns.status.type), claimed_until=None,
+                    claim_token=None, **{name: bindparam(f"b_{name}", type_=_columns[name].type) for name in columns})
+        )
+    return statement
+
+
+async def settle_many(db: AsyncSession, settlements: Sequence[Settlement]) -> list[bool]:
+    """Record many outcomes in one transaction: one SELECT and one executemany per shape of
+    outcome instead of a statement and a commit per row. Returns, for each, whether its claim
+    was still held (as the `mark_*` functions do). The held rows are read FOR UPDATE on
+    PostgreSQL (SQLite's transactions here are IMMEDIATE), so none can pass to another
+    dispatcher between the read and the update; the update keeps the guard all the same."""
+    if not settlements:
+        return []
+    held = dict((await db.execute(_held_now, {"ids": [s.message.id for s in settlements]})).all())
+    kept = [held.get(s.message.id) == s.message.claim_token for s in settlements]
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for settlement, ours in zip(settlements, kept):
+        if ours:
+            row = {"b_id": settlement.message.id, "b_token": settlement.message.claim_token,
+                   "b_status": settlement.status.value}
+            row.update((f"b_{name}", value) for name, value in settlement.values.items())
+            shapes.setdefault(tuple(sorted(settlement.values)), []).append(row)
+    for columns, rows in shapes.items():
+        await db.execute(_settle_statement(columns), rows)
+    return kept
 
 
 async def delete_for_user(db: AsyncSession, user_id: str) -> int:
