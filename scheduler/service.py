@@ -66,6 +66,13 @@ class SchedulerService:
     def job_ids(self) -> list[str]:
         return [spec.job_id for spec in self._jobs]
 
+    def job(self, job_id: str) -> Job:
+        """The registered job itself, to run it by hand (the CLI and tests); KeyError if unknown."""
+        for spec in self._jobs:
+            if spec.job_id == job_id:
+                return spec.job
+        raise KeyError(job_id)
+
     @property
     def everywhere_ids(self) -> list[str]:
         """The jobs every replica runs; the others run on the leader only."""

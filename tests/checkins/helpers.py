@@ -47,7 +47,7 @@ def text_of(card: Any) -> str:
 
 async def run_job(harness, job_id: str) -> None:
     """Run one of the scheduler's periodic jobs now, as its tick would."""
-    job = next(job for name, job, *_ in harness.components.scheduler._jobs if name == job_id)
+    job = harness.components.scheduler.job(job_id)
     await job()
 
 

@@ -49,8 +49,7 @@ async def test_setup_queues_the_next_prompt_at_local_time_and_the_prompt_is_the_
 async def tick(harness) -> None:
     from dialogs.checkins.delivery import CheckinDelivery  # noqa: F401 - the job's owner
 
-    job = next(j for j in harness.components.scheduler._jobs if j[0] == "checkins.queue")
-    await job[1]()
+    await harness.components.scheduler.job("checkins.queue")()
 
 
 async def test_a_prompt_for_a_day_already_checked_in_is_not_sent(harness, clock):

@@ -89,7 +89,7 @@ async def send_due(harness, clock, at) -> None:
 
 
 async def run_tick(harness) -> None:
-    job = next(job for name, job, *_ in harness.components.scheduler._jobs if name == "coreflections.tick")
+    job = harness.components.scheduler.job("coreflections.tick")
     await job()
 
 

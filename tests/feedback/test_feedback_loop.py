@@ -175,7 +175,7 @@ async def test_housekeeping_seals_closed_windows_and_expires_quotes_keeping_coun
     await harness.press("feedback.submit", {"session": sid, **GOOD, "helpful": "Great supervision talk"}, ALICE)
     job = harness.components.scheduler
     assert "feedback.housekeeping" in job.job_ids
-    form_job = next(j for j_id, j, *_ in job._jobs if j_id == "feedback.housekeeping" for j in [j])
+    form_job = job.job("feedback.housekeeping")
     await form_job()
     async with harness.components.services.db() as db:
         assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1  # window still open

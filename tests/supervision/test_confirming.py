@@ -107,9 +107,7 @@ async def test_one_reminder_at_the_persons_local_time_after_three_days(harness, 
     assert "A reminder: Sam Peersup recorded this supervision" in cards_to(harness, WREN)
     [record] = await records(harness)
     assert record.reminded_at is not None and record.status == RecordStatus.UNCONFIRMED
-    for job in harness.components.scheduler._jobs:  # the hourly job asks no more
-        if job[0] == "supervision.ask":
-            await job[1]()
+    await harness.components.scheduler.job("supervision.ask")()  # the hourly job asks no more
     clock.advance(timedelta(days=10))
     assert await drain(harness) == 0
     assert "Not confirmed yet" in await shown(harness, "supervision.mine", {}, WREN)
@@ -132,7 +130,7 @@ async def test_someone_who_installs_later_is_asked_then(harness, clock):
     assert await drain(harness) == 0
     clock.advance(timedelta(days=5))
     await harness.say("hi", WREN)
-    job = next(j[1] for j in harness.components.scheduler._jobs if j[0] == "supervision.ask")
+    job = harness.components.scheduler.job("supervision.ask")
     assert await job() == 1
     assert await job() == 0  # idempotent
     await drain(harness)

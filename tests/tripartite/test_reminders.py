@@ -122,7 +122,7 @@ async def test_hr_escalation_is_metadata_only_and_off_by_default(harness, clock)
     from dataclasses import replace
 
     from dialogs.tripartite.delivery import TripartiteDelivery
-    job = next(j for name, j, *_ in harness.components.scheduler._jobs if name == "tripartite.reminders")
+    job = harness.components.scheduler.job("tripartite.reminders")
     delivery: TripartiteDelivery = job.__self__
     delivery.config = replace(delivery.config, hr_contact="aad-carol",
                               reminders=replace(delivery.config.reminders, escalate_after_days=30))
