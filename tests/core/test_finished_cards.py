@@ -68,3 +68,21 @@ def test_finished_card_is_sent_as_it_is():
     assert activity.attachments[0].content is card
     assert copy.deepcopy(activity).attachments[0].content is card  # botbuilder's copy of each send
     assert json.dumps(card) == snapshot
+
+
+def test_only_plain_json_cards_are_finished():
+    from pathlib import Path
+
+    from dialogs.shared.content import Content
+    from dialogs.shared.templating import Prose
+
+    template = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "${t}"}],
+                "actions": [{"type": "Action.Execute", "title": "Go", "verb": "x", "data": {"n": "${n}"}}]}
+    content = Content(root=Path("unused"), cards={"t": template})
+    finished = content.card("t", {"t": Prose("**Hi**"), "n": 1.5})
+    assert type(finished) is FinishedCard
+    assert type(finished["body"][0]["text"]) is str, "decoded: prose is a plain string on the way out"
+    assert finished["actions"][0]["fallback"]["data"] == {"n": 1.5, "verb": "x"}
+    assert content.card("t", {"t": "a", "n": 1.5}) is not content.card("t", {"t": "a", "n": 1.5})
+    not_json = content.card("t", {"t": "a", "n": float("nan")})
+    assert type(not_json) is not FinishedCard, "NaN is not JSON: msrest sends such a card as before"
