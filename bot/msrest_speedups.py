@@ -10,7 +10,8 @@ removed without changing what it sends. Both are applied once, by the compositio
    booleans, None) that generic serializer returns an equal copy, so a direct copy is made
    instead; anything else (a datetime, a model, a NaN) still goes through msrest. A card on its
    way out is a `SentCard` (a dict that botbuilder's deep copy leaves as it is), which msrest
-   would turn into a string: it is serialised as the dict it is.
+   would turn into a string: it is serialised as the dict it is. A `FinishedCard` (decoded from
+   JSON, never changed afterwards) is plain JSON already: it goes into the body as it is, uncopied.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from dialogs.shared.cards import SentCard
+from dialogs.shared.templating import FinishedCard
 
 _generic_serialize_object = Serializer.serialize_object
 
@@ -56,6 +58,8 @@ def plain_json_copy(value: Any) -> Any:
 
 def _serialize_object(self: Serializer, attr: Any, **kwargs: Any) -> Any:
     kind = type(attr)
+    if kind is FinishedCard:
+        return attr
     if kind is dict or kind is list or kind is SentCard:
         try:
             return plain_json_copy(attr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -17,7 +16,8 @@ class MenuActions:
         self._registry = registry
         # The menu card for each set of entries a role set sees, bound once: nothing on it
         # depends on the person, and binding (and its cache key) was a large share of a menu turn.
-        self._menus: dict[tuple[MenuEntry, ...], str] = {}
+        # Shared by every menu turn: a FinishedCard, which nothing changes once made.
+        self._menus: dict[tuple[MenuEntry, ...], dict[str, Any]] = {}
 
     def urgent_help(self) -> list[dict[str, Any]]:
         return list(self._services.content.data["support"]["urgent"])
@@ -42,16 +42,16 @@ class MenuActions:
         })
 
     def menu_card(self, entries: tuple[MenuEntry, ...]) -> dict[str, Any]:
-        """The menu card with these entries (a fresh copy: callers may change it)."""
-        encoded = self._menus.get(entries)
-        if encoded is None:
+        """The menu card with these entries: one shared card, to be sent and never changed."""
+        card = self._menus.get(entries)
+        if card is None:
             text = self._services.content.text
-            encoded = self._menus[entries] = json.dumps(self._services.content.card("menu", {"entries": [
+            card = self._menus[entries] = self._services.content.card("menu", {"entries": [
                 {"title": text(f"menu.{e.key}.title"), "description": text(f"menu.{e.key}.description"),
                  "verb": e.verb, "button": text(f"menu.{e.key}.button")}
                 for e in entries
-            ]}))
-        return json.loads(encoded)
+            ]})
+        return card
 
     async def show_menu(self, turn_context: TurnContext) -> None:
         await show(turn_context, self.menu_card(tuple(self._registry.menu_for(scope_of(turn_context).actor))))

@@ -7,7 +7,7 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment
 
-from dialogs.shared.templating import with_submit_fallback
+from dialogs.shared.templating import FinishedCard, with_submit_fallback
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -25,7 +25,8 @@ class SentCard(dict):
 
 
 def attachment(card: dict[str, Any]) -> Attachment:
-    # Idempotent: cards from Content.card already carry their fallbacks.
+    if type(card) is FinishedCard:
+        return CardFactory.adaptive_card(card)  # has its fallbacks, and is never changed: sent as it is
     return CardFactory.adaptive_card(SentCard(with_submit_fallback(card)))
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from dialogs.shared.templating import BindingError, Prose, as_markdown, bind, with_submit_fallback
+from dialogs.shared.templating import BindingError, FinishedCard, Prose, as_markdown, bind, with_submit_fallback
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 80 * 1024
@@ -57,7 +57,8 @@ class Content:
         return Prose(template.format(**params), template.format(**{k: as_markdown(v) for k, v in params.items()}))
 
     def card(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A bound Adaptive Card with its Submit fallbacks, checked against the Teams size limit."""
+        """A bound Adaptive Card with its Submit fallbacks, checked against the Teams size limit:
+        a `FinishedCard` (a fresh one each call) unless a value in it is not plain JSON."""
         try:
             template = self.cards[name]
         except KeyError:
@@ -70,19 +71,25 @@ class Content:
             # The same card for the same data (the menu, most notices): binding it again was a
             # measurable share of a turn. A fresh copy each time, as callers may change it.
             self._bound.move_to_end(key)
-            return json.loads(self._bound[key])
+            return FinishedCard(json.loads(self._bound[key]))
         try:
             card = with_submit_fallback(bind(template, data))
         except BindingError as exc:
             raise ContentError(f"{self.file(name + '.json')}: no data for {exc.args[0]!r}") from None
-        encoded = json.dumps(card)
+        try:
+            encoded, finished = json.dumps(card, allow_nan=False), True
+        except ValueError:  # NaN or infinity: JSON has no such number; msrest sends the card as it does
+            encoded, finished = json.dumps(card), False
         if len(encoded.encode()) > MAX_CARD_BYTES:
             raise ContentError(f"card {name!r} is over {MAX_CARD_BYTES} bytes once bound")
+        if not finished:
+            return card
         if key is not None and len(encoded) <= _CACHEABLE_BYTES:
             self._bound[key] = encoded
             if len(self._bound) > _CACHED_CARDS:
                 self._bound.popitem(last=False)
-        return card
+        # Decoded, it is plain JSON, as the wire will see it (Prose becomes str, tuples lists).
+        return FinishedCard(json.loads(encoded))
 
     def file(self, name: str) -> Path:
         """Where a card ("session_list.json") or settings file ("sessions.yaml") was read from."""

@@ -137,6 +137,19 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+class FinishedCard(dict[str, Any]):
+    """A bound card that is done: its Submit fallbacks are added and it was decoded from JSON, so
+    it is plain JSON throughout (no Prose, tuples, NaN or non-string keys). Made only by
+    `Content.card`; nothing changes it afterwards (the menu's is shared by every menu turn), so
+    sending it needs no second fallback walk, and neither botbuilder's deep copy nor msrest's
+    serialiser has to copy it (see bot/msrest_speedups.py)."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "FinishedCard":
+        return self
+
+
 def with_submit_fallback(card: dict[str, Any]) -> dict[str, Any]:
     """Give every Action.Execute an Action.Submit fallback carrying the same verb and data.
 
@@ -144,6 +157,9 @@ def with_submit_fallback(card: dict[str, Any]) -> dict[str, Any]:
     which the bot routes exactly like the invoke. Works in place (callers pass a freshly bound
     tree; a deep copy per card was a measurable share of a turn) and is idempotent.
     """
+    if type(card) is FinishedCard:
+        return card  # has them already; walking ~300 nodes again was a share of every card reply
+
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "Action.Execute" and "fallback" not in node:
