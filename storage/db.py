@@ -151,7 +151,10 @@ class WalCheckpoints:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self.database.exists():
-            await self.checkpoint()
+            try:
+                await self.checkpoint()
+            except sqlite3.Error as exc:  # the log stays; SQLite replays it at the next open
+                log.warning("last WAL checkpoint failed: %s", type(exc).__name__)
         connection, self._connection = self._connection, None
         if connection is not None:
             await asyncio.get_running_loop().run_in_executor(self._executor, connection.close)

@@ -103,3 +103,16 @@ async def test_the_loop_runs_other_work_after_a_commit(engine):
         asyncio.get_running_loop().call_soon(ran.append, "other")
         await conn.commit()
         assert ran == ["other"]
+
+
+async def test_stopping_when_the_database_cannot_be_opened_only_warns(tmp_path, caplog):
+    # The database file gone bad under a running bot (here a folder where the file was, which
+    # SQLite cannot open even as root): stopping must still close cleanly, leaving the log for
+    # SQLite to replay at the next open.
+    database = tmp_path / "peerspace.db"
+    database.mkdir()
+    checkpoints = WalCheckpoints(database, interval=60)
+    checkpoints.start()
+    with caplog.at_level("WARNING", logger="storage.db"):
+        await checkpoints.stop()
+    assert "last WAL checkpoint failed: OperationalError" in caplog.text
