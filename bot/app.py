@@ -35,6 +35,7 @@ from bot.http import MessagesEndpoint, health_handler, offline_card
 from storage.logs import describe_exception
 from bot.messenger import Messenger, MessengerLimits
 from bot.redelivery import Redelivery
+from bot.replies import ReplyAdapter
 from bot.state_storage import SqlConversationState, SqlStorage
 from dialogs.shared.context import BotServices
 from dialogs.menu import MenuActions, menu_feature
@@ -113,10 +114,10 @@ def http_client(settings: Settings) -> HttpClient:
                                  max_connections=settings.http_max_connections))
 
 
-def _adapter(settings: Settings, http: HttpClient) -> CloudAdapter:
+def _adapter(settings: Settings, http: HttpClient) -> ReplyAdapter:
     """The bot's adapter: the SDK's, with connector clients reused and sent through aiohttp
-    (bot/connector.py)."""
-    return CloudAdapter(SharedClientsAuthentication(sdk_authentication(settings), ConnectorClients(http)))
+    (bot/connector.py), and a turn's replies posted as JSON (bot/replies.py)."""
+    return ReplyAdapter(SharedClientsAuthentication(sdk_authentication(settings), ConnectorClients(http)))
 
 
 # Each module has `install(ctx: FeatureContext)`; a feature package's lives in its __init__.py.

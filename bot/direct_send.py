@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -62,7 +63,7 @@ class DirectSender:
         self._adapter = adapter
         self._clients = clients
         self._app_id = app_id
-        self._authorization: dict[str, tuple[str | None, float]] = {}  # service URL -> (header, until)
+        self._headers = BearerHeaders(clients.http.executor)  # by service URL
 
     @classmethod
     def of(cls, adapter: Any, app_id: str) -> DirectSender | None:
@@ -105,19 +106,38 @@ class DirectSender:
         return Answer(status, activity_id=answer.get("id") if isinstance(answer, dict) else None)
 
     async def _header(self, service_url: str) -> str | None:
-        kept = self._authorization.get(service_url)
+        async def credentials() -> Any:
+            # The SDK's own client for this service URL, and so its credentials (and their scope).
+            factory = self._adapter.bot_framework_authentication.create_connector_factory(
+                self._adapter.create_claims_identity(self._app_id))
+            return (await factory.create(service_url, None)).config.credentials
+
+        return await self._headers.header(service_url, credentials)
+
+
+class BearerHeaders:
+    """The Authorization header the SDK's credentials would set, read in the token executor and
+    kept for a minute per key (MSAL caches the token itself for far longer)."""
+
+    def __init__(self, executor: Executor, max_kept: int = 128) -> None:
+        self._executor = executor
+        self._max = max_kept
+        self._kept: dict[Any, tuple[str | None, float]] = {}  # key -> (header, until)
+
+    async def header(self, key: Any, credentials: Callable[[], Awaitable[Any]]) -> str | None:
+        """The header for `key`; `credentials` is awaited only when none is kept (None: no token)."""
+        kept = self._kept.get(key)
         now = time.monotonic()
         if kept is not None and kept[1] > now:
             return kept[0]
-        # The SDK's own client for this service URL, and so its credentials (and their scope).
-        factory = self._adapter.bot_framework_authentication.create_connector_factory(
-            self._adapter.create_claims_identity(self._app_id))
-        credentials = (await factory.create(service_url, None)).config.credentials
+        found = await credentials()
         header = None
-        if credentials is not None and not _anonymous(credentials):
+        if found is not None and not _anonymous(found):
             loop = asyncio.get_running_loop()
-            header = await loop.run_in_executor(self._clients.http.executor, _authorization, credentials)
-        self._authorization[service_url] = (header, now + TOKEN_KEPT_SECONDS)
+            header = await loop.run_in_executor(self._executor, _authorization, found)
+        if len(self._kept) >= self._max:
+            self._kept.clear()
+        self._kept[key] = (header, now + TOKEN_KEPT_SECONDS)
         return header
 
 

@@ -36,6 +36,7 @@ class Sent:
 @dataclass
 class FakeConnector:
     sent: list[Sent] = field(default_factory=list)
+    updated: list[Sent] = field(default_factory=list)  # activities replaced in place (PUT), by id
     failures: deque = field(default_factory=deque)  # (status, retry_after or None), consumed in order
     rate_limit: tuple[int, float] | None = None  # (count, seconds) sliding window, 429 beyond it
     # Windows kept for each conversation on its own, as Teams' per bot per thread limits.
@@ -112,6 +113,7 @@ class FakeConnector:
                                   "tenantId": "tenant-0001"})
 
     async def _update(self, request: web.Request) -> web.Response:
+        self.updated.append(Sent(request.match_info["cid"], await request.json(), request.match_info["aid"]))
         return web.json_response({"id": request.match_info["aid"]})
 
     def app(self) -> web.Application:
