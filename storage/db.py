@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from pathlib import Path
 import sqlite3
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -52,7 +54,37 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    _check_on_checkout(engine)
+    return engine
+
+
+# SQLAlchemy's pre-ping checks every checkout with three round trips on asyncpg (BEGIN, an empty
+# query, ROLLBACK): more than a short turn's own statements. asyncpg notices a connection the
+# server closed (a restart, a failover, an idle timeout) as soon as its socket closes, so that
+# check costs nothing; only a connection idle for this long, whose network path may have gone
+# silently, is pinged before use.
+PING_IDLE_SECONDS = 10.0
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """Replace dead pooled connections before use (the pool retries with a new connection when
+    the check raises DisconnectionError), cheaply: see PING_IDLE_SECONDS."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi_conn, record):  # pragma: no cover - trivial
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _alive(dbapi_conn, record, _proxy):
+        if dbapi_conn.driver_connection.is_closed():
+            raise DisconnectionError("the server closed the connection")
+        idle_from = record.info.pop("idle_from", None)
+        if idle_from is not None and time.monotonic() - idle_from >= PING_IDLE_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_conn)
+            except Exception as exc:  # noqa: BLE001 - any failure: use a new connection instead
+                raise DisconnectionError("the connection did not answer a ping") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
