@@ -188,6 +188,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, messenger_slee
     configured_roles = ConfiguredRoles.of(*settings.role_ids())
     services = BotServices(
         db=open_db,
+        engine=engine,
         content=content,
         personal_data=PersonalDataRegistry(configured_roles),
         configured_roles=configured_roles,

@@ -28,10 +28,10 @@ class MyDataDialog(ComponentDialog):
         return await db.get(User, user_id) if user_id else None
 
     async def show_data_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        content = self._services.content
-        async with self._services.db() as db:
-            user = await self._user(db, step)
-            items = await self._services.personal_data.describe(db, user) if user else []
+        services = self._services
+        content = services.content
+        user_id = scope_of(step.context).actor.user_id
+        items = await services.personal_data.describe(services.engine, user_id, services.now()) if user_id else []
         card = content.card("my_data", {"items": [
             {"label": content.text(f"my_data.labels.{item.label_key}"), "value": self._value(item)} for item in items
         ]})

@@ -40,6 +40,10 @@ class Prepared:
         self._binds: tuple[_Processor, ...] = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self._names
         )
+        # Values written into the statement (`status == "pending"`) are parameters too, with their
+        # value already given; a name the caller passes wins.
+        self._given: dict[str, Any] = {name: compiled.binds[name].effective_value for name in self._names
+                                       if not compiled.binds[name].required}
         # A SELECT's columns, or what an INSERT/UPDATE returns (none when it returns nothing).
         columns = tuple(getattr(statement, "exported_columns", ()))
         self._results: tuple[_Processor, ...] = tuple(
@@ -57,6 +61,8 @@ class Prepared:
         return combined
 
     def args(self, params: dict[str, Any]) -> list[Any]:
+        if self._given:
+            params = {**self._given, **params}
         return [value if process is None else process(value)
                 for value, process in ((params[name], process) for name, process in zip(self._names, self._binds))]
 

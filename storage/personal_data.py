@@ -6,14 +6,17 @@ so a new feature cannot forget to honour the request.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, delete, func, select, true
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.dialect import json_rows, rows_of
+from storage.fastpath import Prepared, driver_connection
 from storage.models import Conversation, OutboxMessage, OutboxStatus, RoleGrant, User
 from storage.outbox import delete_for_user
 from storage.roles import ConfiguredRoles, Role
@@ -34,31 +37,43 @@ class DataItem:
 
 @dataclass(frozen=True)
 class PersonalDataSource:
+    """One feature's part of "my data".
+
+    `held(dialect)` is a SELECT (built once per database kind) giving at most one row, bound only
+    by `user_id` (the person's users.id), `now` and the names in `params(now)`, which must be the
+    source's own. "My data" reads every source's statement in one statement, one database round
+    (`PersonalDataRegistry.describe`); `items(row, user)` turns the source's columns of that row
+    (all None when its statement found no row) into the card's lines, without further reads.
+    """
+
     name: str
-    describe: Callable[[AsyncSession, User], Awaitable[list[DataItem]]]
+    held: Callable[[str], Select]
+    items: Callable[[Sequence[Any], User], list[DataItem]]
     erase: Callable[[AsyncSession, User], Awaitable[None]]
+    params: Callable[[datetime], dict[str, Any]] | None = None
 
 
 @cache
 def _held(dialect: str) -> Select:
-    """Chats and pending messages counted, and the roles granted (storage/dialect.py json_rows), in
-    one statement built once per database kind."""
-    chats, outbox, grants = Conversation.__table__, OutboxMessage.__table__, RoleGrant.__table__
+    """Chats and pending messages counted, and the roles granted (storage/dialect.py json_rows)."""
+    chats, outbox, grants, users = (Conversation.__table__, OutboxMessage.__table__, RoleGrant.__table__,
+                                    User.__table__)
+    # Grants are kept under the lower-cased directory id (storage/roles.py).
+    aad = select(func.lower(users.c.aad_object_id)).where(users.c.id == bindparam("user_id")).scalar_subquery()
     return select(
         select(func.count()).select_from(chats).where(chats.c.user_id == bindparam("user_id")).scalar_subquery(),
         select(func.count()).select_from(outbox).where(
             outbox.c.user_id == bindparam("user_id"), outbox.c.status == OutboxStatus.PENDING).scalar_subquery(),
-        json_rows(dialect, select(grants.c.role).where(grants.c.aad_object_id == bindparam("aad_object_id")), "role"),
+        json_rows(dialect, select(grants.c.role).where(grants.c.aad_object_id == aad), "role"),
     )
 
 
 def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
     """The person themselves: what Teams told us, their chats, roles and waiting messages."""
 
-    async def describe(db: AsyncSession, user: User) -> list[DataItem]:
+    def items(row: Sequence[Any], user: User) -> list[DataItem]:
+        chats, pending, granted = row
         aad = (user.aad_object_id or "").lower()
-        chats, pending, granted = (await db.execute(_held(db.get_bind().dialect.name),
-                                                    {"user_id": user.id, "aad_object_id": aad})).one()
         roles = [role for role, in rows_of(granted)]
         named = [r.value for r, ids in ((Role.ADMIN, configured.admins), (Role.FACILITATOR, configured.facilitators))
                  if aad and aad in ids]
@@ -81,7 +96,7 @@ def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
             await db.execute(delete(RoleGrant).where(RoleGrant.aad_object_id == user.aad_object_id.lower()))
         await db.delete(user)
 
-    return PersonalDataSource("profile", describe, erase)
+    return PersonalDataSource("profile", _held, items, erase)
 
 
 class PersonalDataRegistry:
@@ -93,20 +108,53 @@ class PersonalDataRegistry:
     def __init__(self, configured: ConfiguredRoles | None = None) -> None:
         self._sources: list[PersonalDataSource] = []
         self._profile = _profile(configured or ConfiguredRoles.of([], []))
+        self._prepared: dict[AsyncEngine, Prepared] = {}
+        self._widths: list[int] = []  # each source's columns, in order (the same on every engine)
 
     def register(self, source: PersonalDataSource) -> None:
         if any(s.name == source.name for s in self._sources):
             raise ValueError(f"personal data source {source.name!r} registered twice")
         self._sources.append(source)
+        self._prepared.clear()
 
     @property
     def sources(self) -> list[PersonalDataSource]:
         return [*self._sources, self._profile]
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        items: list[DataItem] = []
+    def statement(self, dialect: str) -> Select:
+        """The user's row and every source's row side by side, in one statement: each source's
+        SELECT as a derived table joined on true (a source without a row gives NULLs)."""
+        users = User.__table__
+        parts = [source.held(dialect).subquery(f"held_{n}") for n, source in enumerate(self.sources)]
+        statement = select(*users.c, *(column for part in parts for column in part.c)).select_from(users)
+        for part in parts:
+            statement = statement.outerjoin(part, true())
+        return statement.where(users.c.id == bindparam("user_id"))
+
+    async def describe(self, engine: AsyncEngine, user_id: str, now: datetime) -> list[DataItem]:
+        """Every line of "my data" for the user (none if the bot does not know them), read in one
+        statement on the driver's connection (storage/fastpath.py)."""
+        prepared = self._prepared.get(engine)
+        if prepared is None:
+            prepared = self._prepared[engine] = Prepared(engine, self.statement(engine.dialect.name))
+            self._widths = [len(source.held(engine.dialect.name).selected_columns) for source in self.sources]
+        params: dict[str, Any] = {"user_id": user_id, "now": now}
         for source in self.sources:
-            items.extend(await source.describe(db, user))
+            for name, value in (source.params(now) if source.params else {}).items():
+                if name in params and params[name] != value:
+                    raise ValueError(f"personal data source {source.name!r}: parameter {name!r} is taken")
+                params[name] = value
+        async with driver_connection(engine) as driver:
+            rows = await driver.fetch(prepared, **params)
+        if not rows:
+            return []
+        row, columns = rows[0], User.__table__.columns.keys()
+        user = User(**dict(zip(columns, row)))  # never added to a session: read only
+        items: list[DataItem] = []
+        at = len(columns)
+        for source, width in zip(self.sources, self._widths):
+            items.extend(source.items(row[at:at + width], user))
+            at += width
         return items
 
     async def erase(self, db: AsyncSession, user: User) -> None:

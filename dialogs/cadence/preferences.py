@@ -3,6 +3,9 @@ Stored per person (storage/cadence/models.py) and listed and erased by "my data"
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from botbuilder.core import TurnContext
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,8 +69,8 @@ class Preferences(CadenceBase):
         saved = t("cadence.preferences.saved", choice=t(f"cadence.preferences.saved_{choice}"))  # text-key: cadence.preferences.saved_*
         await show(turn_context, notice_card(self.content, t("cadence.preferences.title"), saved), replace=True)
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        digest = await db.scalar(_DIGEST, {"user_id": user.id})
+    def items(self, row: Sequence[Any], _user: User) -> list[DataItem]:
+        digest, = row  # None: no preference (or no person)
         if digest is None:
             return []
         return [DataItem("cadence_digest", (self.text("cadence.my_data.digest" if digest else "cadence.my_data.single"),))]
@@ -77,4 +80,4 @@ class Preferences(CadenceBase):
             CadencePreference.person_id.in_(select(Person.id).where(Person.user_id == user.id))))
 
     def personal_data(self) -> PersonalDataSource:
-        return PersonalDataSource("cadence", self.describe, self.erase)
+        return PersonalDataSource("cadence", lambda _dialect: _DIGEST, self.items, self.erase)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -89,8 +90,8 @@ class DataActions(CheckinsBase):
 
     # --- "my data" and retention --------------------------------------------------------------
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        times, retention, count = await repo.held(db, user.id)
+    def items(self, row: Sequence[Any], _user: User) -> list[DataItem]:
+        times, retention, count = repo.held(row)
         schedule = self.times_text(times) if times is not None else ""
         return [DataItem("checkin_schedule", (schedule or self.text("checkins.my_data.schedule_none"),)),
                 DataItem("checkins", (self.text("checkins.my_data.kept", count=count, days=retention),))]
@@ -99,7 +100,7 @@ class DataActions(CheckinsBase):
         await repo.erase(db, user.id)
 
     def personal_data(self) -> PersonalDataSource:
-        return PersonalDataSource("checkins", self.describe, self.erase)
+        return PersonalDataSource("checkins", repo.held_statement, self.items, self.erase)
 
     async def purge(self) -> Any:
         async with self.services.db() as db, db.begin():

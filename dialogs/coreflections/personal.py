@@ -4,7 +4,9 @@ to the supervision feature's data) and leaves groups they led without a lead."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,11 +37,10 @@ def _held(dialect: str) -> Select:
 
 class CoreflectionsPersonalData(CoreflectionsBase):
     def source(self) -> PersonalDataSource:
-        return PersonalDataSource("coreflections", self.describe, self.erase)
+        return PersonalDataSource("coreflections", _held, self.items, self.erase)
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        person, member_of, leads, answers = (await db.execute(_held(db.get_bind().dialect.name),
-                                                              {"user_id": user.id})).one()
+    def items(self, row: Sequence[Any], _user: User) -> list[DataItem]:
+        person, member_of, leads, answers = row
         if person is None:
             return []
         member, lead = self.text("coreflections.my_data.member"), self.text("coreflections.my_data.lead")

@@ -8,6 +8,7 @@ the logs. Storage and the anonymity design are in storage/feedback/responses.py.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -294,8 +295,8 @@ class FeedbackForm:
 
     # --- "my data" and housekeeping ------------------------------------------------------------
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        offered, answered = await store.held_for(db, self._receipts, user, self._services.now(), self._config.window)
+    def items(self, row: Sequence[Any], user: User) -> list[DataItem]:
+        offered, answered = store.held_for(row, self._receipts, user)
         return [DataItem("feedback_offers", tuple(offered)), DataItem("feedback_answered", (str(answered),))]
 
     async def erase(self, db: AsyncSession, user: User) -> None:
@@ -341,6 +342,8 @@ def install(ctx: FeatureContext, config: FeedbackConfig, tagger: HybridTagger) -
         cards=["feedback_sessions", "feedback_form", "notice"],
     ))
     ctx.delivery.register(FEEDBACK_REQUEST, form.render_request)
-    services.personal_data.register(PersonalDataSource("feedback", form.describe, form.erase))
+    services.personal_data.register(PersonalDataSource(
+        "feedback", store.held_statement, form.items, form.erase,
+        lambda now: store.held_params(now, config.window)))
     ctx.scheduler.every("feedback.housekeeping", 3600, form.housekeeping, run_at_start=True)
     return form

@@ -4,6 +4,9 @@ when they first appear; "my data"; the check-ins seam."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,8 +66,8 @@ class PeopleDelivery(PeopleBase):
 
     # --- "my data" ------------------------------------------------------------------------------
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
-        held = await privacy.describe(db, user)
+    def items(self, row: Sequence[Any], _user: User) -> list[DataItem]:
+        held = privacy.describe(row)
         if held is None:
             return []
         details, counts = held
@@ -75,4 +78,4 @@ class PeopleDelivery(PeopleBase):
         await privacy.erase(db, user, await self.today(db, user.id))
 
     def personal_data(self) -> PersonalDataSource:
-        return PersonalDataSource("people", self.describe, self.erase)
+        return PersonalDataSource("people", privacy.held_statement, self.items, self.erase)

@@ -3,7 +3,9 @@ they hear about, and what they did as a facilitator; all of it deleted on reques
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,13 +47,12 @@ def _cut(value: str) -> str:
 
 class SessionsPersonalData(SessionsBase):
     def source(self) -> PersonalDataSource:
-        return PersonalDataSource("sessions", self.describe, self.erase)
+        return PersonalDataSource("sessions", _listing, self.items, self.erase)
 
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
+    def items(self, row: Sequence[Any], user: User) -> list[DataItem]:
         """One line per registration, each with every detail held; then subscriptions and counts."""
         zone = valid_zone(user.time_zone, self.config.zone)
-        held, series, created, marked = (await db.execute(_listing(db.get_bind().dialect.name),
-                                                          {"user_id": user.id})).one()
+        held, series, created, marked = row
         items = []
         for title, starts_at, ends_at, status, attended_at, *details in rows_of(held):
             values = [self.text("sessions.my_data.line", title=title, when=when_text(

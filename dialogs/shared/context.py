@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialogs.shared.cards import card_activity
 from dialogs.shared.content import Content
@@ -67,6 +67,7 @@ class BotServices:
     """Built once in `bot.app.create_app`; dialogs get it as a constructor argument."""
 
     db: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine  # for the few reads run on the driver's connection (storage/fastpath.py)
     content: Content
     personal_data: PersonalDataRegistry
     configured_roles: ConfiguredRoles

@@ -4,6 +4,9 @@ stays with the supervisee, whose record it is (storage/supervision/records.py: e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.supervision.common import SupervisionBase, date_text
@@ -14,9 +17,9 @@ from storage.supervision import records as repo
 
 
 class SupervisionData(SupervisionBase):
-    async def describe(self, db: AsyncSession, user: User) -> list[DataItem]:
+    def items(self, row: Sequence[Any], _user: User) -> list[DataItem]:
         t = self.text
-        received, given = await repo.held_by_user(db, user.id)
+        received, given = repo.held_by_user(row)
         someone = t("supervision.views.someone")
         return [
             DataItem("supervision_received", tuple(
@@ -33,4 +36,4 @@ class SupervisionData(SupervisionBase):
             await repo.erase_person(db, person.id)
 
     def source(self) -> PersonalDataSource:
-        return PersonalDataSource("supervision", self.describe, self.erase)
+        return PersonalDataSource("supervision", repo.held_statement, self.items, self.erase)

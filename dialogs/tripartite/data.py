@@ -5,21 +5,22 @@ other two)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import User
 from storage.people.repository import person_of_user
 from storage.personal_data import DataItem, PersonalDataSource
-from storage.tripartite.privacy import erase_person, held
+from storage.tripartite.privacy import erase_person, held, held_statement
 
 # Runs before "people", which deletes (or blanks) the Person row by which these rows are found.
 
 
 def personal_data(text: Callable[..., str]) -> PersonalDataSource:
-    async def describe(db: AsyncSession, user: User) -> list[DataItem]:
-        h = await held(db, user.id)
+    def items(row: Sequence[Any], _user: User) -> list[DataItem]:
+        h = held(row)
         if h is None:
             return []
         kinds = {"sickness": text("tripartite.choices.sickness"), "other": text("tripartite.choices.other")}
@@ -38,4 +39,4 @@ def personal_data(text: Callable[..., str]) -> PersonalDataSource:
         if person is not None:
             await erase_person(db, person.id)
 
-    return PersonalDataSource("tripartite", describe, erase)
+    return PersonalDataSource("tripartite", held_statement, items, erase)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checkins.models import DEFAULT_RETENTION_DAYS, RETENTION_CHOICES, Checkin, CheckinPlan
@@ -93,18 +93,23 @@ _P, _C = CheckinPlan.__table__, Checkin.__table__
 
 
 def _of_plan(column: Any) -> Any:
-    return select(column).where(_P.c.user_id == bindparam("owner_id")).scalar_subquery()
+    return select(column).where(_P.c.user_id == bindparam("user_id")).scalar_subquery()
 
 
 # Built once: the plan's active flag, times and retention (NULL without a plan) and the count.
 _HELD = select(_of_plan(_P.c.active), _of_plan(_P.c.times), _of_plan(_P.c.retention_days),
-               select(func.count()).select_from(_C).where(_C.c.user_id == bindparam("owner_id")).scalar_subquery())
+               select(func.count()).select_from(_C).where(_C.c.user_id == bindparam("user_id")).scalar_subquery())
 
 
-async def held(db: AsyncSession, owner_id: str) -> tuple[dict[str, str] | None, int, int]:
-    """For "my data", in one statement: the active plan's times (None without an active plan),
-    the retention in days and how many check-ins are kept."""
-    active, times, retention, count = (await db.execute(_HELD, {"owner_id": owner_id})).one()
+def held_statement(_dialect: str) -> Select:
+    """For "my data" (storage/personal_data.py), bound by `user_id`: see `held`."""
+    return _HELD
+
+
+def held(row: Sequence[Any]) -> tuple[dict[str, str] | None, int, int]:
+    """From `held_statement`'s row: the active plan's times (None without an active plan), the
+    retention in days and how many check-ins are kept."""
+    active, times, retention, count = row
     return (times if active else None), DEFAULT_RETENTION_DAYS if retention is None else retention, count or 0
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -181,25 +183,30 @@ async def offered_series(db: AsyncSession, user_id: str) -> list[str]:
 
 
 @cache
-def _held(dialect: str) -> Select:
-    """"My data" in one statement, built once per database kind: the ids of the attended sessions
-    whose window is open, and the series offered (storage/dialect.py json_rows)."""
+def held_statement(dialect: str) -> Select:
+    """"My data" (storage/personal_data.py), built once per database kind and bound by `user_id`,
+    `now` and `since` (`held_params`): the ids of the attended sessions whose window is open, the
+    receipts of those sessions (opaque markers: which one is the person's only `Receipts` can
+    tell) and the series offered (storage/dialect.py json_rows)."""
     meetings = _ATTENDED_OPEN.subquery()
     offered = _OFFERED_SERIES.order_by(None)
+    receipts = select(FeedbackReceipt.__table__.c.marker).where(
+        FeedbackReceipt.__table__.c.session_id.in_(select(meetings.c.id)))
     return select(json_rows(dialect, select(meetings.c.id, meetings.c.ends_at), "-ends_at"),
-                  json_rows(dialect, offered, "name"))
+                  json_rows(dialect, receipts), json_rows(dialect, offered, "name"))
 
 
-async def held_for(db: AsyncSession, receipts: Receipts, user: User, now: datetime,
-                   window: timedelta) -> tuple[list[str], int]:
-    """The series offered to the person, and how many open sessions they answered: one
-    statement, and a second only when they attended a session whose window is open."""
-    sessions, offered = (await db.execute(_held(db.get_bind().dialect.name),
-                                          {"user_id": user.id, "now": now, "since": now - window})).one()
-    markers = [receipts.marker(user.teams_id, session_id) for session_id, _ in rows_of(sessions)]
-    answered = await db.scalar(select(func.count()).select_from(FeedbackReceipt).where(
-        FeedbackReceipt.marker.in_(markers))) if markers else 0
-    return [name for name, in rows_of(offered)], answered or 0
+def held_params(now: datetime, window: timedelta) -> dict[str, datetime]:
+    return {"since": now - window}
+
+
+def held_for(row: Sequence[Any], receipts: Receipts, user: User) -> tuple[list[str], int]:
+    """From `held_statement`'s row: the series offered to the person, and how many open
+    sessions they answered."""
+    sessions, markers, offered = row
+    answered = {marker for marker, in rows_of(markers)}
+    mine = {receipts.marker(user.teams_id, session_id) for session_id, _ in rows_of(sessions)}
+    return [name for name, in rows_of(offered)], len(mine & answered)
 
 
 async def forget_person(db: AsyncSession, receipts: Receipts, user: User) -> None:

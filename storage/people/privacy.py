@@ -15,11 +15,12 @@ Erasing keeps the other party's history minimal but honest:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import User
@@ -34,18 +35,22 @@ def _links(column: Any) -> Any:
     return select(func.count()).select_from(_L).where(column == _P.c.id).scalar_subquery()
 
 
-# Built once: the person row's details and counts of links, as worker and as manager or supervisor.
-_DESCRIBE = select(_P.c.email, _P.c.team, _P.c.organisation, _P.c.start_date,
+# Built once: the person row's id, details and counts of links, as worker and as manager or supervisor.
+_DESCRIBE = select(_P.c.id, _P.c.email, _P.c.team, _P.c.organisation, _P.c.start_date,
                    _links(_L.c.worker_id), _links(_L.c.other_id)).where(_P.c.user_id == bindparam("user_id"))
 
 
-async def describe(db: AsyncSession, user: User) -> tuple[tuple[str, ...], dict[str, int]] | None:
-    """The person's details held (email, team, organisation, start date) and counts of links,
-    in one statement; None when the user is no person."""
-    row = (await db.execute(_DESCRIBE, {"user_id": user.id})).first()
-    if row is None:
+def held_statement(_dialect: str) -> Select:
+    """For "my data" (storage/personal_data.py), bound by `user_id`: see `describe`."""
+    return _DESCRIBE
+
+
+def describe(row: Sequence[Any]) -> tuple[tuple[str, ...], dict[str, int]] | None:
+    """From `held_statement`'s row: the person's details held (email, team, organisation, start
+    date) and counts of links; None when the user is no person."""
+    person, email, team, organisation, start, as_worker, as_other = row
+    if person is None:
         return None
-    email, team, organisation, start, as_worker, as_other = row
     details = tuple(v for v in (email, team, organisation, str(start) if start else "") if v)
     return details, {"as_worker": as_worker or 0, "as_other": as_other or 0}
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from functools import cache
 
@@ -171,11 +172,14 @@ def _held(dialect: str) -> Select:
                   json_rows(dialect, given, "-held_on", "-created_at", "id"))
 
 
-async def held_by_user(db: AsyncSession, user_id: str) -> tuple[list[tuple[date, str, str]],
-                                                                list[tuple[date, str, str, str | None]]]:
-    """The user's person's records (day, type, status), newest first, and those they gave or
-    recorded for others (with the worker's name, None when unknown); empty for no person."""
-    received, given = (await db.execute(_held(db.get_bind().dialect.name), {"user_id": user_id})).one()
+held_statement = _held  # for "my data" (storage/personal_data.py), bound by `user_id`
+
+
+def held_by_user(row: Sequence[Any]) -> tuple[list[tuple[date, str, str]], list[tuple[date, str, str, str | None]]]:
+    """From `held_statement`'s row: the user's person's records (day, type, status), newest
+    first, and those they gave or recorded for others (with the worker's name, None when
+    unknown); empty for no person."""
+    received, given = row
     return ([(date.fromisoformat(d), t, s) for d, t, s, *_ in rows_of(received)],
             [(date.fromisoformat(d), t, s, name) for d, t, s, name, *_ in rows_of(given)])
 

@@ -10,9 +10,11 @@ without the author, so the other two do not lose what was agreed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,10 +50,13 @@ def _held(dialect: str) -> Select:
     )
 
 
-async def held(db: AsyncSession, user_id: str) -> Held | None:
-    """What tripartite work holds about the user's person (None when the user is no person)."""
-    person, as_worker, as_party, absences, probations = (
-        await db.execute(_held(db.get_bind().dialect.name), {"user_id": user_id})).one()
+held_statement = _held  # for "my data" (storage/personal_data.py), bound by `user_id`
+
+
+def held(row: Sequence[Any]) -> Held | None:
+    """From `held_statement`'s row: what tripartite work holds about the user's person (None when
+    the user is no person)."""
+    person, as_worker, as_party, absences, probations = row
     if person is None:
         return None
     # Dates come as ISO text on both engines, as the card shows them.

@@ -151,22 +151,37 @@ async def test_free_text_is_scrubbed_capped_and_tagged_before_storage(harness):
     assert row.helpful_themes == ["supervision"]
 
 
+def _fact(card, label: str) -> str:
+    facts = [f for item in card["body"] for f in item.get("facts", ())]
+    [value] = [f["value"] for f in facts if f["title"] == label]
+    return value
+
+
+ANSWERED = "Feedback forms you answered that are still open (the answers are anonymous)"
+
+
 async def test_share_offer_is_stored_apart_and_my_data_shows_and_erases_it(harness):
     await harness.say("hi", ALICE)
-    sid = await make_session(harness, attendees=[ALICE])
+    await harness.say("hi", BOB)
+    sid = await make_session(harness, attendees=[ALICE, BOB])
+    await harness.say("my data", ALICE)
+    assert _fact(harness.connector.sent[-1].cards[0], ANSWERED) == "0"
     await harness.press("feedback.submit", {"session": sid, **GOOD, "share": "true"}, ALICE)
+    await harness.press("feedback.submit", {"session": sid, **GOOD}, BOB)
     async with harness.components.services.db() as db:
         offers = list(await db.scalars(select(FeedbackShareOffer)))
         assert [o.user_id for o in offers] == [await user_id(harness, ALICE)]
-        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1
+        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 2
     await harness.say("my data", ALICE)
-    assert "Implementation space" in card_text(harness.connector.sent[-1].cards[0])
+    card = harness.connector.sent[-1].cards[0]
+    assert "Implementation space" in card_text(card)
+    assert _fact(card, ANSWERED) == "1", "Alice's answer only, not Bob's"
     await harness.press("my_data.delete", {}, ALICE)
     await harness.press("my_data.delete.confirm", {}, ALICE)
     async with harness.components.services.db() as db:
         assert await db.scalar(select(func.count()).select_from(FeedbackShareOffer)) == 0
-        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 0
-        assert await db.scalar(select(func.count()).select_from(FeedbackResponse)) == 1  # anonymous, stays
+        assert await db.scalar(select(func.count()).select_from(FeedbackReceipt)) == 1  # Bob's
+        assert await db.scalar(select(func.count()).select_from(FeedbackResponse)) == 2  # anonymous, stay
 
 
 async def test_housekeeping_seals_closed_windows_and_expires_quotes_keeping_counts(harness, clock):
