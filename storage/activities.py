@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, literal_column, null, select, update
+from sqlalchemy import bindparam, delete, func, literal_column, null, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.dialect import insert_for_engine
@@ -65,12 +65,21 @@ class ActivityLedger:
         )
         # New, or taken over when its lease ran out (a NULL lease, done, never compares true).
         # One statement, so two copies cannot both take an expired claim.
-        self._claim = Prepared(engine, insert.on_conflict_do_update(
+        claim = insert.on_conflict_do_update(
             index_elements=[c.conversation_id, c.activity_id],
             set_={"received_at": insert.excluded.received_at, "lease_until": insert.excluded.lease_until,
                   "owner": insert.excluded.owner},
             where=c.lease_until < insert.excluded.received_at,
-        ).returning(literal_column("1")))
+        ).returning(literal_column("1"))
+        self._claim = Prepared(engine, claim)
+        # PostgreSQL runs one statement per round trip: the claim and the state read as one (the
+        # claim in a WITH clause, which runs whether or not it is read; whether it took the
+        # activity is whether it returned a row). SQLite's driver runs both in one call anyway.
+        self._claim_and_read: Prepared | None = None
+        if engine.dialect.name == "postgresql":
+            claimed = claim.cte("claimed")
+            self._claim_and_read = Prepared(engine, select(
+                select(func.count()).select_from(claimed).scalar_subquery(), *state.read_columns()))
         self._renew = Prepared(engine, update(_T).where(*where_mine, c.lease_until.is_not(None))
                                .values(lease_until=bindparam("until", type_=c.lease_until.type))
                                .returning(literal_column("1")))
@@ -86,6 +95,12 @@ class ActivityLedger:
         claim = {"conversation_id": key[0], "activity_id": key[1], "now": now, "until": now + self.lease,
                  "token": token}
         # Read even if this turns out to be a redelivery: one round for both is cheaper.
+        if self._claim_and_read is not None and state_key is not None and not self._pending:
+            async with driver_connection(self._engine) as driver:
+                [(won, document, etag)] = await driver.fetch(self._claim_and_read, **claim, key=state_key)
+            if not won:
+                return Claim(False)
+            return Claim(True, state_key, StoredDocument(document, etag) if etag is not None else None, key, token)
         steps = [(self._claim, claim)] + ([self._state.read_step(state_key)] if state_key is not None else [])
         pending, self._pending = self._pending, []
         try:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ScalarSelect, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.dialect import insert_for_engine
@@ -75,6 +75,14 @@ class StateStore:
     async def read_one(self, driver: Driver, key: str) -> StoredDocument | None:
         prepared, params = self.read_step(key)
         return self.document(await driver.fetch(prepared, **params))
+
+    @staticmethod
+    def read_columns() -> tuple[ScalarSelect, ScalarSelect]:
+        """The read as two columns (document and eTag, NULL when nothing is stored) bound by `key`,
+        for a statement that reads alongside something else (the turn's claim on PostgreSQL)."""
+        c = _T.c
+        return (select(c.document).where(c.key == bindparam("key")).scalar_subquery(),
+                select(c.etag).where(c.key == bindparam("key")).scalar_subquery())
 
     def read_step(self, key: str) -> tuple[Prepared, dict[str, Any]]:
         """The read as a step another statement can share a database round with (the turn's claim does)."""

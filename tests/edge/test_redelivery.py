@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from storage.activities import ActivityLedger
 from storage.db import create_engine
 from storage.models import ProcessedActivity, utcnow
-from storage.state_store import StateStore
+from storage.state_store import PendingWrite, StateStore, StoredDocument
 from tests import factories
 from tests.conftest import make_settings, start_harness
 from tests.factories import ALICE
@@ -150,6 +150,25 @@ async def test_only_one_of_many_concurrent_claims_takes_an_expired_one(db_url):
         await ledger.flush()
         assert await ledger.is_done("c", "a") is True
         assert not (await ledger.claim("c", "a")).first_delivery
+    finally:
+        await engine.dispose()
+
+
+async def test_a_claim_reads_the_state_with_it_and_a_waiting_finish_rides_along(db_url):
+    engine = create_engine(db_url)
+    try:
+        store = StateStore(engine)
+        ledger = ActivityLedger(engine, store, lease=timedelta(seconds=LEASE))
+        first = await ledger.claim("c", "a1", state_key="k")
+        assert first.first_delivery and first.state is None, "nothing stored yet"
+        [etag] = (await store.write({"k": PendingWrite({"turn": 1}, None)})).values()
+        ledger.finish_later(first)  # recorded with the next claim's round
+        second = await ledger.claim("c", "a2", state_key="k")
+        assert second.first_delivery and second.state == StoredDocument({"turn": 1}, etag)
+        assert await ledger.is_done("c", "a1") is True
+        copy = await ledger.claim("c", "a2", state_key="k")
+        assert not copy.first_delivery and copy.state is None, "a copy gets nothing to work on"
+        assert await ledger.is_done("c", "a2") is False
     finally:
         await engine.dispose()
 
