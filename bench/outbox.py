@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import text, update  # noqa: E402
 
-from bench.checkins import postgres_factory  # noqa: E402
+from bench.procs import postgres_factory  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import create_engine, create_sessionmaker  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

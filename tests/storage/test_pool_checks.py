@@ -20,71 +20,54 @@ async def _backend_pid(engine) -> int:
 
 
 @pytest.fixture
-def pings(monkeypatch):
-    counted: list[int] = []
-
-    def counting(original):
-        def do_ping(dbapi_conn):
-            counted.append(1)
-            return original(dbapi_conn)
-        return do_ping
-
-    return counted, counting
-
-
-async def test_a_connection_used_a_moment_ago_is_not_pinged(pg_url, pings, monkeypatch):
-    counted, counting = pings
+async def pool(pg_url, monkeypatch):
+    """A one-connection engine whose pings are counted: (engine, pings)."""
     engine = create_engine(pg_url, pool_size=1)
-    monkeypatch.setattr(engine.dialect, "do_ping", counting(engine.dialect.do_ping))
-    try:
-        first = await _backend_pid(engine)
-        assert await _backend_pid(engine) == first  # the same pooled connection, reused
-        assert counted == []
-    finally:
-        await engine.dispose()
+    pings: list[int] = []
+    ping = engine.dialect.do_ping
+
+    def counting(dbapi_conn):
+        pings.append(1)
+        return ping(dbapi_conn)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting)
+    yield engine, pings
+    await engine.dispose()
 
 
-async def test_a_connection_idle_long_enough_is_pinged_once_before_use(pg_url, pings, monkeypatch):
-    counted, counting = pings
-    engine = create_engine(pg_url, pool_size=1)
-    monkeypatch.setattr(engine.dialect, "do_ping", counting(engine.dialect.do_ping))
+async def test_a_connection_used_a_moment_ago_is_not_pinged(pool):
+    engine, pings = pool
+    first = await _backend_pid(engine)
+    assert await _backend_pid(engine) == first  # the same pooled connection, reused
+    assert pings == []
+
+
+async def test_a_connection_idle_long_enough_is_pinged_once_before_use(pool, monkeypatch):
+    engine, pings = pool
     monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)
-    try:
-        first = await _backend_pid(engine)
-        assert counted == []  # a new connection needs no ping
-        assert await _backend_pid(engine) == first
-        assert counted == [1]
-    finally:
-        await engine.dispose()
+    first = await _backend_pid(engine)
+    assert pings == []  # a new connection needs no ping
+    assert await _backend_pid(engine) == first
+    assert pings == [1]
 
 
-async def test_a_connection_that_does_not_answer_its_ping_is_replaced(pg_url, monkeypatch):
-    engine = create_engine(pg_url, pool_size=1)
+async def test_a_connection_that_does_not_answer_its_ping_is_replaced(pool, monkeypatch):
+    engine, _ = pool
     monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)
-    try:
-        first = await _backend_pid(engine)
+    first = await _backend_pid(engine)
 
-        def silent(_dbapi_conn):
-            raise OSError("no route to host")
+    def silent(_dbapi_conn):
+        raise OSError("no route to host")
 
-        monkeypatch.setattr(engine.dialect, "do_ping", silent)
-        second = await _backend_pid(engine)  # a new connection: its first use needs no ping
-        assert second != first
-    finally:
-        await engine.dispose()
+    monkeypatch.setattr(engine.dialect, "do_ping", silent)
+    assert await _backend_pid(engine) != first  # a new connection: its first use needs no ping
 
 
-async def test_a_connection_the_server_closed_is_replaced_without_an_error(pg_url, pings, monkeypatch):
-    counted, counting = pings
-    engine = create_engine(pg_url, pool_size=1)
-    monkeypatch.setattr(engine.dialect, "do_ping", counting(engine.dialect.do_ping))
-    try:
-        first = await _backend_pid(engine)
-        # The server ends it (a restart, a failover, an idle timeout) while it sits in the pool.
-        await pg_exec(pg_url, f"SELECT pg_terminate_backend({first}, 5000)")
-        await asyncio.sleep(0.2)  # asyncpg notices when the event loop next reads the socket
-        second = await _backend_pid(engine)
-        assert second != first
-        assert counted == []  # noticed without a round trip
-    finally:
-        await engine.dispose()
+async def test_a_connection_the_server_closed_is_replaced_without_an_error(pool, pg_url):
+    engine, pings = pool
+    first = await _backend_pid(engine)
+    # The server ends it (a restart, a failover, an idle timeout) while it sits in the pool.
+    await pg_exec(pg_url, f"SELECT pg_terminate_backend({first}, 5000)")
+    await asyncio.sleep(0.2)  # asyncpg notices when the event loop next reads the socket
+    assert await _backend_pid(engine) != first
+    assert pings == []  # noticed without a round trip
