@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, true
+from sqlalchemy import Select, bindparam, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.dialect import json_rows, rows_of
@@ -94,6 +94,9 @@ def _profile(configured: ConfiguredRoles) -> PersonalDataSource:
         await db.execute(delete(Conversation).where(Conversation.user_id == user.id))
         if user.aad_object_id:  # roles given to them go with them; configured ones live in settings
             await db.execute(delete(RoleGrant).where(RoleGrant.aad_object_id == user.aad_object_id.lower()))
+        # Roles they gave others stay with those people, without saying who gave them.
+        granters = [v.lower() for v in (user.aad_object_id, user.id) if v]
+        await db.execute(update(RoleGrant).where(RoleGrant.granted_by.in_(granters)).values(granted_by=""))
         await db.delete(user)
 
     return PersonalDataSource("profile", _held, items, erase)

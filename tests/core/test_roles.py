@@ -75,6 +75,20 @@ async def test_admin_grants_and_revokes_a_role(harness):
     assert await _grants(harness) == 0
 
 
+async def test_an_admin_erasing_their_data_leaves_the_grants_they_made_without_their_id(harness):
+    await harness.say("hi", ALICE)
+    await harness.say("hi", ADMIN)
+    await harness.press("roles.grant", {"person": await _user_id(harness, ALICE), "role": "facilitator"}, ADMIN)
+    await harness.say("my data", ADMIN)
+    await harness.press("my_data.delete", {}, ADMIN)
+    await harness.press("my_data.delete.confirm", {}, ADMIN)
+    async with harness.components.services.db() as db:
+        assert await _user_id(harness, ADMIN) is None
+        [(holder, role, granted_by)] = (await db.execute(
+            select(RoleGrant.aad_object_id, RoleGrant.role, RoleGrant.granted_by))).all()
+    assert (holder, role, granted_by) == (ALICE.aad.lower(), "facilitator", "")
+
+
 async def test_invalid_input_returns_the_card_with_a_message(harness):
     await harness.say("hi", ADMIN)
     body = await harness.press("roles.grant", {"person": "nobody", "role": "facilitator"}, ADMIN)
