@@ -4,9 +4,11 @@ Each session has a public registration page at an unguessable link (a signed tok
 session, with no personal data) that facilitators find on the session's manage card. A web
 registrant is a registration row with no user id and an opaque random `web_key`; the place or
 waitlist spot comes from the same rows, under the same lock, as Teams registrations. The
-personal page, at a signed link to that key which expires a day after the session, shows the
-place, the agenda, the joining link (to those with a place, as in Teams) and an .ics file with
-alarms a day and an hour before, and lets the person change their details or cancel.
+personal page, at a signed link to that key which expires when the session's feedback window
+closes (a day after the session at least), shows the place, the agenda, the joining link (to
+those with a place, as in Teams), an .ics file with alarms a day and an hour before, and the
+feedback link while feedback is taken, and lets the person change their details or cancel. The
+confirmation email carries the personal link and, with a place, the feedback link.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from storage.sessions.models import ACTIVE, Meeting, Registration, RegistrationS
 
 log = logging.getLogger(__name__)
 REGISTER, PERSONAL = "web_register", "web_registration"
-PERSONAL_LINK_AFTER_END = timedelta(days=1)
+PERSONAL_LINK_AFTER_END = timedelta(days=1)  # or until the feedback window closes, if later
 ALARMS = (timedelta(days=1), timedelta(hours=1))
 TEMPLATES = "sessions/web/"
 EMAIL, EMAIL_LIMIT = "email", 254  # RFC 5321's longest forward path
@@ -69,8 +71,9 @@ class WebRegistration(SessionsBase):
             raise (web.HTTPGone() if str(exc) == "expired" else web.HTTPNotFound()) from None
 
     def _personal_path(self, registration: Registration, space: Meeting, tail: str = "") -> str:
-        token = self.services.links.token(PERSONAL, registration.web_key or "",
-                                          space.ends_at + PERSONAL_LINK_AFTER_END)
+        # It carries the feedback link after the session, so it lasts as long as feedback is taken.
+        lasts = max(PERSONAL_LINK_AFTER_END, feedback_window(self.content))
+        token = self.services.links.token(PERSONAL, registration.web_key or "", space.ends_at + lasts)
         return self.site.path(f"/sessions/me/{token}{tail}")
 
     async def _load(self, request: web.Request) -> tuple[Registration, Meeting]:
@@ -171,10 +174,14 @@ class WebRegistration(SessionsBase):
         log.info("web registration: %s", result.status.value)
         personal = self._personal_path(result.registration, space)
         if email:  # queued in memory; the page never waits for the SMTP server
+            waitlisted = result.status == RegistrationStatus.WAITLISTED
             self.services.mail.send_registration(RegistrationMail(
                 to=email, name=details.name, title=space.title, when=self._session(space)["when"],
-                waitlisted=result.status == RegistrationStatus.WAITLISTED,
-                manage_url=self.services.links.base_url + personal, ics=self._ics(result.registration, space)))
+                waitlisted=waitlisted, manage_url=self.services.links.base_url + personal,
+                ics=self._ics(result.registration, space),
+                # The waitlisted see theirs on the personal page once they have a place.
+                feedback_url="" if waitlisted else feedback_answer_url(
+                    self.services.links, space.id, result.registration.id, space.ends_at)))
         raise web.HTTPSeeOther(personal)
 
     async def mine(self, request: web.Request) -> web.Response:
@@ -186,6 +193,9 @@ class WebRegistration(SessionsBase):
         active = status in ACTIVE and space.status != SessionStatus.CANCELLED
         registered = active and status == RegistrationStatus.REGISTERED
         position = next((i for i, r in enumerate(waiting, 1) if r.id == registration.id), 0)
+        # The link lives on for the feedback link; what they typed is shown only as long as the
+        # link used to live, so a forwarded link shows less as time goes on.
+        shows_details = self.services.now() < space.ends_at + PERSONAL_LINK_AFTER_END
         if space.status == SessionStatus.CANCELLED:
             headline, detail = space.title, self.text("sessions.web.session_cancelled")
         elif status == RegistrationStatus.WITHDRAWN:
@@ -202,11 +212,11 @@ class WebRegistration(SessionsBase):
             calendar_url=self._personal_path(registration, space, "/session.ics"),
             change_url=self._personal_path(registration, space, "/change"),
             cancel_url=self._personal_path(registration, space, "/cancel"),
-            can_change=self._open(space), access_note=bool(registration.access_needs),
+            can_change=self._open(space), access_note=shows_details and bool(registration.access_needs),
             feedback_url=self._feedback_path(registration, space),
             agenda=agenda_rows(self.config, space.starts_at, space.time_zone),
             told=[(self.text(f"sessions.fields.{k}"), getattr(registration, k))
-                  for k, *_ in FIELDS if getattr(registration, k)])
+                  for k, *_ in FIELDS if shows_details and getattr(registration, k)])
 
     async def change_form(self, request: web.Request) -> web.Response:
         registration, space = await self._load(request)

@@ -54,6 +54,7 @@ class RegistrationMail:
     waitlisted: bool
     manage_url: str
     ics: bytes
+    feedback_url: str = ""  # the registration's own feedback link; only for a place, not the waitlist
 
 
 def valid_address(text: str) -> bool:
@@ -93,11 +94,13 @@ class Mailer:
         message["To"] = mail.to
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=self._settings.from_address.rsplit("@", 1)[-1])
+        feedback = (text("mail.registration.feedback", url=mail.feedback_url),) if mail.feedback_url else ()
         message.set_content("\n\n".join((
             text("mail.registration.greeting", name=mail.name),
             text(f"mail.registration.{kind}", title=mail.title, when=mail.when),  # text-key: mail.registration.*
             text("mail.registration.calendar"),
             text("mail.registration.manage", url=mail.manage_url),
+            *feedback,
             text("mail.registration.footer"))))
         message.add_attachment(mail.ics, maintype="text", subtype="calendar", filename="session.ics",
                                params={"method": "PUBLISH"})

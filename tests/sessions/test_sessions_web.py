@@ -124,7 +124,7 @@ async def test_forged_expired_and_closed_links_get_friendly_pages(harness, clock
     too_late = await harness.client.get(mine + "/change")
     assert too_late.status == 409 and "Back to my registration" in await too_late.text()
     assert "Change my details" not in await (await harness.client.get(mine)).text()
-    clock.set(space.ends_at + timedelta(days=2))
+    clock.set(space.ends_at + timedelta(days=15))  # the feedback window (14 days) has closed
     expired = await harness.client.get(mine)
     assert expired.status == 410 and "This link has expired" in await expired.text()
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
-from storage.sessions.models import Registration
+from storage.sessions.models import Meeting, Registration
 from tests.conftest import BotHarness, make_settings, start_harness
 from tests.edge.fixtures import snapshot
 from tests.feedback.web_helpers import get_form, open_session, post_answers
@@ -42,7 +42,7 @@ async def _sent(harness: BotHarness) -> None:
 
 
 async def test_a_registration_with_an_email_sends_one_confirmation_with_the_ics_and_the_link(
-        mail_harness, caplog):
+        mail_harness, clock, caplog):
     harness, inbox = mail_harness
     sid = await first_session(harness)
     form = await (await harness.client.get(public_path(harness, sid))).text()
@@ -55,6 +55,13 @@ async def test_a_registration_with_an_email_sends_one_confirmation_with_the_ics_
     body = message.get_body(("plain",)).get_content()
     manage = harness.components.services.links.base_url + mine
     assert manage in body and "Dana Outside" in body
+    # Their own feedback link (anonymous, one answer), opening when the session starts.
+    feedback = body.split("/web/feedback/answer/", 1)[1].split()[0]
+    async with harness.components.services.db() as db:
+        space = await db.get(Meeting, sid)
+    clock.set(space.starts_at + timedelta(minutes=5))
+    status, form = await get_form(harness.client, f"/web/feedback/answer/{feedback}")
+    assert status == 200 and "Overall, how was the session?" in form
     [attachment] = list(message.iter_attachments())
     raw = attachment.get_content()
     event = Calendar.from_ical(raw if isinstance(raw, bytes) else raw.encode()).walk("VEVENT")[0]
@@ -121,6 +128,14 @@ async def test_the_feedback_link_shows_from_the_start_and_answers_once(harness, 
 
     clock.set(space.ends_at + timedelta(hours=23))
     assert "Give feedback" in await (await harness.client.get(mine)).text(), "open after the end too"
+    # The personal link lasts while feedback is taken (14 days), not only a day.
+    assert "Mersey Care NHS FT" in await (await harness.client.get(mine)).text()
+    clock.set(space.ends_at + timedelta(days=13))
+    later = await (await harness.client.get(mine)).text()
+    assert "Give feedback" in later, "the link still works"
+    assert "Mersey Care NHS FT" not in later and "Captions please" not in later, "not what they typed"
+    clock.set(space.ends_at + timedelta(days=14, minutes=1))
+    assert (await harness.client.get(mine)).status == 410
 
 
 async def test_the_manage_card_has_one_public_pages_section_with_the_link_and_the_qr_codes(harness):

@@ -25,7 +25,8 @@ ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\
 SLOW = 1.0  # seconds the slow server takes per message; queueing must take far less
 MAIL = RegistrationMail(to="sian.oconnor@somerset.nhs.uk", name="Siân O'Connor", title="Peer Support Implementation Space",
                         when="Friday 11 December 2026, 14:00 to 16:00", waitlisted=False,
-                        manage_url="https://peerspace.example/register/manage/abc", ics=ICS)
+                        manage_url="https://peerspace.example/register/manage/abc", ics=ICS,
+                        feedback_url="https://peerspace.example/web/feedback/answer/xyz")
 
 
 class Inbox:
@@ -74,6 +75,7 @@ async def test_confirmation_arrives_with_the_calendar_file(smtp_server):
     assert message["To"] == MAIL.to and message["Message-ID"]
     body = message.get_body(("plain",)).get_content()
     assert "Hello Siân O'Connor," in body and MAIL.when in body and MAIL.manage_url in body
+    assert MAIL.feedback_url in body and "anonymous" in body
     [attachment] = list(message.iter_attachments())
     assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "session.ics"
     raw = attachment.get_content()
@@ -84,10 +86,11 @@ async def test_confirmation_arrives_with_the_calendar_file(smtp_server):
 async def test_waitlist_confirmation_says_so(smtp_server):
     controller, inbox = smtp_server
     mailer = Mailer(settings_for(controller.port), content())
-    mailer.send_registration(RegistrationMail(**{**MAIL.__dict__, "waitlisted": True}))
+    mailer.send_registration(RegistrationMail(**{**MAIL.__dict__, "waitlisted": True, "feedback_url": ""}))
     await asyncio.wait_for(mailer.drain(), 10)
     await mailer.close()
     assert inbox.messages[0]["Subject"].startswith("You are on the waitlist")
+    assert "/feedback/" not in inbox.messages[0].get_body(("plain",)).get_content(), "no place, no feedback link"
 
 
 async def test_nothing_is_sent_without_smtp_settings(smtp_server):
