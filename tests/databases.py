@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine
 
 # One round trip. Backends left by the previous test (a pool not disposed, a killed process) are
 # ended first, as DROP DATABASE ... WITH (FORCE) ended them, so nothing holds a lock or writes later.
@@ -51,6 +58,18 @@ BEGIN
 END
 $off$;
 """
+
+
+@asynccontextmanager
+async def sqlite_engine_with(path: Path, metadata: MetaData) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new SQLite file at `path` with `metadata`'s tables created, disposed after."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def with_db(url: str, name: str) -> str:

@@ -11,7 +11,8 @@ import threading
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
 
-from storage.db import WalCheckpoints, create_engine, sqlite_file
+from storage.db import WalCheckpoints, sqlite_file
+from tests.databases import sqlite_engine_with
 
 metadata = MetaData()
 notes = Table("notes", metadata, Column("id", Integer, primary_key=True), Column("body", String(40)))
@@ -19,11 +20,8 @@ notes = Table("notes", metadata, Column("id", Integer, primary_key=True), Column
 
 @pytest.fixture
 async def engine(tmp_path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'lag.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
+    async with sqlite_engine_with(tmp_path / "lag.db", metadata) as engine:
+        yield engine
 
 
 async def _write(engine, count: int) -> None:

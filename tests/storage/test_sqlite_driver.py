@@ -9,7 +9,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.exc import IntegrityError
 
 from storage import sqlite_driver
-from storage.db import create_engine
+from tests.databases import sqlite_engine_with
 
 metadata = MetaData()
 items = Table("items", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
@@ -18,11 +18,8 @@ items = Table("items", metadata, Column("id", Integer, primary_key=True, autoinc
 
 @pytest.fixture
 async def engine(tmp_path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
+    async with sqlite_engine_with(tmp_path / "driver.db", metadata) as engine:
+        yield engine
 
 
 @pytest.fixture
